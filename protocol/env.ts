@@ -1,0 +1,69 @@
+import { z } from "zod";
+
+/**
+ * Environment variables a worker reads: the Container App sets them from the Pulumi
+ * component, the local backend sets exactly the same ones on its worker processes.
+ */
+export const ENV = {
+  backend: "LITHOPS_BACKEND",
+  storageAccount: "LITHOPS_STORAGE_ACCOUNT",
+  blobEndpoint: "LITHOPS_STORAGE_BLOB_ENDPOINT",
+  queueEndpoint: "LITHOPS_STORAGE_QUEUE_ENDPOINT",
+  connectionString: "LITHOPS_STORAGE_CONNECTION_STRING",
+  container: "LITHOPS_STORAGE_CONTAINER",
+  queue: "LITHOPS_QUEUE",
+  poisonQueue: "LITHOPS_POISON_QUEUE",
+  runtimeName: "LITHOPS_RUNTIME_NAME",
+  runtimeMemory: "LITHOPS_RUNTIME_MEMORY",
+  runtimeTimeout: "LITHOPS_RUNTIME_TIMEOUT",
+  workerProcesses: "LITHOPS_WORKER_PROCESSES",
+  visibilityTimeout: "LITHOPS_VISIBILITY_TIMEOUT",
+  maxDeliveries: "LITHOPS_MAX_DELIVERIES",
+  idlePollMaxMs: "LITHOPS_IDLE_POLL_MAX_MS",
+  signingKey: "LITHOPS_SIGNING_KEY",
+  workerId: "LITHOPS_WORKER_ID",
+  /** User-assigned managed identity's client id, read by DefaultAzureCredential. */
+  azureClientId: "AZURE_CLIENT_ID",
+} as const;
+
+export const BACKENDS = ["local", "azure_containers"] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+const intFromEnv = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** Validated worker settings; the defaults are the ones a Container App gets unless configured. */
+export const workerEnvSchema = z.object({
+  [ENV.backend]: z.enum(BACKENDS).default("azure_containers"),
+  [ENV.storageAccount]: z.string().min(3).optional(),
+  [ENV.blobEndpoint]: z.url().optional(),
+  [ENV.queueEndpoint]: z.url().optional(),
+  [ENV.connectionString]: z.string().min(1).optional(),
+  [ENV.container]: z.string().min(3),
+  [ENV.queue]: z.string().min(3),
+  [ENV.poisonQueue]: z.string().min(3),
+  [ENV.runtimeName]: z.string().min(1),
+  [ENV.runtimeMemory]: intFromEnv(128, 1 << 20).default(512),
+  [ENV.runtimeTimeout]: intFromEnv(1, 7 * 24 * 3600).default(600),
+  [ENV.workerProcesses]: intFromEnv(1, 256).default(1),
+  [ENV.visibilityTimeout]: intFromEnv(1, 3600).default(30),
+  [ENV.maxDeliveries]: intFromEnv(1, 100).default(3),
+  [ENV.idlePollMaxMs]: intFromEnv(10, 60_000).default(1000),
+  [ENV.signingKey]: z.string().min(16).optional(),
+  [ENV.workerId]: z.string().min(1).optional(),
+});
+
+export type WorkerEnv = z.output<typeof workerEnvSchema>;
+
+/** Parses the worker's environment, naming every variable that is missing or wrong. */
+export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerEnv {
+  const parsed = workerEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new Error(`worker environment is invalid:\n  ${problems.join("\n  ")}`);
+  }
+  const value = parsed.data;
+  if (!value[ENV.connectionString] && !value[ENV.storageAccount]) {
+    throw new Error(`worker environment is invalid: set ${ENV.connectionString} or ${ENV.storageAccount}`);
+  }
+  return value;
+}

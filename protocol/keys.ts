@@ -1,0 +1,62 @@
+/**
+ * Storage key layout, as in Lithops: everything a job writes lives under
+ * `lithops.jobs/<executor>/<job>/`, everything about a runtime under `lithops.runtimes/`.
+ * Ids are validated so that no id can reach outside its own prefix.
+ */
+export const JOBS_PREFIX = "lithops.jobs";
+export const RUNTIMES_PREFIX = "lithops.runtimes";
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+export function assertId(kind: string, value: string): string {
+  if (!ID_PATTERN.test(value)) {
+    throw new Error(
+      `${kind} ${JSON.stringify(value)} is not valid: use 1-64 letters, digits, '_' or '-', starting with a letter or digit`,
+    );
+  }
+  return value;
+}
+
+export function executorPrefix(executorId: string): string {
+  return `${JOBS_PREFIX}/${assertId("executor id", executorId)}/`;
+}
+
+export function jobPrefix(executorId: string, jobId: string): string {
+  return `${executorPrefix(executorId)}${assertId("job id", jobId)}/`;
+}
+
+export function functionKey(executorId: string, jobId: string): string {
+  return `${jobPrefix(executorId, jobId)}function.cjs`;
+}
+
+export function dataKey(executorId: string, jobId: string): string {
+  return `${jobPrefix(executorId, jobId)}data.bin`;
+}
+
+export function outputPrefix(executorId: string, jobId: string): string {
+  return `${jobPrefix(executorId, jobId)}out/`;
+}
+
+const BATCH_DIGITS = 6;
+
+export function outputKey(executorId: string, jobId: string, batch: number): string {
+  return `${outputPrefix(executorId, jobId)}${String(batch).padStart(BATCH_DIGITS, "0")}.bin`;
+}
+
+/** The batch number of an output key, or undefined for any other key under the prefix. */
+export function batchOfOutputKey(key: string): number | undefined {
+  const match = /\/out\/(\d+)\.bin$/.exec(key);
+  return match ? Number(match[1]) : undefined;
+}
+
+export function runtimePrefix(queueName: string): string {
+  return `${RUNTIMES_PREFIX}/${assertId("queue name", queueName)}/`;
+}
+
+export function runtimeMetadataKey(queueName: string): string {
+  return `${runtimePrefix(queueName)}metadata.json`;
+}
+
+export function rejectedMessageKey(queueName: string, messageId: string): string {
+  return `${runtimePrefix(queueName)}rejected/${new Date().toISOString().replace(/[:.]/g, "-")}-${messageId.replace(/[^A-Za-z0-9-]/g, "")}.json`;
+}

@@ -1,0 +1,46 @@
+/**
+ * Lithops's memory -> vCPU table for Azure Container Apps. Container Apps only accept
+ * these cpu/memory pairs; above 2 vCPU / 4 GiB a workload-profiles environment is needed.
+ */
+export const MEMORY_TABLE: ReadonlyMap<number, number> = new Map([
+  [512, 0.25],
+  [1024, 0.5],
+  [1536, 0.75],
+  [2048, 1],
+  [2560, 1.25],
+  [3072, 1.5],
+  [3584, 1.75],
+  [4096, 2],
+  [8192, 4],
+]);
+
+export const DEFAULT_MEMORY_MB = 512;
+
+/** Largest memory the Consumption profile takes; larger values need a dedicated workload profile. */
+export const CONSUMPTION_MAX_MEMORY_MB = 4096;
+
+export const ALLOWED_MEMORY_MB: readonly number[] = [...MEMORY_TABLE.keys()];
+
+export class InvalidMemoryError extends Error {
+  override name = "InvalidMemoryError";
+}
+
+/** vCPU for a memory size in MB; throws naming the value and the allowed ones. */
+export function cpuForMemory(memoryMb: number, key = "runtime_memory"): number {
+  const cpu = MEMORY_TABLE.get(memoryMb);
+  if (cpu === undefined) {
+    throw new InvalidMemoryError(
+      `${key}: ${JSON.stringify(memoryMb)} MB is not an Azure Container Apps size; use one of ${ALLOWED_MEMORY_MB.join(", ")} (MB)`,
+    );
+  }
+  return cpu;
+}
+
+/** The `memory` string Container Apps expects for a size in MB, e.g. 512 -> "0.5Gi". */
+export function containerMemoryString(memoryMb: number): string {
+  return `${memoryMb / 1024}Gi`;
+}
+
+export function needsWorkloadProfile(memoryMb: number): boolean {
+  return memoryMb > CONSUMPTION_MAX_MEMORY_MB;
+}

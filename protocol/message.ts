@@ -1,0 +1,75 @@
+import { z } from "zod";
+import { PROTOCOL_VERSION } from "./version.ts";
+
+/** Azure Storage queue messages hold at most 64 KiB; base64 text of this many bytes fits with room for the envelope. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+export const MAX_INLINE_PAYLOAD_BYTES = 36 * 1024;
+
+const idSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/);
+
+/** Bytes carried in the message itself (small payloads) or a byte range of a blob. */
+export const payloadRefSchema = z.union([
+  z.object({ inline: z.base64() }).strict(),
+  z
+    .object({
+      key: z.string().min(1).max(1024),
+      start: z.number().int().min(0),
+      end: z.number().int().min(0),
+    })
+    .strict()
+    .refine((r) => r.end >= r.start, "end must not be before start"),
+]);
+export type PayloadRef = z.infer<typeof payloadRefSchema>;
+
+/** One call in a batch: its id and the byte range of its arguments inside the batch's data. */
+export const callEntrySchema = z
+  .object({ id: idSchema, start: z.number().int().min(0), end: z.number().int().min(0) })
+  .strict();
+export type CallEntry = z.infer<typeof callEntrySchema>;
+
+export const callBatchMessageSchema = z
+  .object({
+    v: z.literal(PROTOCOL_VERSION),
+    kind: z.literal("calls"),
+    executorId: idSchema,
+    jobId: idSchema,
+    batch: z.number().int().min(0),
+    nodeMajor: z.number().int().min(1),
+    timeout: z.number().positive(),
+    func: payloadRefSchema,
+    data: payloadRefSchema,
+    calls: z.array(callEntrySchema).min(1).max(10_000),
+    submitted: z.number(),
+    /** HMAC of the rest of the message, when the runtime has a signing key. */
+    sig: z.string().optional(),
+  })
+  .strict();
+export type CallBatchMessage = z.infer<typeof callBatchMessageSchema>;
+
+export class MalformedMessageError extends Error {
+  override name = "MalformedMessageError";
+}
+
+export function encodeMessage(message: CallBatchMessage): string {
+  const text = JSON.stringify(message);
+  if (Buffer.byteLength(text) > MAX_MESSAGE_BYTES) {
+    throw new Error(`queue message of ${Buffer.byteLength(text)} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte limit`);
+  }
+  return text;
+}
+
+/** Parses and validates a queue message; the error says what is wrong without echoing large payloads. */
+export function decodeMessage(text: string): CallBatchMessage {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new MalformedMessageError(`message is not JSON (starts with ${JSON.stringify(text.slice(0, 40))})`);
+  }
+  const parsed = callBatchMessageSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+    throw new MalformedMessageError(`message does not match protocol v${PROTOCOL_VERSION}: ${problems.join("; ")}`);
+  }
+  return parsed.data;
+}

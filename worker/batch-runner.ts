@@ -1,0 +1,88 @@
+import { createHash } from "node:crypto";
+import type { ContainerClient } from "@azure/storage-blob";
+import type { RemoteErrorInfo } from "../protocol/data-codec.ts";
+import { encodeValue } from "../protocol/data-codec.ts";
+import { outputKey } from "../protocol/keys.ts";
+import type { CallBatchMessage } from "../protocol/message.ts";
+import type { BatchOutput, CallOutcome } from "../protocol/output.ts";
+import type { RequestCounter } from "../protocol/storage-connection.ts";
+import { NODE_MAJOR, PROTOCOL_VERSION } from "../protocol/version.ts";
+import type { PayloadReader } from "./payloads.ts";
+import type { CallThreadPool } from "./thread-pool.ts";
+
+export interface BatchContext {
+  container: ContainerClient;
+  payloads: PayloadReader;
+  pool: CallThreadPool;
+  counter: RequestCounter;
+  workerId: string;
+  /** The runtime's own limit; a message may ask for less, never for more. */
+  runtimeTimeout: number;
+}
+
+/** Runs every call of a batch and stores the batch's status document. */
+export async function runBatch(message: CallBatchMessage, attempt: number, context: BatchContext): Promise<void> {
+  const opsBefore = context.counter.count;
+  let calls: CallOutcome[];
+  if (message.nodeMajor !== NODE_MAJOR) {
+    calls = failAll(message, attempt, context.workerId, {
+      name: "RuntimeMismatchError",
+      message: `the client runs Node.js ${message.nodeMajor} but this runtime runs Node.js ${NODE_MAJOR}; use a runtime built for Node.js ${message.nodeMajor}`,
+    });
+  } else {
+    const [funcText, data] = await Promise.all([
+      context.payloads.functionText(message.func),
+      context.payloads.bytes(message.data),
+    ]);
+    const funcId = createHash("sha256").update(funcText).digest("hex").slice(0, 16);
+    const timeout = Math.min(message.timeout, context.runtimeTimeout);
+    calls = await Promise.all(
+      message.calls.map(async (call): Promise<CallOutcome> => {
+        const result = await context.pool.run(funcId, funcText, data.subarray(call.start, call.end), timeout);
+        const stats = {
+          started: result.started,
+          finished: result.finished,
+          workerId: context.workerId,
+          attempt,
+          resultBytes: result.ok ? result.result.byteLength : 0,
+        };
+        return result.ok
+          ? { callId: call.id, ok: true, result: result.result, stats }
+          : { callId: call.id, ok: false, error: result.error, stats };
+      }),
+    );
+  }
+  await storeBatchOutput(message, calls, context, opsBefore);
+}
+
+export function failAll(message: CallBatchMessage, attempt: number, workerId: string, error: RemoteErrorInfo): CallOutcome[] {
+  const now = Date.now();
+  return message.calls.map((call) => ({
+    callId: call.id,
+    ok: false,
+    error,
+    stats: { started: now, finished: now, workerId, attempt, resultBytes: 0 },
+  }));
+}
+
+export async function storeBatchOutput(
+  message: CallBatchMessage,
+  calls: CallOutcome[],
+  context: Pick<BatchContext, "container" | "counter" | "workerId">,
+  opsBefore = context.counter.count,
+): Promise<void> {
+  const output: BatchOutput = {
+    v: PROTOCOL_VERSION,
+    executorId: message.executorId,
+    jobId: message.jobId,
+    batch: message.batch,
+    workerId: context.workerId,
+    // +1 for the upload below and +1 for deleting the message afterwards.
+    storageOps: context.counter.count - opsBefore + 2,
+    calls,
+  };
+  const bytes = encodeValue(output, "batch output");
+  await context.container
+    .getBlockBlobClient(outputKey(message.executorId, message.jobId, message.batch))
+    .uploadData(bytes);
+}

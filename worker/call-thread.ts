@@ -1,0 +1,46 @@
+import { fileURLToPath } from "node:url";
+import { parentPort } from "node:worker_threads";
+import { decodeValue, describeThrown, encodeValue } from "../protocol/data-codec.ts";
+import { loadFunction } from "./load-function.ts";
+import type { ThreadReply, ThreadRequest } from "./thread-messages.ts";
+
+/**
+ * Runs inside a worker thread: one call at a time, so a call that loops forever or runs
+ * out of memory can be stopped by terminating this thread alone.
+ */
+const port = parentPort;
+if (!port) throw new Error("call-thread must run in a worker thread");
+
+const packageRoot = fileURLToPath(new URL("../", import.meta.url));
+const handlers = new Map<string, (...args: unknown[]) => unknown>();
+
+async function runCall(funcId: string, argBytes: Uint8Array): Promise<{ ok: true; result: Uint8Array } | { ok: false; error: ReturnType<typeof describeThrown> }> {
+  try {
+    const handler = handlers.get(funcId);
+    if (!handler) throw new Error(`function ${funcId} was not loaded in this thread`);
+    const positional = decodeValue(argBytes) as unknown[];
+    const value = await handler(...positional);
+    return { ok: true, result: encodeValue(value, "the call's return value") };
+  } catch (thrown) {
+    return { ok: false, error: describeThrown(thrown) };
+  }
+}
+
+port.on("message", async (request: ThreadRequest) => {
+  if (request.type === "load") {
+    try {
+      handlers.set(request.funcId, loadFunction(request.text, "handler", `${packageRoot}.lithops-function-${request.funcId}.cjs`));
+    } catch (thrown) {
+      // Remembered as a function that throws, so every call of the job reports why it could not load.
+      const error = thrown;
+      handlers.set(request.funcId, () => {
+        throw error;
+      });
+    }
+    return;
+  }
+  const started = Date.now();
+  const outcome = await runCall(request.funcId, request.args);
+  const reply: ThreadReply = { type: "done", seq: request.seq, started, finished: Date.now(), ...outcome };
+  port.postMessage(reply);
+});

@@ -1,0 +1,68 @@
+import { hostname } from "node:os";
+import { ENV, parseWorkerEnv } from "../protocol/env.ts";
+import { connectStorage } from "../protocol/storage-connection.ts";
+import { PayloadReader } from "./payloads.ts";
+import { QueueConsumer } from "./queue-consumer.ts";
+import { recordRuntimeMetadata } from "./runtime-metadata.ts";
+import { CallThreadPool } from "./thread-pool.ts";
+
+/**
+ * The worker: the program a runtime's container runs, and the program the local backend
+ * starts as child processes, configured only by environment variables (protocol/env.ts).
+ */
+const SIGTERM_GRACE_MS = 25_000; // inside ACA's default 30 s termination grace period
+
+const env = parseWorkerEnv(process.env);
+const workerId = env[ENV.workerId] ?? `${hostname()}-${process.pid}`;
+const log = (line: string): void => {
+  process.stderr.write(`[worker ${workerId}] ${line}\n`);
+};
+
+const storage = connectStorage({
+  connectionString: env[ENV.connectionString],
+  accountName: env[ENV.storageAccount],
+  blobEndpoint: env[ENV.blobEndpoint],
+  queueEndpoint: env[ENV.queueEndpoint],
+  container: env[ENV.container],
+});
+const memory = env[ENV.runtimeMemory];
+const processes = env[ENV.workerProcesses];
+// Leave a quarter of the container's memory to the worker process itself.
+const pool = new CallThreadPool(processes, Math.max(64, Math.floor((memory * 0.75) / processes)));
+const consumer = new QueueConsumer(
+  storage.queueService.getQueueClient(env[ENV.queue]),
+  storage.queueService.getQueueClient(env[ENV.poisonQueue]),
+  storage.container,
+  {
+    container: storage.container,
+    payloads: new PayloadReader(storage.container),
+    pool,
+    counter: storage.counter,
+    workerId,
+    runtimeTimeout: env[ENV.runtimeTimeout],
+  },
+  {
+    queueName: env[ENV.queue],
+    visibilityTimeout: env[ENV.visibilityTimeout],
+    maxDeliveries: env[ENV.maxDeliveries],
+    idlePollMaxMs: env[ENV.idlePollMaxMs],
+    signingKey: env[ENV.signingKey],
+    log,
+  },
+);
+
+let stopping = false;
+process.on("SIGTERM", () => {
+  if (stopping) return;
+  stopping = true;
+  log("SIGTERM: finishing running calls");
+  void consumer
+    .stop(SIGTERM_GRACE_MS)
+    .then(() => pool.close())
+    .finally(() => process.exit(0));
+});
+
+await recordRuntimeMetadata(storage.container, env[ENV.runtimeName], memory, env[ENV.queue]).catch((error: Error) =>
+  log(`could not record runtime metadata: ${error.message}`),
+);
+await consumer.run();

@@ -1,0 +1,210 @@
+import type { ContainerClient } from "@azure/storage-blob";
+import type { DequeuedMessageItem, QueueClient } from "@azure/storage-queue";
+import { rejectedMessageKey } from "../protocol/keys.ts";
+import { decodeMessage, MalformedMessageError, type CallBatchMessage } from "../protocol/message.ts";
+import { detachSignature, verifySignature } from "../protocol/signing.ts";
+import { failAll, runBatch, storeBatchOutput, type BatchContext } from "./batch-runner.ts";
+
+export interface ConsumerSettings {
+  queueName: string;
+  /** Seconds a received message stays invisible; renewed while its calls run. */
+  visibilityTimeout: number;
+  /** Deliveries after which a message that keeps killing its worker goes to the poison queue. */
+  maxDeliveries: number;
+  idlePollMaxMs: number;
+  signingKey?: string;
+  log: (line: string) => void;
+}
+
+interface HeldMessage {
+  messageId: string;
+  popReceipt: string;
+  renewal: NodeJS.Timeout;
+}
+
+const FIRST_IDLE_POLL_MS = 5;
+
+/**
+ * Takes messages from the runtime's queue while there is room in the thread pool.
+ * A message is deleted only after its batch's outcome is stored (at-least-once): if this
+ * process dies, the message becomes visible again within `visibilityTimeout` seconds.
+ */
+export class QueueConsumer {
+  private readonly held = new Map<string, HeldMessage>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopping = false;
+  private wake?: () => void;
+
+  constructor(
+    private readonly queue: QueueClient,
+    private readonly poisonQueue: QueueClient,
+    private readonly container: ContainerClient,
+    private readonly batch: BatchContext,
+    private readonly settings: ConsumerSettings,
+  ) {}
+
+  async run(): Promise<void> {
+    let idleMs = 0;
+    while (!this.stopping) {
+      const room = this.batch.pool.capacity - this.inFlight.size;
+      if (room <= 0) {
+        await Promise.race(this.inFlight);
+        continue;
+      }
+      let received: DequeuedMessageItem[];
+      try {
+        const response = await this.queue.receiveMessages({
+          numberOfMessages: Math.min(32, room),
+          visibilityTimeout: this.settings.visibilityTimeout,
+        });
+        received = response.receivedMessageItems;
+      } catch (error) {
+        this.settings.log(`receive failed, backing off: ${(error as Error).message}`);
+        received = [];
+        idleMs = Math.max(idleMs, 500);
+      }
+      for (const item of received) this.track(this.handle(item));
+      if (received.length > 0) {
+        idleMs = 0;
+        continue;
+      }
+      // Idle: poll less and less often, so an idle runtime costs few (billed) requests.
+      idleMs = Math.min(Math.max(FIRST_IDLE_POLL_MS, idleMs * 2), this.settings.idlePollMaxMs);
+      await this.sleep(idleMs);
+    }
+  }
+
+  /** Stops taking messages; waits up to `graceMs` for running batches, then releases the rest. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([Promise.all(this.inFlight), grace]);
+    clearTimeout(timer);
+    await Promise.all(
+      [...this.held.values()].map(async (held) => {
+        clearInterval(held.renewal);
+        await this.queue.updateMessage(held.messageId, held.popReceipt, undefined, 0).catch(() => undefined);
+      }),
+    );
+    this.held.clear();
+  }
+
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    void work.finally(() => {
+      this.inFlight.delete(work);
+      this.wake?.();
+    });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async handle(item: DequeuedMessageItem): Promise<void> {
+    const held = this.hold(item);
+    try {
+      const parsed = this.parse(item);
+      if ("reason" in parsed) {
+        await this.reject(item, parsed.reason, held);
+        return;
+      }
+      const { message } = parsed;
+      if (item.dequeueCount > this.settings.maxDeliveries) {
+        await this.poison(item, message, held);
+        return;
+      }
+      await runBatch(message, item.dequeueCount, this.batch);
+      await this.delete(held);
+    } catch (error) {
+      // Outcome not stored (storage unreachable): keep the message, it will be delivered again.
+      this.settings.log(`batch in message ${item.messageId} not finished: ${(error as Error).message}`);
+      this.release(held);
+    }
+  }
+
+  private parse(item: DequeuedMessageItem): { message: CallBatchMessage } | { reason: string } {
+    try {
+      const message = decodeMessage(item.messageText);
+      if (this.settings.signingKey) checkSignature(item.messageText, this.settings.signingKey);
+      return { message };
+    } catch (error) {
+      if (!(error instanceof MalformedMessageError)) throw error;
+      return { reason: error.message };
+    }
+  }
+
+  /** Records a message this runtime will not run, then removes it so it cannot block the queue. */
+  private async reject(item: DequeuedMessageItem, reason: string, held: HeldMessage): Promise<void> {
+    this.settings.log(`rejected message ${item.messageId}: ${reason}`);
+    const record = JSON.stringify({
+      reason,
+      messageId: item.messageId,
+      dequeueCount: item.dequeueCount,
+      insertedOn: item.insertedOn,
+      text: item.messageText.slice(0, 4096),
+    });
+    await this.container.getBlockBlobClient(rejectedMessageKey(this.settings.queueName, item.messageId)).upload(record, Buffer.byteLength(record));
+    await this.delete(held);
+  }
+
+  private async poison(item: DequeuedMessageItem, message: CallBatchMessage, held: HeldMessage): Promise<void> {
+    const deliveries = item.dequeueCount - 1;
+    this.settings.log(`message ${item.messageId} was delivered ${deliveries} times without an outcome: moving it to the poison queue`);
+    const calls = failAll(message, item.dequeueCount, this.batch.workerId, {
+      name: "PoisonMessageError",
+      message: `the worker running this batch died ${deliveries} times (limit ${this.settings.maxDeliveries}); the batch was moved to the poison queue`,
+    });
+    await storeBatchOutput(message, calls, this.batch);
+    await this.poisonQueue.sendMessage(item.messageText);
+    await this.delete(held);
+  }
+
+  private hold(item: DequeuedMessageItem): HeldMessage {
+    const held: HeldMessage = {
+      messageId: item.messageId,
+      popReceipt: item.popReceipt,
+      renewal: setInterval(() => void this.renew(held), (this.settings.visibilityTimeout * 1000) / 3),
+    };
+    this.held.set(item.messageId, held);
+    return held;
+  }
+
+  private async renew(held: HeldMessage): Promise<void> {
+    try {
+      const response = await this.queue.updateMessage(held.messageId, held.popReceipt, undefined, this.settings.visibilityTimeout);
+      if (response.popReceipt) held.popReceipt = response.popReceipt;
+    } catch (error) {
+      this.settings.log(`could not renew message ${held.messageId}: ${(error as Error).message}`);
+    }
+  }
+
+  private release(held: HeldMessage): void {
+    clearInterval(held.renewal);
+    this.held.delete(held.messageId);
+  }
+
+  private async delete(held: HeldMessage): Promise<void> {
+    this.release(held);
+    await this.queue.deleteMessage(held.messageId, held.popReceipt);
+  }
+}
+
+function checkSignature(text: string, key: string): void {
+  const signed = detachSignature(text);
+  if (!signed) throw new MalformedMessageError("message is not signed and this runtime requires signed invocations");
+  if (!verifySignature(signed.unsigned, signed.sig, key)) {
+    throw new MalformedMessageError("message signature does not match: the message was altered or signed with another key");
+  }
+}
