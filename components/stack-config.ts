@@ -1,0 +1,321 @@
+import { existsSync } from "node:fs";
+import { isAbsolute, relative, resolve } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { cpuForMemory, DEFAULT_MEMORY_MB, needsWorkloadProfile } from "../protocol/memory.ts";
+import { assertRuntimeName, DEFAULT_RUNTIME, runtimeQueues, runtimeResourceName } from "../protocol/runtime-name.ts";
+import { NODE_MAJOR, PACKAGE_VERSION } from "../protocol/version.ts";
+
+/**
+ * The stack configuration (`Pulumi.<stack>.yaml`, keys under the project namespace),
+ * validated before any resource is declared so that `pulumi preview` fails with a
+ * message naming the key (`lithops-aca:runtimes[1].memory`) and what is allowed.
+ */
+
+/** Azure's cap on `terminationGracePeriodSeconds`. */
+export const MAX_GRACE_PERIOD_SECONDS = 600;
+export const DEFAULT_TIMEOUT_SECONDS = 600;
+export const DEFAULT_MAX_WORKERS = 30;
+export const DEFAULT_JOB_CONTAINER = "lithops-jobs";
+/** Where the default runtime's Dockerfile lives, relative to the project root. */
+export const DEFAULT_DOCKERFILE = "runtimes/default/Dockerfile";
+
+const armId = (provider: string) =>
+  z
+    .string()
+    .regex(
+      new RegExp(`^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/${provider}/[^/]+$`, "i"),
+      `must be a resource id like /subscriptions/<id>/resourceGroups/<group>/providers/${provider}/<name>`,
+    );
+
+/** A whole number in a range, with the range in the message. */
+const intIn = (min: number, max: number) => {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+
+const runtimeSchema = z.strictObject({
+  /** 'default', or an image reference in lower case (Lithops's runtime name). */
+  name: z.string(),
+  /** A prebuilt image, used as is. */
+  image: z.string().optional(),
+  /** A Dockerfile to build, relative to the project root (which is the build context). */
+  dockerfile: z.string().optional(),
+  memory: z.number().int().default(DEFAULT_MEMORY_MB),
+  /** Seconds a call may run; the worker enforces it. */
+  timeout: intIn(1, 86_400).default(DEFAULT_TIMEOUT_SECONDS),
+  /** KEDA max replicas (Container Apps allows up to 1000). */
+  maxWorkers: intIn(1, 1000).default(DEFAULT_MAX_WORKERS),
+  /** Calls run in parallel per replica; also the queue length per replica in the scale rule. */
+  workerProcesses: intIn(1, 256).default(1),
+  /** Seconds between KEDA queue checks: lower starts idle runtimes sooner, at one metadata read per check. */
+  pollingInterval: intIn(1, 3600).default(10),
+  /** Seconds without messages before replicas scale back to zero. */
+  cooldownPeriod: intIn(0, 86_400).default(300),
+});
+
+const configSchema = z.strictObject({
+  runtimes: z.array(runtimeSchema).min(1).prefault([{ name: DEFAULT_RUNTIME }]),
+  /** An existing resource group to deploy into; by default the stack creates its own. */
+  resourceGroupName: z
+    .string()
+    .regex(/^[-\w.()]{1,89}[-\w()]$/, "must be 1-90 letters, digits, '_', '-', '.', '(' or ')', not ending in '.'")
+    .optional(),
+  environment: z
+    .strictObject({
+      /** An existing Container Apps environment (Lithops's `environment_id`). */
+      id: armId("Microsoft.App/managedEnvironments").optional(),
+      /** Workload profile the apps run on; set it for an existing workload-profiles environment. */
+      workloadProfileName: z.string().min(1).optional(),
+      logRetentionDays: intIn(30, 730).default(30),
+    })
+    .prefault({}),
+  registry: z
+    .discriminatedUnion("type", [
+      z.strictObject({
+        type: z.literal("acr"),
+        /** An existing registry; by default the stack creates one when a runtime is built. */
+        id: armId("Microsoft.ContainerRegistry/registries").optional(),
+        sku: z.enum(["Basic", "Standard", "Premium"]).default("Basic"),
+      }),
+      z.strictObject({
+        type: z.literal("dockerhub"),
+        username: z.string().regex(/^[a-z0-9]{4,30}$/, "must be a Docker Hub user name (4-30 lower case letters or digits)"),
+        /** Organization to push to; the user's own namespace by default. */
+        namespace: z
+          .string()
+          .regex(/^[a-z0-9]{2,255}$/)
+          .optional(),
+      }),
+    ])
+    .prefault({ type: "acr" }),
+  storage: z
+    .strictObject({
+      /** Job data (`lithops.jobs/...`) older than this is deleted by a lifecycle rule. */
+      jobDataRetentionDays: intIn(1, 36_500).default(7),
+      sku: z.enum(["Standard_LRS", "Standard_ZRS", "Standard_GRS", "Standard_RAGRS"]).default("Standard_LRS"),
+    })
+    .prefault({}),
+  /** Object ids of the users, groups or service principals that run the client; the deployer by default. */
+  clientPrincipalIds: z.array(z.guid()).optional(),
+});
+
+/** Keys the program reads that are not in the structured schema (secrets). */
+const SECRET_KEYS = ["dockerHubToken"] as const;
+/** Keys whose value is a plain string, not JSON. */
+const STRING_KEYS = ["resourceGroupName"];
+export const CONFIG_KEYS: readonly string[] = [...Object.keys(configSchema.shape), ...SECRET_KEYS];
+
+export type ImageSource =
+  | { kind: "prebuilt"; image: string }
+  | { kind: "build"; dockerfile: string; repository: string; tag: string };
+
+export interface RuntimeSpec {
+  name: string;
+  memory: number;
+  cpu: number;
+  timeout: number;
+  maxWorkers: number;
+  workerProcesses: number;
+  pollingInterval: number;
+  cooldownPeriod: number;
+  /** Base name of the runtime's Azure resources and its Container App name. */
+  resourceName: string;
+  queue: string;
+  poisonQueue: string;
+  source: ImageSource;
+}
+
+type ParsedConfig = z.output<typeof configSchema>;
+
+export interface StackConfig extends Omit<ParsedConfig, "runtimes"> {
+  runtimes: RuntimeSpec[];
+}
+
+export class StackConfigError extends pulumi.RunError {
+  override name = "StackConfigError";
+}
+
+export interface ParseOptions {
+  /** Project namespace of the keys, for messages: `lithops-aca`. */
+  namespace: string;
+  /** The project root: Dockerfile paths are relative to it and must stay inside it. */
+  projectRoot: string;
+  /** Whether the secret `<namespace>:dockerHubToken` is set. */
+  dockerHubTokenSet: boolean;
+}
+
+/** `["runtimes", 1, "memory"]` -> `lithops-aca:runtimes[1].memory`. */
+export function configKey(namespace: string, path: readonly PropertyKey[]): string {
+  let key = namespace;
+  path.forEach((part, i) => {
+    if (typeof part === "number") key += `[${part}]`;
+    else key += `${i === 0 ? ":" : "."}${String(part)}`;
+  });
+  return key;
+}
+
+/** Splits `myacct/imaging:01` into repository and tag (tag `latest` when absent). */
+function repositoryAndTag(reference: string): { repository: string; tag: string } {
+  const slash = reference.lastIndexOf("/");
+  const colon = reference.lastIndexOf(":");
+  if (colon > slash) return { repository: reference.slice(0, colon), tag: reference.slice(colon + 1) };
+  return { repository: reference, tag: "latest" };
+}
+
+function imageSource(runtime: z.output<typeof runtimeSchema>): ImageSource {
+  if (runtime.image) return { kind: "prebuilt", image: runtime.image };
+  if (runtime.dockerfile) return { kind: "build", dockerfile: runtime.dockerfile, ...repositoryAndTag(runtime.name) };
+  if (runtime.name === DEFAULT_RUNTIME) {
+    // Like Lithops's default runtime, built for the language version of the deploying machine.
+    return {
+      kind: "build",
+      dockerfile: DEFAULT_DOCKERFILE,
+      repository: `lithops-aca-default-node${NODE_MAJOR}`,
+      tag: PACKAGE_VERSION,
+    };
+  }
+  // As in `lithops runtime deploy user/img:tag`: the name is the image.
+  return { kind: "prebuilt", image: runtime.name };
+}
+
+/** Checks what the schema cannot see alone: names, sizes, files, cross-field rules. */
+function checkRuntimes(config: ParsedConfig, options: ParseOptions, addIssue: (path: PropertyKey[], message: string) => void): void {
+  const seen = new Map<string, number>();
+  config.runtimes.forEach((runtime, i) => {
+    const key = (...rest: PropertyKey[]) => configKey(options.namespace, ["runtimes", i, ...rest]);
+    const issue = (rest: PropertyKey[], run: () => void) => {
+      try {
+        run();
+      } catch (error) {
+        addIssue(["runtimes", i, ...rest], (error as Error).message);
+      }
+    };
+    issue(["name"], () => assertRuntimeName(runtime.name, key("name")));
+    issue(["memory"], () => cpuForMemory(runtime.memory, key("memory")));
+    if (runtime.image !== undefined) {
+      issue(["image"], () => {
+        if (runtime.image === DEFAULT_RUNTIME) throw new Error("'default' is a runtime name, not an image");
+        assertRuntimeName(runtime.image!, key("image"));
+      });
+    }
+    if (runtime.image !== undefined && runtime.dockerfile !== undefined) {
+      addIssue(["runtimes", i], "set either `image` (a prebuilt image) or `dockerfile` (build one), not both");
+    }
+    if (runtime.dockerfile !== undefined) {
+      const path = resolve(options.projectRoot, runtime.dockerfile);
+      const inside = relative(options.projectRoot, path);
+      if (isAbsolute(runtime.dockerfile) || inside.startsWith("..")) {
+        addIssue(["runtimes", i, "dockerfile"], "must be a path inside the project (the build context), e.g. runtimes/examples/imaging/Dockerfile");
+      } else if (!existsSync(path)) {
+        addIssue(["runtimes", i, "dockerfile"], `${runtime.dockerfile} does not exist in the project`);
+      }
+    }
+    if (needsWorkloadProfile(runtime.memory) && config.environment.id && !config.environment.workloadProfileName) {
+      addIssue(
+        ["runtimes", i, "memory"],
+        `${runtime.memory} MB needs a workload-profiles environment; set ${configKey(options.namespace, ["environment", "workloadProfileName"])} for the existing environment, or let the stack create one`,
+      );
+    }
+    let resourceName: string;
+    try {
+      resourceName = runtimeResourceName(runtime.name, runtime.memory);
+    } catch {
+      return; // the name issue is already reported
+    }
+    const previous = seen.get(resourceName);
+    if (previous !== undefined) {
+      addIssue(["runtimes", i], `runtime ${runtime.name} at ${runtime.memory} MB is already defined by ${configKey(options.namespace, ["runtimes", previous])}`);
+    } else {
+      seen.set(resourceName, i);
+    }
+  });
+  // An image is built once per name:tag, so one name cannot come from two Dockerfiles.
+  const builtFrom = new Map<string, { dockerfile: string; index: number }>();
+  config.runtimes.forEach((runtime, i) => {
+    const source = imageSource(runtime);
+    if (source.kind !== "build") return;
+    const image = `${source.repository}:${source.tag}`;
+    const previous = builtFrom.get(image);
+    if (!previous) builtFrom.set(image, { dockerfile: source.dockerfile, index: i });
+    else if (previous.dockerfile !== source.dockerfile) {
+      addIssue(
+        ["runtimes", i, "dockerfile"],
+        `builds image ${image}, which ${configKey(options.namespace, ["runtimes", previous.index])} builds from ${previous.dockerfile}; give one of them another name`,
+      );
+    }
+  });
+  const builds = builtFrom.size > 0;
+  if (builds && config.registry.type === "dockerhub" && !options.dockerHubTokenSet) {
+    addIssue(
+      ["dockerHubToken"],
+      `is required to push to Docker Hub: pulumi config set --secret ${configKey(options.namespace, ["dockerHubToken"])} <access token>`,
+    );
+  }
+}
+
+/**
+ * Validates the raw values of the project's config keys (as read from the stack) and
+ * resolves every runtime to the names and sizes its resources get. Throws one
+ * StackConfigError listing every problem, each line naming its key.
+ */
+export function parseStackConfig(raw: Record<string, unknown>, options: ParseOptions): StackConfig {
+  const problems: string[] = [];
+  const addIssue = (path: readonly PropertyKey[], message: string) => {
+    const key = configKey(options.namespace, path);
+    problems.push(message.startsWith(`${key}:`) ? message : `${key}: ${message}`);
+  };
+  for (const key of Object.keys(raw)) {
+    if (!CONFIG_KEYS.includes(key)) addIssue([key], `unknown key; known keys are ${CONFIG_KEYS.join(", ")}`);
+  }
+  const structured = Object.fromEntries(Object.entries(raw).filter(([key]) => key in configSchema.shape));
+  const parsed = configSchema.safeParse(structured);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) addIssue(issue.path, issue.message);
+  } else {
+    checkRuntimes(parsed.data, options, addIssue);
+  }
+  if (problems.length > 0 || !parsed.success) {
+    throw new StackConfigError(`invalid stack configuration:\n  ${problems.join("\n  ")}`);
+  }
+  return {
+    ...parsed.data,
+    runtimes: parsed.data.runtimes.map((runtime) => ({
+      name: runtime.name,
+      memory: runtime.memory,
+      cpu: cpuForMemory(runtime.memory),
+      timeout: runtime.timeout,
+      maxWorkers: runtime.maxWorkers,
+      workerProcesses: runtime.workerProcesses,
+      pollingInterval: runtime.pollingInterval,
+      cooldownPeriod: runtime.cooldownPeriod,
+      resourceName: runtimeResourceName(runtime.name, runtime.memory),
+      ...runtimeQueues(runtime.name, runtime.memory),
+      source: imageSource(runtime),
+    })),
+  };
+}
+
+/** Reads the project's keys from the running stack and validates them. */
+export function loadStackConfig(projectRoot: string): StackConfig {
+  const namespace = pulumi.getProject();
+  const config = new pulumi.Config();
+  const raw: Record<string, unknown> = {};
+  let dockerHubTokenSet = false;
+  for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
+    if (!fullKey.startsWith(`${namespace}:`)) continue;
+    const key = fullKey.slice(namespace.length + 1);
+    if ((SECRET_KEYS as readonly string[]).includes(key)) {
+      dockerHubTokenSet = true;
+      continue;
+    }
+    // Structured values arrive as JSON text; text that is not JSON is passed on for the schema to reject.
+    const text = config.get(key) ?? "";
+    try {
+      raw[key] = STRING_KEYS.includes(key) ? text : JSON.parse(text);
+    } catch {
+      raw[key] = text;
+    }
+  }
+  return parseStackConfig(raw, { namespace, projectRoot, dockerHubTokenSet });
+}

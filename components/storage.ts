@@ -1,0 +1,115 @@
+import * as azure from "@pulumi/azure-native";
+import * as pulumi from "@pulumi/pulumi";
+import { JOBS_PREFIX } from "../protocol/keys.ts";
+import { assignRole } from "./roles.ts";
+
+/** A principal given data access, under a stable key (its logical name in the stack). */
+export interface PrincipalRef {
+  key: string;
+  id: pulumi.Input<string>;
+}
+
+export interface JobStorageArgs {
+  resourceGroupName: pulumi.Input<string>;
+  location: pulumi.Input<string>;
+  subscriptionId: pulumi.Input<string>;
+  /** Globally unique account name (3-24 lower case letters and digits). */
+  accountName: pulumi.Input<string>;
+  containerName: string;
+  sku: string;
+  /** Job data older than this many days is deleted by a lifecycle rule. */
+  jobDataRetentionDays: number;
+  /** Whoever runs the client: read and write job data in the container. */
+  clientPrincipals: PrincipalRef[];
+  tags: Record<string, string>;
+}
+
+/**
+ * The storage account that carries jobs: the blob container for job data and, per
+ * runtime, the queues (created by the runtime component). Identities only: shared-key
+ * access is off, so no account key exists that could leak.
+ */
+export class JobStorage extends pulumi.ComponentResource {
+  readonly accountName: pulumi.Output<string>;
+  readonly accountId: pulumi.Output<string>;
+  readonly containerName: pulumi.Output<string>;
+  readonly containerId: pulumi.Output<string>;
+  readonly blobEndpoint: pulumi.Output<string>;
+  readonly queueEndpoint: pulumi.Output<string>;
+
+  constructor(name: string, args: JobStorageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lithops-aca:index:JobStorage", name, {}, opts);
+    const account = new azure.storage.StorageAccount(
+      `${name}-account`,
+      {
+        accountName: args.accountName,
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        kind: azure.storage.Kind.StorageV2,
+        sku: { name: args.sku },
+        minimumTlsVersion: azure.storage.MinimumTlsVersion.TLS1_2,
+        enableHttpsTrafficOnly: true,
+        allowBlobPublicAccess: false,
+        allowSharedKeyAccess: false,
+        defaultToOAuthAuthentication: true,
+        allowCrossTenantReplication: false,
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+    const container = new azure.storage.BlobContainer(
+      `${name}-jobs`,
+      {
+        containerName: args.containerName,
+        accountName: account.name,
+        resourceGroupName: args.resourceGroupName,
+        publicAccess: azure.storage.PublicAccess.None,
+      },
+      { parent: this },
+    );
+    new azure.storage.ManagementPolicy(
+      `${name}-lifecycle`,
+      {
+        // Azure allows exactly one policy per account, named "default".
+        managementPolicyName: "default",
+        accountName: account.name,
+        resourceGroupName: args.resourceGroupName,
+        policy: {
+          rules: [
+            {
+              name: "expire-job-data",
+              type: azure.storage.RuleType.Lifecycle,
+              enabled: true,
+              definition: {
+                filters: { blobTypes: ["blockBlob"], prefixMatch: [`${args.containerName}/${JOBS_PREFIX}/`] },
+                actions: { baseBlob: { delete: { daysAfterModificationGreaterThan: args.jobDataRetentionDays } } },
+              },
+            },
+          ],
+        },
+      },
+      { parent: this },
+    );
+    for (const principal of args.clientPrincipals) {
+      assignRole(
+        `${name}-client-${principal.key}-blob`,
+        { role: "blobDataContributor", scope: container.id, principalId: principal.id },
+        args.subscriptionId,
+        { parent: this },
+      );
+    }
+
+    this.accountName = account.name;
+    this.accountId = account.id;
+    this.containerName = container.name;
+    this.containerId = container.id;
+    this.blobEndpoint = account.primaryEndpoints.blob;
+    this.queueEndpoint = account.primaryEndpoints.queue;
+    this.registerOutputs({
+      accountName: this.accountName,
+      containerName: this.containerName,
+      blobEndpoint: this.blobEndpoint,
+      queueEndpoint: this.queueEndpoint,
+    });
+  }
+}
