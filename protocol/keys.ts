@@ -17,6 +17,11 @@ export function assertId(kind: string, value: string): string {
   return value;
 }
 
+/** Call ids are the call's index in its job, zero-padded like Lithops's. */
+export function callId(index: number): string {
+  return String(index).padStart(5, "0");
+}
+
 export function executorPrefix(executorId: string): string {
   return `${JOBS_PREFIX}/${assertId("executor id", executorId)}/`;
 }

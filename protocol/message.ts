@@ -1,9 +1,11 @@
 import { z } from "zod";
+import { callId } from "./keys.ts";
 import { PROTOCOL_VERSION } from "./version.ts";
 
 /** Azure Storage queue messages hold at most 64 KiB; base64 text of this many bytes fits with room for the envelope. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 export const MAX_INLINE_PAYLOAD_BYTES = 36 * 1024;
+export const MAX_CALLS_PER_MESSAGE = 1000;
 
 const idSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/);
 
@@ -21,11 +23,29 @@ export const payloadRefSchema = z.union([
 ]);
 export type PayloadRef = z.infer<typeof payloadRefSchema>;
 
-/** One call in a batch: its id and the byte range of its arguments inside the batch's data. */
-export const callEntrySchema = z
-  .object({ id: idSchema, start: z.number().int().min(0), end: z.number().int().min(0) })
-  .strict();
-export type CallEntry = z.infer<typeof callEntrySchema>;
+/**
+ * The calls of a batch are consecutive: call `first + i` has its arguments at bytes
+ * offsets[i]..offsets[i+1] of the batch's data. Compact, so 1,000 calls fit one message.
+ */
+export const callRangeSchema = z
+  .object({
+    first: z.number().int().min(0),
+    offsets: z.array(z.number().int().min(0)).min(2).max(MAX_CALLS_PER_MESSAGE + 1),
+  })
+  .strict()
+  .refine((r) => r.offsets.every((o, i) => i === 0 || o >= r.offsets[i - 1]), "offsets must not decrease");
+export type CallRange = z.infer<typeof callRangeSchema>;
+
+export interface CallSlice {
+  id: string;
+  start: number;
+  end: number;
+}
+
+/** The calls a range stands for, with their ids and byte ranges. */
+export function callSlices(range: CallRange): CallSlice[] {
+  return range.offsets.slice(1).map((end, i) => ({ id: callId(range.first + i), start: range.offsets[i], end }));
+}
 
 export const callBatchMessageSchema = z
   .object({
@@ -38,7 +58,7 @@ export const callBatchMessageSchema = z
     timeout: z.number().positive(),
     func: payloadRefSchema,
     data: payloadRefSchema,
-    calls: z.array(callEntrySchema).min(1).max(10_000),
+    calls: callRangeSchema,
     submitted: z.number(),
     /** HMAC of the rest of the message, when the runtime has a signing key. */
     sig: z.string().optional(),

@@ -1,7 +1,10 @@
 import { DefaultAzureCredential } from "@azure/identity";
-import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient } from "@azure/storage-blob";
-import { QueueServiceClient, StorageSharedKeyCredential as QueueSharedKeyCredential } from "@azure/storage-queue";
-import type { PipelineRequest, PipelineResponse, SendRequest } from "@azure/core-rest-pipeline";
+import { BlobServiceClient, newPipeline as newBlobPipeline, StorageSharedKeyCredential, type ContainerClient } from "@azure/storage-blob";
+import {
+  newPipeline as newQueuePipeline,
+  QueueServiceClient,
+  StorageSharedKeyCredential as QueueSharedKeyCredential,
+} from "@azure/storage-queue";
 
 /**
  * How client and worker reach Azure Storage (or Azurite): a connection string, an
@@ -17,15 +20,25 @@ export interface StorageSettings {
   container: string;
 }
 
-/** Counts the requests an SDK client sends, so jobs can report their storage cost. */
+/**
+ * Counts the requests the SDK clients send, so jobs can report their storage cost. It
+ * wraps the HTTP client rather than adding a pipeline policy, because child clients
+ * (container, queue) re-add policies to a shared pipeline.
+ */
+/**
+ * Counts the requests the SDK clients send, so jobs can report their storage cost. It is
+ * a request policy factory in the storage SDKs' own pipeline, counted once per request
+ * (retries included in the one count).
+ */
 export class RequestCounter {
   count = 0;
-  readonly policy = {
-    name: "lithopsRequestCounter",
-    sendRequest: (request: PipelineRequest, next: SendRequest): Promise<PipelineResponse> => {
-      this.count += 1;
-      return next(request);
-    },
+  readonly factory = {
+    create: (nextPolicy: { sendRequest(request: unknown): Promise<unknown> }) => ({
+      sendRequest: (request: unknown): Promise<unknown> => {
+        this.count += 1;
+        return nextPolicy.sendRequest(request);
+      },
+    }),
   };
 }
 
@@ -40,29 +53,34 @@ export interface StorageClients {
 const RETRY_OPTIONS = { maxTries: 6, retryDelayInMs: 200, maxRetryDelayInMs: 5000 };
 
 export function connectStorage(settings: StorageSettings, counter = new RequestCounter()): StorageClients {
-  const options = {
-    retryOptions: RETRY_OPTIONS,
-    additionalPolicies: [{ policy: counter.policy, position: "perCall" as const }],
-  };
-  let blobService: BlobServiceClient;
-  let queueService: QueueServiceClient;
+  let blob: BlobServiceClient;
+  let queue: QueueServiceClient;
   if (settings.connectionString) {
-    blobService = BlobServiceClient.fromConnectionString(settings.connectionString, options);
-    queueService = QueueServiceClient.fromConnectionString(settings.connectionString, options);
+    blob = BlobServiceClient.fromConnectionString(settings.connectionString);
+    queue = QueueServiceClient.fromConnectionString(settings.connectionString);
   } else if (settings.accountName) {
     const blobUrl = settings.blobEndpoint ?? `https://${settings.accountName}.blob.core.windows.net`;
     const queueUrl = settings.queueEndpoint ?? `https://${settings.accountName}.queue.core.windows.net`;
     if (settings.accountKey) {
-      blobService = new BlobServiceClient(blobUrl, new StorageSharedKeyCredential(settings.accountName, settings.accountKey), options);
-      queueService = new QueueServiceClient(queueUrl, new QueueSharedKeyCredential(settings.accountName, settings.accountKey), options);
+      blob = new BlobServiceClient(blobUrl, new StorageSharedKeyCredential(settings.accountName, settings.accountKey));
+      queue = new QueueServiceClient(queueUrl, new QueueSharedKeyCredential(settings.accountName, settings.accountKey));
     } else {
       const credential = new DefaultAzureCredential();
-      blobService = new BlobServiceClient(blobUrl, credential, options);
-      queueService = new QueueServiceClient(queueUrl, credential, options);
+      blob = new BlobServiceClient(blobUrl, credential);
+      queue = new QueueServiceClient(queueUrl, credential);
     }
   } else {
     throw new Error("storage settings need a connection string or a storage account name (azure_storage.storage_account_name)");
   }
+  // Rebuilt on our own pipelines: same endpoint and credential, plus retries and the request counter.
+  const credentialOf = (client: BlobServiceClient | QueueServiceClient) =>
+    (client as unknown as { credential: Parameters<typeof newBlobPipeline>[0] }).credential;
+  const blobPipeline = newBlobPipeline(credentialOf(blob), { retryOptions: RETRY_OPTIONS });
+  blobPipeline.factories.push(counter.factory as unknown as (typeof blobPipeline.factories)[number]);
+  const queuePipeline = newQueuePipeline(credentialOf(queue), { retryOptions: RETRY_OPTIONS });
+  queuePipeline.factories.push(counter.factory as unknown as (typeof queuePipeline.factories)[number]);
+  const blobService = new BlobServiceClient(blob.url, blobPipeline);
+  const queueService = new QueueServiceClient(queue.url, queuePipeline);
   return { blobService, queueService, container: blobService.getContainerClient(settings.container), counter };
 }
 

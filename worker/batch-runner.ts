@@ -3,7 +3,7 @@ import type { ContainerClient } from "@azure/storage-blob";
 import type { RemoteErrorInfo } from "../protocol/data-codec.ts";
 import { encodeValue } from "../protocol/data-codec.ts";
 import { outputKey } from "../protocol/keys.ts";
-import type { CallBatchMessage } from "../protocol/message.ts";
+import { callSlices, type CallBatchMessage } from "../protocol/message.ts";
 import type { BatchOutput, CallOutcome } from "../protocol/output.ts";
 import type { RequestCounter } from "../protocol/storage-connection.ts";
 import { NODE_MAJOR, PROTOCOL_VERSION } from "../protocol/version.ts";
@@ -37,7 +37,7 @@ export async function runBatch(message: CallBatchMessage, attempt: number, conte
     const funcId = createHash("sha256").update(funcText).digest("hex").slice(0, 16);
     const timeout = Math.min(message.timeout, context.runtimeTimeout);
     calls = await Promise.all(
-      message.calls.map(async (call): Promise<CallOutcome> => {
+      callSlices(message.calls).map(async (call): Promise<CallOutcome> => {
         const result = await context.pool.run(funcId, funcText, data.subarray(call.start, call.end), timeout);
         const stats = {
           started: result.started,
@@ -57,7 +57,7 @@ export async function runBatch(message: CallBatchMessage, attempt: number, conte
 
 export function failAll(message: CallBatchMessage, attempt: number, workerId: string, error: RemoteErrorInfo): CallOutcome[] {
   const now = Date.now();
-  return message.calls.map((call) => ({
+  return callSlices(message.calls).map((call) => ({
     callId: call.id,
     ok: false,
     error,

@@ -20,7 +20,7 @@ interface CallThread {
   busy?: { seq: number; call: PendingCall; started: number; timer: NodeJS.Timeout };
 }
 
-const THREAD_SCRIPT = new URL("./call-thread.ts", import.meta.url);
+const THREAD_SCRIPT = new URL("./call-thread-entry.mjs", import.meta.url);
 
 /**
  * `workerProcesses` threads that run calls one at a time each. A thread whose call times

@@ -1,0 +1,246 @@
+import { existsSync, readFileSync } from "node:fs";
+import { availableParallelism, homedir } from "node:os";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { BACKENDS, ENV, type BackendName } from "../protocol/env.ts";
+import { cpuForMemory, DEFAULT_MEMORY_MB } from "../protocol/memory.ts";
+import { assertRuntimeName, DEFAULT_RUNTIME } from "../protocol/runtime-name.ts";
+import type { StorageSettings } from "../protocol/storage-connection.ts";
+
+/** Options of `new FunctionExecutor(options)`: they win over the config file. */
+export interface ExecutorOptions {
+  backend?: BackendName;
+  /** Runtime name: 'default' or an image reference such as 'myaccount/img:tag'. */
+  runtime?: string;
+  /** MB, one of the Container Apps sizes (512, 1024, ... 4096, 8192). */
+  runtimeMemory?: number;
+  /** Seconds a call may run. */
+  runtimeTimeout?: number;
+  maxWorkers?: number;
+  workerProcesses?: number;
+  /** A Lithops-style config object, or the path of a YAML file holding one. */
+  config?: LithopsConfigFile | string;
+  logLevel?: LogLevel;
+  /** Progress bar on getResult/wait when the output is a terminal; default true. */
+  progress?: boolean;
+}
+
+export const LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const positiveInt = z.number().int().positive();
+
+/** The YAML file, with Lithops's section and key names. Unknown keys are errors, not silently ignored. */
+export const lithopsConfigSchema = z
+  .object({
+    lithops: z
+      .object({
+        backend: z.enum(BACKENDS).optional(),
+        storage: z.enum(["azure_storage", "local"]).optional(),
+        log_level: z.enum(LOG_LEVELS).optional(),
+        signing_key: z.string().min(16).optional(),
+      })
+      .strict()
+      .optional(),
+    azure_storage: z
+      .object({
+        storage_account_name: z.string().min(3).optional(),
+        storage_account_key: z.string().min(1).optional(),
+        connection_string: z.string().min(1).optional(),
+        storage_bucket: z.string().min(3).max(63).optional(),
+        blob_endpoint: z.url().optional(),
+        queue_endpoint: z.url().optional(),
+      })
+      .strict()
+      .optional(),
+    azure_containers: z
+      .object({
+        resource_group: z.string().optional(),
+        region: z.string().optional(),
+        environment_id: z.string().optional(),
+        runtime: z.string().optional(),
+        runtime_memory: positiveInt.optional(),
+        runtime_timeout: positiveInt.optional(),
+        max_workers: positiveInt.optional(),
+        worker_processes: positiveInt.optional(),
+        runtimes: z
+          .array(
+            z
+              .object({
+                name: z.string(),
+                memory: positiveInt,
+                queue: z.string(),
+                poison_queue: z.string(),
+                app: z.string().optional(),
+              })
+              .strict(),
+          )
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    local: z
+      .object({
+        max_workers: positiveInt.optional(),
+        worker_processes: positiveInt.optional(),
+        runtime_timeout: positiveInt.optional(),
+        cooldown: z.number().min(0).optional(),
+        visibility_timeout: positiveInt.optional(),
+        max_deliveries: positiveInt.optional(),
+        connection_string: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type LithopsConfigFile = z.input<typeof lithopsConfigSchema>;
+export type DeployedRuntime = NonNullable<NonNullable<z.output<typeof lithopsConfigSchema>["azure_containers"]>["runtimes"]>[number];
+
+export interface ExecutorConfig {
+  backend: BackendName;
+  runtime: string;
+  runtimeMemory: number;
+  runtimeTimeout: number;
+  maxWorkers: number;
+  workerProcesses: number;
+  logLevel: LogLevel;
+  progress: boolean;
+  signingKey?: string;
+  storage: StorageSettings;
+  local: { cooldown: number; visibilityTimeout: number; maxDeliveries: number; connectionString?: string; startWorkers: boolean };
+  /** Runtimes a stack deployed (from its clientConfig output). */
+  deployedRuntimes: DeployedRuntime[];
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export const DEFAULT_CONTAINER = "lithops-jobs";
+const DEFAULT_TIMEOUT_S = 600;
+const DEFAULT_AZURE_MAX_WORKERS = 100;
+
+/** Where Lithops looks for its config file, in order. */
+export function configFileCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  return [env.LITHOPS_CONFIG_FILE, join(process.cwd(), ".lithops_config"), join(homedir(), ".lithops", "config")].filter(
+    (path): path is string => Boolean(path),
+  );
+}
+
+export function readConfigFile(path: string): LithopsConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(`config file ${path} cannot be read: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is not valid YAML: ${(error as Error).message.split("\n")[0]}`);
+  }
+  return validateConfigFile(raw, `config file ${path}`);
+}
+
+export function validateConfigFile(raw: unknown, source = "config"): LithopsConfigFile {
+  const parsed = lithopsConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = issue.path.join(".") || "(top level)";
+      const keys = issue.code === "unrecognized_keys" ? ` (${issue.keys.join(", ")})` : "";
+      return `${key}: ${issue.message}${keys}`;
+    });
+    throw new ConfigError(`${source} is invalid:\n  ${problems.join("\n  ")}`);
+  }
+  return parsed.data;
+}
+
+function loadConfigFile(option: ExecutorOptions["config"]): LithopsConfigFile {
+  if (typeof option === "string") return readConfigFile(option);
+  if (option !== undefined) return validateConfigFile(option, "config option");
+  const found = configFileCandidates().find((path) => existsSync(path));
+  return found ? readConfigFile(found) : {};
+}
+
+/** Inside a worker, a new executor inherits the worker's backend, storage and runtime (nested jobs). */
+function inheritedFromWorker(env: NodeJS.ProcessEnv): Partial<ExecutorConfig> | undefined {
+  const container = env[ENV.container];
+  if (!env[ENV.queue] || !container) return undefined;
+  const backend = env[ENV.backend] === "local" ? "local" : "azure_containers";
+  return {
+    backend,
+    runtime: env[ENV.runtimeName],
+    runtimeMemory: env[ENV.runtimeMemory] ? Number(env[ENV.runtimeMemory]) : undefined,
+    signingKey: env[ENV.signingKey],
+    storage: {
+      connectionString: env[ENV.connectionString],
+      accountName: env[ENV.storageAccount],
+      blobEndpoint: env[ENV.blobEndpoint],
+      queueEndpoint: env[ENV.queueEndpoint],
+      container,
+    },
+  };
+}
+
+/** Options > config file > (inside a worker) the worker's settings > defaults. */
+export function resolveConfig(options: ExecutorOptions = {}, env: NodeJS.ProcessEnv = process.env): ExecutorConfig {
+  if (options.backend !== undefined && !(BACKENDS as readonly string[]).includes(options.backend)) {
+    throw new ConfigError(`backend: ${JSON.stringify(options.backend)} is not a backend; use one of ${BACKENDS.join(", ")}`);
+  }
+  const file = loadConfigFile(options.config);
+  const inherited = inheritedFromWorker(env);
+  const backend: BackendName = options.backend ?? file.lithops?.backend ?? inherited?.backend ?? "local";
+  const aca = file.azure_containers ?? {};
+  const local = file.local ?? {};
+  const section = backend === "local" ? local : aca;
+  const runtime = assertRuntimeName(options.runtime ?? aca.runtime ?? inherited?.runtime ?? DEFAULT_RUNTIME, "runtime");
+  const runtimeMemory = options.runtimeMemory ?? aca.runtime_memory ?? inherited?.runtimeMemory ?? DEFAULT_MEMORY_MB;
+  try {
+    cpuForMemory(runtimeMemory, "runtime_memory");
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  const workerProcesses = options.workerProcesses ?? section.worker_processes ?? 1;
+  const maxWorkers = options.maxWorkers ?? section.max_workers ?? (backend === "local" ? availableParallelism() : DEFAULT_AZURE_MAX_WORKERS);
+  for (const [key, value] of [["maxWorkers", maxWorkers], ["workerProcesses", workerProcesses]] as const) {
+    if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${key}: ${JSON.stringify(value)} is not valid; use a whole number of 1 or more`);
+  }
+  const storageFile = file.azure_storage ?? {};
+  const storage: StorageSettings = inherited?.storage ?? {
+    connectionString: storageFile.connection_string,
+    accountName: storageFile.storage_account_name,
+    accountKey: storageFile.storage_account_key,
+    blobEndpoint: storageFile.blob_endpoint,
+    queueEndpoint: storageFile.queue_endpoint,
+    container: storageFile.storage_bucket ?? DEFAULT_CONTAINER,
+  };
+  if (backend === "azure_containers" && !storage.connectionString && !storage.accountName) {
+    throw new ConfigError(
+      "backend azure_containers needs azure_storage.storage_account_name (or connection_string) in the config; `pulumi stack output clientConfig --show-secrets > .lithops_config` writes one",
+    );
+  }
+  const runtimeTimeout = options.runtimeTimeout ?? section.runtime_timeout ?? DEFAULT_TIMEOUT_S;
+  return {
+    backend,
+    runtime,
+    runtimeMemory,
+    runtimeTimeout,
+    maxWorkers,
+    workerProcesses,
+    logLevel: options.logLevel ?? file.lithops?.log_level ?? "INFO",
+    progress: options.progress ?? true,
+    signingKey: file.lithops?.signing_key ?? inherited?.signingKey,
+    storage,
+    local: {
+      cooldown: local.cooldown ?? 3,
+      visibilityTimeout: local.visibility_timeout ?? 10,
+      maxDeliveries: local.max_deliveries ?? 3,
+      connectionString: local.connection_string ?? (inherited?.backend === "local" ? inherited.storage?.connectionString : undefined),
+      startWorkers: inherited === undefined,
+    },
+    deployedRuntimes: aca.runtimes ?? [],
+  };
+}

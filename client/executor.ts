@@ -1,0 +1,270 @@
+import { randomBytes } from "node:crypto";
+import type { ExecutionBackend, RuntimeTarget } from "../protocol/backend.ts";
+import { encodeValue } from "../protocol/data-codec.ts";
+import { executorPrefix } from "../protocol/keys.ts";
+import { cpuForMemory } from "../protocol/memory.ts";
+import { connectStorage, type StorageClients } from "../protocol/storage-connection.ts";
+import { callArguments } from "./args.ts";
+import { AzureContainersBackend } from "./azure-backend.ts";
+import { ConfigError, resolveConfig, type ExecutorConfig, type ExecutorOptions } from "./config.ts";
+import { JobMonitor } from "./job-monitor.ts";
+import { planJob } from "./job-plan.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { startProgress } from "./progress.ts";
+import { ResultTimeoutError } from "./remote-error.ts";
+import { ResponseFuture } from "./response-future.ts";
+import { shipFunction } from "./ship-function.ts";
+
+export const ALL_COMPLETED = "ALL_COMPLETED";
+export const ANY_COMPLETED = "ANY_COMPLETED";
+export const ALWAYS = "ALWAYS";
+export type ReturnWhen = typeof ALL_COMPLETED | typeof ANY_COMPLETED | typeof ALWAYS;
+
+export interface CallOptions {
+  /** Appended to every call's arguments. */
+  extraArgs?: unknown[];
+  /** Seconds; at most the runtime's timeout. */
+  timeout?: number;
+  /** Run on the runtime of this memory size instead of the executor's. */
+  runtimeMemory?: number;
+}
+
+export interface WaitOptions {
+  returnWhen?: ReturnWhen;
+  throwExcept?: boolean;
+  /** Seconds. */
+  timeout?: number;
+}
+
+export interface GetResultOptions {
+  throwExcept?: boolean;
+  /** Seconds. */
+  timeout?: number;
+}
+
+type Futures = ResponseFuture | readonly ResponseFuture[];
+
+const POLL_MIN_MS = 5;
+const POLL_MAX_MS = 500;
+
+let executorCount = 0;
+
+/**
+ * Runs functions on a runtime, like Lithops's FunctionExecutor: callAsync and map queue
+ * the calls, wait and getResult collect them. The backend (Azurite + local workers, or
+ * Azure) starts on first use and stops on close().
+ */
+export class FunctionExecutor implements AsyncDisposable {
+  readonly executorId: string;
+  readonly config: ExecutorConfig;
+  protected readonly log: Logger;
+  private backendStart?: Promise<{ backend: ExecutionBackend; clients: StorageClients; monitor: JobMonitor }>;
+  private readonly futures: ResponseFuture[] = [];
+  private readonly retrieved = new WeakSet<ResponseFuture>();
+  private jobCount = 0;
+  private closed = false;
+
+  constructor(options: ExecutorOptions = {}) {
+    this.config = resolveConfig(options);
+    executorCount += 1;
+    this.executorId = `${randomBytes(3).toString("hex")}-${executorCount}`;
+    this.log = createLogger(this.config.logLevel, this.executorId);
+  }
+
+  /** Runs fn(data) once. */
+  async callAsync(fn: unknown, data: unknown, options: CallOptions = {}): Promise<ResponseFuture> {
+    const [future] = await this.submit("A", fn, [data], options, false);
+    return future;
+  }
+
+  /** Runs fn on every element of iterdata (an array, Set, generator or async iterable). */
+  async map(fn: unknown, iterdata: Iterable<unknown> | AsyncIterable<unknown>, options: CallOptions = {}): Promise<ResponseFuture[]> {
+    const elements: unknown[] = [];
+    for await (const element of iterdata) elements.push(element);
+    return this.submit("M", fn, elements, options, true);
+  }
+
+  /** Waits until all (or any) of the futures are done, or the timeout passes. */
+  async wait(fs?: Futures, options: WaitOptions = {}): Promise<{ done: ResponseFuture[]; notDone: ResponseFuture[] }> {
+    const futures = this.selectFutures(fs);
+    const returnWhen = options.returnWhen ?? ALL_COMPLETED;
+    const throwExcept = options.throwExcept ?? true;
+    const deadline = options.timeout === undefined ? Infinity : Date.now() + options.timeout * 1000;
+    const progress = startProgress(futures.length, this.config.progress && returnWhen === ALL_COMPLETED);
+    const anyDone = (): boolean => futures.some((f) => f.done);
+    const allDone = (): boolean => futures.every((f) => f.done);
+    try {
+      let delay = POLL_MIN_MS;
+      while (futures.length > 0) {
+        const pending = futures.filter((f) => !f.done);
+        const completed = pending.length > 0 && this.backendStart ? await (await this.running()).monitor.refresh(pending) : 0;
+        progress.update(futures.filter((f) => f.done).length, futures.filter((f) => f.failed).length);
+        if (returnWhen === ALWAYS || allDone() || (returnWhen === ANY_COMPLETED && anyDone())) break;
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) break;
+        delay = completed > 0 ? POLL_MIN_MS : Math.min(delay * 2, POLL_MAX_MS);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(delay, remaining)));
+      }
+    } finally {
+      progress.stop();
+    }
+    const done = futures.filter((f) => f.done);
+    if (throwExcept) {
+      const failed = done.find((f) => f.failed);
+      if (failed) throw failed.error();
+    }
+    return { done, notDone: futures.filter((f) => !f.done) };
+  }
+
+  /**
+   * Results in call order. With no futures: those not retrieved yet, and a single result
+   * not from a map is returned as the value itself (Lithops's rule).
+   */
+  async getResult(fs?: Futures, options: GetResultOptions = {}): Promise<unknown> {
+    const futures = fs === undefined ? this.futures.filter((f) => !this.retrieved.has(f)) : this.selectFutures(fs);
+    const { notDone } = await this.wait(futures, { throwExcept: false, timeout: options.timeout });
+    if (notDone.length > 0) {
+      throw new ResultTimeoutError(`getResult: ${notDone.length} of ${futures.length} calls not done after ${options.timeout} s (first: ${notDone[0].jobId}/${notDone[0].callId})`);
+    }
+    const values = futures.map((f) => f.settledValue(options.throwExcept ?? true));
+    for (const future of futures) this.retrieved.add(future);
+    const single = fs === undefined ? futures.length === 1 && !futures[0].fromMap : !Array.isArray(fs);
+    return single ? values[0] : values;
+  }
+
+  /** Every future this executor created, in call order. */
+  allFutures(): readonly ResponseFuture[] {
+    return this.futures;
+  }
+
+  /** Storage requests so far: the client's own and those the workers reported for collected batches. */
+  storageOperations(): { client: number; workers: number } {
+    return { client: this.clientsIfStarted?.counter.count ?? 0, workers: this.monitorIfStarted?.workerStorageOps ?? 0 };
+  }
+
+  /** Most workers that ran at once (local backend). */
+  async peakWorkers(): Promise<number | undefined> {
+    return this.backendStart ? (await this.backendStart).backend.peakWorkers() : undefined;
+  }
+
+  /** The backend this executor runs on, started if needed. */
+  async backend(): Promise<ExecutionBackend> {
+    return (await this.running()).backend;
+  }
+
+  /** Removes this executor's job data from storage. */
+  async clean(): Promise<void> {
+    if (!this.backendStart) return;
+    const { clients } = await this.backendStart;
+    const keys: string[] = [];
+    for await (const blob of clients.container.listBlobsFlat({ prefix: executorPrefix(this.executorId) })) keys.push(blob.name);
+    await Promise.all(keys.map((key) => clients.container.deleteBlob(key).catch(() => undefined)));
+  }
+
+  /** Stops everything this executor started (local workers, Azurite). Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.backendStart) await (await this.backendStart.catch(() => undefined))?.backend.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  protected async submit(kind: "A" | "M", fn: unknown, elements: unknown[], options: CallOptions, fromMap: boolean): Promise<ResponseFuture[]> {
+    if (this.closed) throw new Error(`executor ${this.executorId} is closed`);
+    const memory = options.runtimeMemory ?? this.config.runtimeMemory;
+    try {
+      cpuForMemory(memory, "runtimeMemory");
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
+    const jobId = `${kind}${String(this.jobCount).padStart(3, "0")}`;
+    this.jobCount += 1;
+    const extraArgs = options.extraArgs ?? [];
+    const calls = elements.map((element, index) => encodeValue(callArguments(element, extraArgs), `the argument of call ${index}`));
+    const functionText = await shipFunction(fn);
+    const { backend, clients, monitor } = await this.running();
+    const target = await backend.prepareRuntime(this.config.runtime, memory);
+    const plan = planJob({
+      executorId: this.executorId,
+      jobId,
+      functionText,
+      calls,
+      parallelism: this.config.maxWorkers * this.config.workerProcesses,
+      timeout: Math.min(options.timeout ?? this.config.runtimeTimeout, this.config.runtimeTimeout),
+      signingKey: this.config.signingKey,
+    });
+    await Promise.all(plan.uploads.map(({ key, bytes }) => clients.container.getBlockBlobClient(key).uploadData(bytes)));
+    const submitted = Date.now();
+    const batches = new Map<number, ResponseFuture[]>();
+    const futures: ResponseFuture[] = [];
+    for (const { batch, callIds } of plan.batches) {
+      const batchFutures = callIds.map(
+        (callId) =>
+          new ResponseFuture(this.executorId, jobId, callId, fromMap, { submitted, batch, argumentBytes: calls[Number(callId)].length }, (future, timeout) =>
+            this.wait(future, { throwExcept: false, timeout }).then(() => undefined),
+          ),
+      );
+      batches.set(batch, batchFutures);
+      futures.push(...batchFutures);
+    }
+    monitor.watch(this.executorId, jobId, batches);
+    await this.sendMessages(clients, target, plan.messages);
+    backend.submitted(target, plan.messages.length);
+    this.futures.push(...futures);
+    this.log.debug(`${jobId}: ${calls.length} calls in ${plan.messages.length} messages to ${target.queue}`);
+    return futures;
+  }
+
+  private async sendMessages(clients: StorageClients, target: RuntimeTarget, messages: string[]): Promise<void> {
+    const queue = clients.queueService.getQueueClient(target.queue);
+    const concurrency = 16;
+    for (let i = 0; i < messages.length; i += concurrency) {
+      await Promise.all(messages.slice(i, i + concurrency).map((text) => queue.sendMessage(text)));
+    }
+  }
+
+  private selectFutures(fs?: Futures): ResponseFuture[] {
+    if (fs === undefined) return [...this.futures];
+    return Array.isArray(fs) ? [...fs] : [fs as ResponseFuture];
+  }
+
+  private clientsIfStarted?: StorageClients;
+  private monitorIfStarted?: JobMonitor;
+
+  private running(): Promise<{ backend: ExecutionBackend; clients: StorageClients; monitor: JobMonitor }> {
+    this.backendStart ??= this.startBackend().then((started) => {
+      this.clientsIfStarted = started.clients;
+      this.monitorIfStarted = started.monitor;
+      return started;
+    });
+    return this.backendStart;
+  }
+
+  private async startBackend(): Promise<{ backend: ExecutionBackend; clients: StorageClients; monitor: JobMonitor }> {
+    const config = this.config;
+    let backend: ExecutionBackend;
+    if (config.backend === "local") {
+      const { LocalBackend } = await import("../local/local-backend.ts");
+      backend = await LocalBackend.start({
+        container: config.storage.container,
+        maxWorkers: config.maxWorkers,
+        workerProcesses: config.workerProcesses,
+        runtimeTimeout: config.runtimeTimeout,
+        cooldown: config.local.cooldown,
+        visibilityTimeout: config.local.visibilityTimeout,
+        maxDeliveries: config.local.maxDeliveries,
+        signingKey: config.signingKey,
+        connectionString: config.local.connectionString,
+        startWorkers: config.local.startWorkers,
+        log: this.log.info,
+      });
+    } else {
+      backend = new AzureContainersBackend(config.storage, config.deployedRuntimes, this.log.warn);
+    }
+    const clients = connectStorage(backend.storage);
+    return { backend, clients, monitor: new JobMonitor(clients.container) };
+  }
+}

@@ -1,0 +1,18 @@
+/** lithops-aca's client: the package's main export. */
+export { args } from "./args.ts";
+export { ConfigError, type ExecutorOptions, type LithopsConfigFile } from "./config.ts";
+export {
+  ALL_COMPLETED,
+  ALWAYS,
+  ANY_COMPLETED,
+  FunctionExecutor,
+  type CallOptions,
+  type GetResultOptions,
+  type ReturnWhen,
+  type WaitOptions,
+} from "./executor.ts";
+export { RemoteCallError, ResultTimeoutError } from "./remote-error.ts";
+export { RuntimeNotDeployedError } from "./azure-backend.ts";
+export { ResponseFuture, type CallStatus, type FutureStats } from "./response-future.ts";
+export { UnshippableFunctionError } from "./ship-function.ts";
+export { UnserializableValueError } from "../protocol/data-codec.ts";

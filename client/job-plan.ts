@@ -1,0 +1,108 @@
+import { dataKey, functionKey } from "../protocol/keys.ts";
+import { callSlices, encodeMessage, MAX_CALLS_PER_MESSAGE, MAX_INLINE_PAYLOAD_BYTES, type CallBatchMessage, type PayloadRef } from "../protocol/message.ts";
+import { attachSignature } from "../protocol/signing.ts";
+import { NODE_MAJOR, PROTOCOL_VERSION } from "../protocol/version.ts";
+
+/** More batches than parallel slots, so that slow batches do not leave workers idle. */
+const BATCHES_PER_SLOT = 4;
+/** A worker holds one batch's data in memory at a time. */
+const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+/** Function texts up to this size ride in every message instead of costing a blob per job. */
+const MAX_INLINE_FUNCTION_BYTES = 12 * 1024;
+
+export interface JobInput {
+  executorId: string;
+  jobId: string;
+  functionText: string;
+  /** Each call's V8-encoded argument list, in call order. */
+  calls: Buffer[];
+  /** Calls that can run at once (maxWorkers x workerProcesses). */
+  parallelism: number;
+  timeout: number;
+  signingKey?: string;
+}
+
+export interface PlannedBatch {
+  batch: number;
+  callIds: string[];
+}
+
+export interface JobPlan {
+  /** Blobs to write before any message is sent: at most the function and one data blob. */
+  uploads: { key: string; bytes: Buffer }[];
+  messages: string[];
+  batches: PlannedBatch[];
+}
+
+/** Groups consecutive calls into batches: one queue message per batch, never one per call. */
+function groupCalls(calls: Buffer[], parallelism: number): number[][] {
+  const perBatch = Math.min(MAX_CALLS_PER_MESSAGE, Math.max(1, Math.ceil(calls.length / (parallelism * BATCHES_PER_SLOT))));
+  const groups: number[][] = [];
+  let current: number[] = [];
+  let bytes = 0;
+  calls.forEach((call, index) => {
+    if (current.length > 0 && (current.length >= perBatch || bytes + call.length > MAX_BATCH_BYTES)) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(index);
+    bytes += call.length;
+  });
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+const base64Length = (bytes: number): number => Math.ceil(bytes / 3) * 4;
+
+export function planJob(input: JobInput): JobPlan {
+  const uploads: JobPlan["uploads"] = [];
+  const functionBytes = Buffer.from(input.functionText, "utf8");
+  let func: PayloadRef;
+  if (functionBytes.length <= MAX_INLINE_FUNCTION_BYTES) {
+    func = { inline: functionBytes.toString("base64") };
+  } else {
+    const key = functionKey(input.executorId, input.jobId);
+    uploads.push({ key, bytes: functionBytes });
+    func = { key, start: 0, end: functionBytes.length };
+  }
+  const inlineBudget = MAX_INLINE_PAYLOAD_BYTES - ("inline" in func ? func.inline.length : 0);
+
+  const blobParts: Buffer[] = [];
+  let blobOffset = 0;
+  const messages: string[] = [];
+  const batches: PlannedBatch[] = [];
+  const submitted = Date.now();
+  groupCalls(input.calls, input.parallelism).forEach((indexes, batch) => {
+    const offsets = [0];
+    for (const index of indexes) offsets.push(offsets[offsets.length - 1] + input.calls[index].length);
+    const calls = { first: indexes[0], offsets };
+    const batchData = Buffer.concat(indexes.map((index) => input.calls[index]));
+    let data: PayloadRef;
+    if (base64Length(batchData.length) + offsets.length * 9 <= inlineBudget) {
+      data = { inline: batchData.toString("base64") };
+    } else {
+      blobParts.push(batchData);
+      data = { key: dataKey(input.executorId, input.jobId), start: blobOffset, end: blobOffset + batchData.length };
+      blobOffset += batchData.length;
+    }
+    const message: CallBatchMessage = {
+      v: PROTOCOL_VERSION,
+      kind: "calls",
+      executorId: input.executorId,
+      jobId: input.jobId,
+      batch,
+      nodeMajor: NODE_MAJOR,
+      timeout: input.timeout,
+      func,
+      data,
+      calls,
+      submitted,
+    };
+    const text = encodeMessage(message);
+    messages.push(input.signingKey ? attachSignature(text, input.signingKey) : text);
+    batches.push({ batch, callIds: callSlices(calls).map((slice) => slice.id) });
+  });
+  if (blobParts.length > 0) uploads.push({ key: dataKey(input.executorId, input.jobId), bytes: Buffer.concat(blobParts) });
+  return { uploads, messages, batches };
+}

@@ -1,0 +1,16 @@
+import { LOG_LEVELS, type LogLevel } from "./config.ts";
+
+export interface Logger {
+  debug(line: string): void;
+  info(line: string): void;
+  warn(line: string): void;
+}
+
+/** Lithops's log levels, written to stderr with the executor id. */
+export function createLogger(level: LogLevel, executorId: string): Logger {
+  const threshold = LOG_LEVELS.indexOf(level);
+  const at = (name: LogLevel) => (line: string) => {
+    if (LOG_LEVELS.indexOf(name) >= threshold) process.stderr.write(`lithops-aca ${name} [${executorId}] ${line}\n`);
+  };
+  return { debug: at("DEBUG"), info: at("INFO"), warn: at("WARNING") };
+}

@@ -1,0 +1,82 @@
+import { decodeValue } from "../protocol/data-codec.ts";
+import type { CallOutcome } from "../protocol/output.ts";
+import { RemoteCallError } from "./remote-error.ts";
+
+export type CallStatus = "invoked" | "success" | "error";
+
+export interface FutureStats {
+  /** Epoch milliseconds when the client queued the call. */
+  submitted: number;
+  started?: number;
+  finished?: number;
+  /** When the client saw the outcome. */
+  collected?: number;
+  workerId?: string;
+  /** Which delivery of the batch produced the outcome (1 = first). */
+  attempt?: number;
+  resultBytes?: number;
+  argumentBytes: number;
+  batch: number;
+}
+
+/** One call's handle: status, timing stats and, once done, its result. */
+export class ResponseFuture {
+  status: CallStatus = "invoked";
+  readonly stats: FutureStats;
+  private outcome?: CallOutcome;
+  private decoded?: { value: unknown };
+
+  constructor(
+    readonly executorId: string,
+    readonly jobId: string,
+    readonly callId: string,
+    /** Calls made by map() are always returned in arrays by getResult(). */
+    readonly fromMap: boolean,
+    stats: FutureStats,
+    private readonly waitForIt: (future: ResponseFuture, timeout?: number) => Promise<void>,
+  ) {
+    this.stats = stats;
+  }
+
+  get done(): boolean {
+    return this.status !== "invoked";
+  }
+
+  get failed(): boolean {
+    return this.status === "error";
+  }
+
+  /** Called by the job monitor when the call's outcome arrives; later duplicates are ignored. */
+  complete(outcome: CallOutcome, collected: number): boolean {
+    if (this.outcome) return false;
+    this.outcome = outcome;
+    this.status = outcome.ok ? "success" : "error";
+    Object.assign(this.stats, { ...outcome.stats, collected });
+    return true;
+  }
+
+  /** The remote error, if the call failed. */
+  error(): RemoteCallError | undefined {
+    const outcome = this.outcome;
+    return outcome && !outcome.ok ? new RemoteCallError(outcome.error, this.jobId, this.callId) : undefined;
+  }
+
+  /** The value (or, with throwExcept false, the error) of a finished call. */
+  settledValue(throwExcept: boolean): unknown {
+    const outcome = this.outcome;
+    if (!outcome) throw new Error(`call ${this.jobId}/${this.callId} has not finished`);
+    if (!outcome.ok) {
+      const error = new RemoteCallError(outcome.error, this.jobId, this.callId);
+      if (throwExcept) throw error;
+      return error;
+    }
+    this.decoded ??= { value: decodeValue(outcome.result) };
+    return this.decoded.value;
+  }
+
+  /** Waits for the call and returns its value; rethrows its error unless throwExcept is false. */
+  async result(options: { throwExcept?: boolean; timeout?: number } = {}): Promise<unknown> {
+    await this.waitForIt(this, options.timeout);
+    return this.settledValue(options.throwExcept ?? true);
+  }
+}

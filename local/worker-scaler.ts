@@ -1,0 +1,118 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { QueueClient } from "@azure/storage-queue";
+import { ENV } from "../protocol/env.ts";
+import { stopChild } from "./azurite.ts";
+
+export interface ScalerSettings {
+  maxWorkers: number;
+  /** Messages one worker takes at once: the KEDA rule's queueLength per replica. */
+  messagesPerWorker: number;
+  /** Idle time after which all workers are stopped (KEDA's cooldownPeriod). */
+  cooldownMs: number;
+  /** Exactly the variables a container of this runtime gets. */
+  env: Record<string, string>;
+  /** File descriptor the workers' stdout and stderr go to. */
+  logFd: number;
+}
+
+const BUSY_POLL_MS = 200;
+const IDLE_POLL_MS = 1000;
+/** Grace given to workers on scale-in: as much as ACA gives a replica. */
+const WORKER_STOP_TIMEOUT_MS = 30_000;
+
+const WORKER_ENTRY = fileURLToPath(new URL("../worker/main.ts", import.meta.url));
+const TSX_LOADER = import.meta.resolve("tsx");
+
+/**
+ * The local KEDA: watches one runtime queue and keeps between 0 and maxWorkers worker
+ * processes, one per `messagesPerWorker` queued messages, scaling to zero after the
+ * cooldown. Workers are separate processes running worker/main.ts, as in a container.
+ */
+export class LocalWorkerScaler {
+  private readonly workers = new Set<ChildProcess>();
+  private timer?: NodeJS.Timeout;
+  private lastBusy = 0;
+  private peak = 0;
+  private started = 0;
+  private closed = false;
+
+  constructor(
+    private readonly queue: QueueClient,
+    private readonly settings: ScalerSettings,
+  ) {}
+
+  get peakWorkers(): number {
+    return this.peak;
+  }
+
+  get workersStarted(): number {
+    return this.started;
+  }
+
+  get running(): readonly ChildProcess[] {
+    return [...this.workers];
+  }
+
+  /** Messages were just queued: scale up now instead of at the next poll. */
+  poke(messages: number): void {
+    this.lastBusy = Date.now();
+    this.scaleUpTo(messages);
+    this.schedule(BUSY_POLL_MS);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    await Promise.all([...this.workers].map((worker) => stopChild(worker, WORKER_STOP_TIMEOUT_MS)));
+  }
+
+  /** Synchronous last resort on process exit: nothing may outlive the client. */
+  killAll(): void {
+    for (const worker of this.workers) worker.kill("SIGKILL");
+  }
+
+  private schedule(ms: number): void {
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), ms);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    let queued = 0;
+    try {
+      queued = (await this.queue.getProperties()).approximateMessagesCount ?? 0;
+    } catch {
+      // Storage briefly unreachable: keep the workers we have and look again soon.
+      queued = -1;
+    }
+    if (this.closed) return;
+    const now = Date.now();
+    if (queued !== 0) this.lastBusy = now;
+    if (queued > 0) this.scaleUpTo(queued);
+    if (queued === 0 && this.workers.size > 0 && now - this.lastBusy >= this.settings.cooldownMs) {
+      await Promise.all([...this.workers].map((worker) => stopChild(worker, WORKER_STOP_TIMEOUT_MS)));
+    }
+    this.schedule(this.workers.size > 0 ? BUSY_POLL_MS : IDLE_POLL_MS);
+  }
+
+  private scaleUpTo(messages: number): void {
+    const wanted = Math.min(this.settings.maxWorkers, Math.ceil(messages / this.settings.messagesPerWorker));
+    while (!this.closed && this.workers.size < wanted) this.startWorker();
+  }
+
+  private startWorker(): void {
+    this.started += 1;
+    const worker = spawn(process.execPath, ["--import", TSX_LOADER, WORKER_ENTRY], {
+      env: { ...process.env, ...this.settings.env, [ENV.workerId]: `local-${process.pid}-${this.started}` },
+      stdio: ["ignore", this.settings.logFd, this.settings.logFd],
+    });
+    worker.unref();
+    this.workers.add(worker);
+    this.peak = Math.max(this.peak, this.workers.size);
+    worker.once("exit", () => {
+      this.workers.delete(worker);
+    });
+  }
+}

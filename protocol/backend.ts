@@ -1,0 +1,26 @@
+import type { BackendName } from "./env.ts";
+import type { StorageSettings } from "./storage-connection.ts";
+
+/** A deployed (or locally served) runtime that calls can be sent to. */
+export interface RuntimeTarget {
+  name: string;
+  memory: number;
+  queue: string;
+  poisonQueue: string;
+}
+
+/**
+ * What the client needs from a backend: where storage is, which queue serves a runtime,
+ * and a chance to start workers. The local backend and Azure Container Apps both fit.
+ */
+export interface ExecutionBackend {
+  readonly kind: BackendName;
+  readonly storage: StorageSettings;
+  /** Resolves the runtime's queues; fails with a clear error if the runtime cannot serve calls. */
+  prepareRuntime(name: string, memory: number): Promise<RuntimeTarget>;
+  /** Told after messages were queued, so a local backend can scale up before its next poll. */
+  submitted(target: RuntimeTarget, messages: number): void;
+  /** Most workers that ran at once, where the backend knows it. */
+  peakWorkers(): number | undefined;
+  close(): Promise<void>;
+}
