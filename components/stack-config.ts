@@ -34,14 +34,31 @@ const intIn = (min: number, max: number) => {
   return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 };
 
+/** Stands for the key in messages of protocol checks; replaced by the real key when reported. */
+const KEY = "\u0000key";
+
+/** A schema that also passes the value to a protocol check that throws. */
+function checked<T extends z.ZodType>(schema: T, check: (value: z.output<T>) => unknown) {
+  return schema.superRefine((value, ctx) => {
+    try {
+      check(value);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+    }
+  });
+}
+
 const runtimeSchema = z.strictObject({
   /** 'default', or an image reference in lower case (Lithops's runtime name). */
-  name: z.string(),
+  name: checked(z.string(), (name) => assertRuntimeName(name, KEY)),
   /** A prebuilt image, used as is. */
-  image: z.string().optional(),
+  image: checked(z.string(), (image) => {
+    if (image === DEFAULT_RUNTIME) throw new Error("'default' is a runtime name, not an image");
+    assertRuntimeName(image, KEY);
+  }).optional(),
   /** A Dockerfile to build, relative to the project root (which is the build context). */
   dockerfile: z.string().optional(),
-  memory: z.number().int().default(DEFAULT_MEMORY_MB),
+  memory: checked(z.number().int(), (memory) => cpuForMemory(memory, KEY)).default(DEFAULT_MEMORY_MB),
   /** Seconds a call may run; the worker enforces it. */
   timeout: intIn(1, 86_400).default(DEFAULT_TIMEOUT_SECONDS),
   /** KEDA max replicas (Container Apps allows up to 1000). */
@@ -179,26 +196,10 @@ function imageSource(runtime: z.output<typeof runtimeSchema>): ImageSource {
   return { kind: "prebuilt", image: runtime.name };
 }
 
-/** Checks what the schema cannot see alone: names, sizes, files, cross-field rules. */
+/** Checks what needs more than one field, or the file system. */
 function checkRuntimes(config: ParsedConfig, options: ParseOptions, addIssue: (path: PropertyKey[], message: string) => void): void {
   const seen = new Map<string, number>();
   config.runtimes.forEach((runtime, i) => {
-    const key = (...rest: PropertyKey[]) => configKey(options.namespace, ["runtimes", i, ...rest]);
-    const issue = (rest: PropertyKey[], run: () => void) => {
-      try {
-        run();
-      } catch (error) {
-        addIssue(["runtimes", i, ...rest], (error as Error).message);
-      }
-    };
-    issue(["name"], () => assertRuntimeName(runtime.name, key("name")));
-    issue(["memory"], () => cpuForMemory(runtime.memory, key("memory")));
-    if (runtime.image !== undefined) {
-      issue(["image"], () => {
-        if (runtime.image === DEFAULT_RUNTIME) throw new Error("'default' is a runtime name, not an image");
-        assertRuntimeName(runtime.image!, key("image"));
-      });
-    }
     if (runtime.image !== undefined && runtime.dockerfile !== undefined) {
       addIssue(["runtimes", i], "set either `image` (a prebuilt image) or `dockerfile` (build one), not both");
     }
@@ -217,12 +218,7 @@ function checkRuntimes(config: ParsedConfig, options: ParseOptions, addIssue: (p
         `${runtime.memory} MB needs a workload-profiles environment; set ${configKey(options.namespace, ["environment", "workloadProfileName"])} for the existing environment, or let the stack create one`,
       );
     }
-    let resourceName: string;
-    try {
-      resourceName = runtimeResourceName(runtime.name, runtime.memory);
-    } catch {
-      return; // the name issue is already reported
-    }
+    const resourceName = runtimeResourceName(runtime.name, runtime.memory);
     const previous = seen.get(resourceName);
     if (previous !== undefined) {
       addIssue(["runtimes", i], `runtime ${runtime.name} at ${runtime.memory} MB is already defined by ${configKey(options.namespace, ["runtimes", previous])}`);
@@ -263,7 +259,7 @@ export function parseStackConfig(raw: Record<string, unknown>, options: ParseOpt
   const problems: string[] = [];
   const addIssue = (path: readonly PropertyKey[], message: string) => {
     const key = configKey(options.namespace, path);
-    problems.push(message.startsWith(`${key}:`) ? message : `${key}: ${message}`);
+    problems.push(`${key}: ${message.startsWith(`${KEY}: `) ? message.slice(KEY.length + 2) : message}`);
   };
   for (const key of Object.keys(raw)) {
     if (!CONFIG_KEYS.includes(key)) addIssue([key], `unknown key; known keys are ${CONFIG_KEYS.join(", ")}`);

@@ -23,6 +23,8 @@ export interface MockResource {
   id: string;
   /** Inputs as the program gave them; a secret input is `{ [sig]: secret, value }`. */
   inputs: Record<string, any>;
+  /** What the mock answered for it (ids, endpoints, digests). */
+  state: Record<string, any>;
 }
 
 export interface ProgramRun {
@@ -151,7 +153,7 @@ export async function runProgram(scenario: Scenario = {}): Promise<ProgramRun> {
     {
       newResource: (args) => {
         const { id, state } = mockState(args.type, args.name, args.inputs);
-        resources.push({ type: args.type, name: args.name, id, inputs: args.inputs });
+        resources.push({ type: args.type, name: args.name, id, inputs: args.inputs, state });
         return { id, state };
       },
       call: (args) => mockCall(args.token, args.inputs),
