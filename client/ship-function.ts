@@ -22,6 +22,11 @@ function describeUnshippable(value: unknown): string | undefined {
 }
 
 function refuseUnshippable(value: unknown): boolean {
+  if (types.isModuleNamespaceObject(value)) {
+    throw new UnshippableFunctionError(
+      "it uses a module imported with `import * as name from '...'` in the enclosing file; import the package inside the function instead: `const name = await import('package')` (the runtime must have it installed)",
+    );
+  }
   const kind = describeUnshippable(value);
   if (kind) {
     throw new UnshippableFunctionError(
