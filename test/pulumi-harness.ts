@@ -42,8 +42,12 @@ export interface Scenario {
   config?: Record<string, unknown>;
   /** Secret `lithops-aca:*` keys. */
   secrets?: Record<string, string>;
+  /** `azure-native:location`; westeurope unless given. */
+  location?: string;
   /** Leave out `azure-native:location`. */
   noLocation?: boolean;
+  /** URL of the program module; a fresh import of ../index.ts by default. */
+  program?: string;
 }
 
 export function isSecretValue(value: unknown): value is { value: unknown } {
@@ -164,7 +168,7 @@ export async function runProgram(scenario: Scenario = {}): Promise<ProgramRun> {
     "organization",
   );
   const config: Record<string, string> = {};
-  if (!scenario.noLocation) config["azure-native:location"] = "westeurope";
+  if (!scenario.noLocation) config["azure-native:location"] = scenario.location ?? "westeurope";
   for (const [key, value] of Object.entries(scenario.config ?? {})) {
     config[`lithops-aca:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
   }
@@ -179,7 +183,7 @@ export async function runProgram(scenario: Scenario = {}): Promise<ProgramRun> {
   }) as typeof fetch;
   try {
     runs += 1;
-    const program = (await import(`../index.ts?run=${runs}`)) as Record<string, unknown>;
+    const program = (await import(scenario.program ?? `../index.ts?run=${runs}`)) as Record<string, unknown>;
     const outputs: Record<string, unknown> = {};
     const secretOutputs: Record<string, boolean> = {};
     for (const [key, value] of Object.entries(program)) {
