@@ -86,6 +86,12 @@ export function decodeMessage(text: string): CallBatchMessage {
   } catch {
     throw new MalformedMessageError(`message is not JSON (starts with ${JSON.stringify(text.slice(0, 40))})`);
   }
+  const version = (raw as { v?: unknown } | null)?.v;
+  if (version !== undefined && version !== PROTOCOL_VERSION) {
+    throw new MalformedMessageError(
+      `message is protocol version ${JSON.stringify(version)} but this worker reads version ${PROTOCOL_VERSION}: client and runtime come from different lithops-aca releases`,
+    );
+  }
   const parsed = callBatchMessageSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);

@@ -25,7 +25,7 @@ export function assertRuntimeName(name: string, key = "runtime"): string {
 /** Container App names: 2-32 chars, lower case letters, digits and single hyphens, starting with a letter. */
 export const APP_NAME_MAX = 32;
 
-/** Base name of a runtime's Azure resources: `lithops-<name>-<memory>`, shortened with a hash when too long. */
+/** Base name of a runtime's Azure resources: `lithops-<name>-<memory>`, with a hash when too long or when the name had to be changed to fit. */
 export function runtimeResourceName(name: string, memoryMb: number): string {
   assertRuntimeName(name);
   const slug = `lithops-${name}-${memoryMb}`
@@ -33,7 +33,8 @@ export function runtimeResourceName(name: string, memoryMb: number): string {
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/-+/g, "-")
     .replace(/-$/, "");
-  if (slug.length <= APP_NAME_MAX) return slug;
+  // '/', ':', '.' and '_' all become '-', so such names get a hash: 'a/b:c' and 'a/b-c' must not share a queue.
+  if (slug.length <= APP_NAME_MAX && /^[a-z0-9-]+$/.test(name)) return slug;
   const hash = createHash("sha256").update(`${name}|${memoryMb}`).digest("hex").slice(0, 6);
   return `${slug.slice(0, APP_NAME_MAX - hash.length - 1).replace(/-$/, "")}-${hash}`;
 }
