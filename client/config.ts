@@ -145,23 +145,27 @@ export function readConfigFile(path: string): LithopsConfigFile {
   return validateConfigFile(raw, `config file ${path}`);
 }
 
+const SECRET_KEYS = new Set(["storage_account_key", "connection_string", "signing_key"]);
+
 export function validateConfigFile(raw: unknown, source = "config"): LithopsConfigFile {
-  const parsed = lithopsConfigSchema.safeParse(raw);
+  const parsed = lithopsConfigSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const key = issue.path.join(".") || "(top level)";
-      const keys = issue.code === "unrecognized_keys" ? ` (${issue.keys.join(", ")})` : "";
-      return `${key}: ${issue.message}${keys}`;
+      // Name the bad value itself, except secrets; objects are described by the key names in the message already.
+      const shown = issue.input !== undefined && typeof issue.input !== "object" && !SECRET_KEYS.has(String(issue.path.at(-1)));
+      const got = shown ? ` (got ${typeof issue.input === "string" ? JSON.stringify(issue.input) : String(issue.input)})` : "";
+      return `${key}: ${issue.message}${got}`;
     });
     throw new ConfigError(`${source} is invalid:\n  ${problems.join("\n  ")}`);
   }
   return parsed.data;
 }
 
-function loadConfigFile(option: ExecutorOptions["config"]): LithopsConfigFile {
+function loadConfigFile(option: ExecutorOptions["config"], env: NodeJS.ProcessEnv): LithopsConfigFile {
   if (typeof option === "string") return readConfigFile(option);
   if (option !== undefined) return validateConfigFile(option, "config option");
-  const found = configFileCandidates().find((path) => existsSync(path));
+  const found = configFileCandidates(env).find((path) => existsSync(path));
   return found ? readConfigFile(found) : {};
 }
 
@@ -190,7 +194,7 @@ export function resolveConfig(options: ExecutorOptions = {}, env: NodeJS.Process
   if (options.backend !== undefined && !(BACKENDS as readonly string[]).includes(options.backend)) {
     throw new ConfigError(`backend: ${JSON.stringify(options.backend)} is not a backend; use one of ${BACKENDS.join(", ")}`);
   }
-  const file = loadConfigFile(options.config);
+  const file = loadConfigFile(options.config, env);
   const inherited = inheritedFromWorker(env);
   const backend: BackendName = options.backend ?? file.lithops?.backend ?? inherited?.backend ?? "local";
   const aca = file.azure_containers ?? {};
