@@ -5,6 +5,7 @@ import { ENV } from "../protocol/env.ts";
 import { containerMemoryString, cpuForMemory } from "../protocol/memory.ts";
 import { runtimeQueues, runtimeResourceName } from "../protocol/runtime-name.ts";
 import { NODE_MAJOR, PACKAGE_VERSION } from "../protocol/version.ts";
+import { validateConfigFile } from "../client/config.ts";
 import { ACR_TOKEN_USER } from "../components/registry.ts";
 import { ROLES } from "../components/roles.ts";
 import {
@@ -314,6 +315,8 @@ describe("pulumi program: the dev stack's resource graph", () => {
   it("outputs a Lithops-style client config as a secret, with the stack's signing key", () => {
     assert.equal(run.secretOutputs.clientConfig, true);
     const config = parse(run.outputs.clientConfig as string);
+    // The client's own loader (strict: unknown keys are errors) accepts it.
+    validateConfigFile(config, "clientConfig output");
     const account = named(run, "storage-account").inputs.accountName;
     assert.deepEqual(config.lithops, { backend: "azure_containers", storage: "azure_storage", signing_key: config.lithops.signing_key });
     assert.match(config.lithops.signing_key, /^generated-/);
