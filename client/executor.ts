@@ -10,6 +10,8 @@ import { ConfigError, resolveConfig, type ExecutorConfig, type ExecutorOptions }
 import { JobMonitor } from "./job-monitor.ts";
 import { planJob } from "./job-plan.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import { jobSummary, type JobSummaryOptions, type JobSummaryRow } from "./job-summary.ts";
+import { plotCalls, type PlotPaths } from "./plot.ts";
 import { startProgress } from "./progress.ts";
 import { ResultTimeoutError } from "./remote-error.ts";
 import { ResponseFuture } from "./response-future.ts";
@@ -147,6 +149,19 @@ export class FunctionExecutor implements AsyncDisposable {
     return this.backendStart ? (await this.backendStart).backend.peakWorkers() : undefined;
   }
 
+  /**
+   * Draws the finished calls among fs (default: all) as `<dir>/<executorId>-timeline.svg` and
+   * `-histogram.svg` (dir default `plots`); returns `[timeline, histogram]`. See client/plot.ts.
+   */
+  async plot(fs?: Futures | string, dir?: string): Promise<PlotPaths> {
+    return plotCalls(this.futures, this.executorId, fs, dir);
+  }
+
+  /** One row per call (default: all), and with `csv` the same rows written as CSV. See client/job-summary.ts. */
+  async jobSummary(options: JobSummaryOptions = {}): Promise<JobSummaryRow[]> {
+    return jobSummary(options.fs === undefined ? this.futures : this.selectFutures(options.fs), options.csv);
+  }
+
   /** The backend this executor runs on, started if needed. */
   async backend(): Promise<ExecutionBackend> {
     return (await this.running()).backend;
@@ -194,7 +209,7 @@ export class FunctionExecutor implements AsyncDisposable {
       calls,
       parallelism: this.config.maxWorkers * this.config.workerProcesses,
       timeout: Math.min(options.timeout ?? this.config.runtimeTimeout, this.config.runtimeTimeout),
-      signingKey: this.config.signingKey,
+      signingKey: this.config.signingKey ?? backend.signingKey,
     });
     await Promise.all(plan.uploads.map(({ key, bytes }) => clients.container.getBlockBlobClient(key).uploadData(bytes)));
     const submitted = Date.now();
