@@ -24,6 +24,14 @@ export interface ExecutorOptions {
   logLevel?: LogLevel;
   /** Progress bar on getResult/wait when the output is a terminal; default true. */
   progress?: boolean;
+  /**
+   * A Pulumi stack of this project (or env LITHOPS_STACK): the client reads the stack's
+   * `clientConfig` output when the backend starts, so no config file is needed. Implies
+   * backend 'azure_containers' unless a backend is given.
+   */
+  stack?: string;
+  /** With `stack`: deploy a runtime that is not deployed yet (`runtime deploy`) instead of failing. */
+  autoDeploy?: boolean;
 }
 
 export const LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] as const;
@@ -89,6 +97,8 @@ export const lithopsConfigSchema = z
         visibility_timeout: positiveInt.optional(),
         max_deliveries: positiveInt.optional(),
         connection_string: z.string().min(1).optional(),
+        /** Keep the local backend's storage (Azurite data) in this folder across runs; `~` is the home folder. */
+        data_dir: z.string().min(1).optional(),
       })
       .strict()
       .optional(),
@@ -109,9 +119,19 @@ export interface ExecutorConfig {
   progress: boolean;
   signingKey?: string;
   storage: StorageSettings;
-  local: { cooldown: number; visibilityTimeout: number; maxDeliveries: number; connectionString?: string; startWorkers: boolean };
+  local: { cooldown: number; visibilityTimeout: number; maxDeliveries: number; connectionString?: string; startWorkers: boolean; dataDir?: string };
   /** Runtimes a stack deployed (from its clientConfig output). */
   deployedRuntimes: DeployedRuntime[];
+  /** The Pulumi stack whose clientConfig output configures this client (read when the backend starts). */
+  stack?: string;
+  autoDeploy: boolean;
+}
+
+/** The Pulumi stack a client binds to when no `stack` option is given. */
+export const STACK_ENV = "LITHOPS_STACK";
+
+function expandHome(path: string): string {
+  return path === "~" || path.startsWith("~/") ? join(homedir(), path.slice(1)) : path;
 }
 
 export class ConfigError extends Error {
@@ -196,7 +216,9 @@ export function resolveConfig(options: ExecutorOptions = {}, env: NodeJS.Process
   }
   const file = loadConfigFile(options.config, env);
   const inherited = inheritedFromWorker(env);
-  const backend: BackendName = options.backend ?? file.lithops?.backend ?? inherited?.backend ?? "local";
+  // Inside a worker the worker's storage wins: a stack is read only by a client outside the runtimes.
+  const stack = inherited ? undefined : (options.stack ?? env[STACK_ENV]) || undefined;
+  const backend: BackendName = options.backend ?? file.lithops?.backend ?? inherited?.backend ?? (options.stack ? "azure_containers" : "local");
   const aca = file.azure_containers ?? {};
   const local = file.local ?? {};
   const section = backend === "local" ? local : aca;
@@ -221,7 +243,7 @@ export function resolveConfig(options: ExecutorOptions = {}, env: NodeJS.Process
     queueEndpoint: storageFile.queue_endpoint,
     container: storageFile.storage_bucket ?? DEFAULT_CONTAINER,
   };
-  if (backend === "azure_containers" && !storage.connectionString && !storage.accountName) {
+  if (backend === "azure_containers" && !stack && !storage.connectionString && !storage.accountName) {
     throw new ConfigError(
       "backend azure_containers needs azure_storage.storage_account_name (or connection_string) in the config; `pulumi stack output clientConfig --show-secrets > .lithops_config` writes one",
     );
@@ -244,7 +266,10 @@ export function resolveConfig(options: ExecutorOptions = {}, env: NodeJS.Process
       maxDeliveries: local.max_deliveries ?? 3,
       connectionString: local.connection_string ?? (inherited?.backend === "local" ? inherited.storage?.connectionString : undefined),
       startWorkers: inherited === undefined,
+      dataDir: local.data_dir ? expandHome(local.data_dir) : undefined,
     },
     deployedRuntimes: aca.runtimes ?? [],
+    stack: backend === "azure_containers" ? stack : undefined,
+    autoDeploy: options.autoDeploy ?? false,
   };
 }
