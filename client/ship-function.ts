@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 import { types } from "node:util";
 
 /**
@@ -18,6 +19,10 @@ function describeUnshippable(value: unknown): string | undefined {
   if (types.isPromise(value)) return "Promise";
   if (types.isAnyArrayBuffer(value) || types.isArrayBufferView(value)) return (value as object).constructor.name;
   if (types.isExternal(value) || types.isProxy(value)) return "native object";
+  // Sockets, streams, servers, hashes and keys wrap native handles of this process: the serializer would ship a hollow copy.
+  if (value instanceof EventEmitter || types.isKeyObject(value) || types.isCryptoKey(value)) {
+    return `${(value as object).constructor.name} (it holds native state of this process)`;
+  }
   return undefined;
 }
 
