@@ -2,7 +2,7 @@ import * as azure from "@pulumi/azure-native";
 import * as pulumi from "@pulumi/pulumi";
 
 /** The Consumption profile of a workload-profiles environment: serverless, and takes up to 4 vCPU / 8 GiB. */
-export const CONSUMPTION_PROFILE = "Consumption";
+const CONSUMPTION_PROFILE = "Consumption";
 
 export interface RuntimeEnvironmentArgs {
   resourceGroupName: pulumi.Input<string>;

@@ -4,7 +4,7 @@ import type { ImageSource } from "./stack-config.ts";
 import type { RuntimeRegistry } from "./registry.ts";
 
 /** Container Apps run linux/amd64, whatever machine runs `pulumi up`. */
-export const IMAGE_PLATFORM = "linux/amd64";
+const IMAGE_PLATFORM = "linux/amd64";
 
 export interface RuntimeImageArgs {
   source: ImageSource;

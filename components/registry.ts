@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 /** The user name ACR expects with a refresh token obtained through Entra ID. */
 export const ACR_TOKEN_USER = "00000000-0000-0000-0000-000000000000";
-export const DOCKER_HUB_SERVER = "docker.io";
+const DOCKER_HUB_SERVER = "docker.io";
 
 export type RuntimeRegistryArgs =
   | {

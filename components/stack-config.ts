@@ -14,8 +14,8 @@ import { NODE_MAJOR, PACKAGE_VERSION } from "../protocol/version.ts";
 
 /** Azure's cap on `terminationGracePeriodSeconds`. */
 export const MAX_GRACE_PERIOD_SECONDS = 600;
-export const DEFAULT_TIMEOUT_SECONDS = 600;
-export const DEFAULT_MAX_WORKERS = 30;
+const DEFAULT_TIMEOUT_SECONDS = 600;
+const DEFAULT_MAX_WORKERS = 30;
 export const DEFAULT_JOB_CONTAINER = "lithops-jobs";
 /** Where the default runtime's Dockerfile lives, relative to the project root. */
 export const DEFAULT_DOCKERFILE = "runtimes/default/Dockerfile";
@@ -121,7 +121,7 @@ const configSchema = z.strictObject({
 const SECRET_KEYS = ["dockerHubToken"] as const;
 /** Keys whose value is a plain string, not JSON. */
 const STRING_KEYS = ["resourceGroupName"];
-export const CONFIG_KEYS: readonly string[] = [...Object.keys(configSchema.shape), ...SECRET_KEYS];
+const CONFIG_KEYS: readonly string[] = [...Object.keys(configSchema.shape), ...SECRET_KEYS];
 
 export type ImageSource =
   | { kind: "prebuilt"; image: string }
