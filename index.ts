@@ -84,7 +84,7 @@ const registry = config.runtimes.some((r) => r.source.kind === "build")
 
 // One image per distinct source: the same image at two memory sizes is built once.
 const images = new Map<string, RuntimeImage>();
-function imageFor(source: ImageSource): RuntimeImage {
+function imageFor(source: ImageSource, revision: number): RuntimeImage {
   const key = source.kind === "build" ? `${source.repository}:${source.tag}` : source.image;
   let image = images.get(key);
   if (!image) {
@@ -92,6 +92,7 @@ function imageFor(source: ImageSource): RuntimeImage {
       source,
       registry,
       nodeMajor: NODE_MAJOR,
+      revision,
     });
     images.set(key, image);
   }
@@ -99,7 +100,7 @@ function imageFor(source: ImageSource): RuntimeImage {
 }
 
 const deployed = config.runtimes.map((spec) => {
-  const image = imageFor(spec.source);
+  const image = imageFor(spec.source, spec.revision);
   const runtime = new LithopsRuntime(spec.resourceName, {
     spec,
     resourceGroupName,

@@ -12,6 +12,8 @@ export interface RuntimeImageArgs {
   registry?: RuntimeRegistry;
   /** Node.js major of the image (the default runtime follows the deploying machine's). */
   nodeMajor: number;
+  /** The runtime's `revision`: above 0 it is passed as build arg LITHOPS_REVISION, so a new value rebuilds the image. */
+  revision?: number;
 }
 
 /**
@@ -39,7 +41,7 @@ export class RuntimeImage extends pulumi.ComponentResource {
             context: ".",
             dockerfile: source.dockerfile,
             platform: IMAGE_PLATFORM,
-            args: { NODE_MAJOR: String(args.nodeMajor) },
+            args: { NODE_MAJOR: String(args.nodeMajor), ...(args.revision ? { LITHOPS_REVISION: String(args.revision) } : {}) },
           },
           registry: args.registry.push,
         },

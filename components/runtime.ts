@@ -124,6 +124,8 @@ export class LithopsRuntime extends pulumi.ComponentResource {
       { name: ENV.signingKey, secretRef: SIGNING_KEY_SECRET },
       { name: ENV.azureClientId, value: identity.clientId },
     ];
+    // `lithops-aca runtime update` bumps the revision: a changed template rolls a new revision, which pulls the image again.
+    if (spec.revision > 0) env.push({ name: ENV.runtimeRevision, value: String(spec.revision) });
 
     const app = new azure.app.ContainerApp(
       `${name}-app`,

@@ -69,6 +69,8 @@ const runtimeSchema = z.strictObject({
   pollingInterval: intIn(1, 3600).default(10),
   /** Seconds without messages before replicas scale back to zero. */
   cooldownPeriod: intIn(0, 86_400).default(300),
+  /** Bumped by `lithops-aca runtime update`: a new value rebuilds the image and rolls a new Container App revision. */
+  revision: intIn(0, 1_000_000_000).default(0),
 });
 
 const configSchema = z.strictObject({
@@ -136,6 +138,8 @@ export interface RuntimeSpec {
   workerProcesses: number;
   pollingInterval: number;
   cooldownPeriod: number;
+  /** Forced-update counter (`runtime update`); 0 until the first update. */
+  revision: number;
   /** Base name of the runtime's Azure resources and its Container App name. */
   resourceName: string;
   queue: string;
@@ -285,6 +289,7 @@ export function parseStackConfig(raw: Record<string, unknown>, options: ParseOpt
       workerProcesses: runtime.workerProcesses,
       pollingInterval: runtime.pollingInterval,
       cooldownPeriod: runtime.cooldownPeriod,
+      revision: runtime.revision,
       resourceName: runtimeResourceName(runtime.name, runtime.memory),
       ...runtimeQueues(runtime.name, runtime.memory),
       source: imageSource(runtime),

@@ -24,6 +24,8 @@ export const ENV = {
   workerId: "LITHOPS_WORKER_ID",
   /** User-assigned managed identity's client id, read by DefaultAzureCredential. */
   azureClientId: "AZURE_CLIENT_ID",
+  /** Set on the Container App (not read by the worker) from the runtime's `revision`: a new value rolls a new revision. */
+  runtimeRevision: "LITHOPS_RUNTIME_REVISION",
 } as const;
 
 export const BACKENDS = ["local", "azure_containers"] as const;
