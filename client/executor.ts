@@ -5,7 +5,7 @@ import { executorPrefix } from "../protocol/keys.ts";
 import { cpuForMemory } from "../protocol/memory.ts";
 import { connectStorage, type StorageClients } from "../protocol/storage-connection.ts";
 import { callArguments } from "./args.ts";
-import { AzureContainersBackend } from "./azure-backend.ts";
+import { AzureContainersBackend, RuntimeNotDeployedError } from "./azure-backend.ts";
 import { ConfigError, resolveConfig, type ExecutorConfig, type ExecutorOptions } from "./config.ts";
 import { JobMonitor } from "./job-monitor.ts";
 import { planJob } from "./job-plan.ts";
@@ -58,7 +58,16 @@ let executorCount = 0;
  */
 export class FunctionExecutor implements AsyncDisposable {
   readonly executorId: string;
-  readonly config: ExecutorConfig;
+  /** The settings; for a client bound to a stack, completed from the stack's clientConfig output when the backend starts. */
+  get config(): ExecutorConfig {
+    return this.resolved;
+  }
+  private resolved: ExecutorConfig;
+  private readonly options: ExecutorOptions;
+  /** Run on close(), after the backend: what startBackend opened besides it (a persistent local storage). */
+  private readonly closers: Array<() => Promise<void>> = [];
+  /** autoDeploy runs, one per runtime and memory. */
+  private readonly deploys = new Map<string, Promise<void>>();
   protected readonly log: Logger;
   private backendStart?: Promise<{ backend: ExecutionBackend; clients: StorageClients; monitor: JobMonitor }>;
   private readonly futures: ResponseFuture[] = [];
@@ -67,7 +76,8 @@ export class FunctionExecutor implements AsyncDisposable {
   private closed = false;
 
   constructor(options: ExecutorOptions = {}) {
-    this.config = resolveConfig(options);
+    this.options = options;
+    this.resolved = resolveConfig(options);
     executorCount += 1;
     this.executorId = `${randomBytes(3).toString("hex")}-${executorCount}`;
     this.log = createLogger(this.config.logLevel, this.executorId);
@@ -181,6 +191,7 @@ export class FunctionExecutor implements AsyncDisposable {
     if (this.closed) return;
     this.closed = true;
     if (this.backendStart) await (await this.backendStart.catch(() => undefined))?.backend.close();
+    for (const close of this.closers.splice(0)) await close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -189,6 +200,8 @@ export class FunctionExecutor implements AsyncDisposable {
 
   protected async submit(kind: "A" | "M", fn: unknown, elements: unknown[], options: CallOptions, fromMap: boolean): Promise<ResponseFuture[]> {
     if (this.closed) throw new Error(`executor ${this.executorId} is closed`);
+    // Bound to a stack: the stack's config (default runtime, memory) applies from the first call on.
+    if (this.config.stack) await this.running();
     const memory = options.runtimeMemory ?? this.config.runtimeMemory;
     try {
       cpuForMemory(memory, "runtimeMemory");
@@ -201,7 +214,7 @@ export class FunctionExecutor implements AsyncDisposable {
     const calls = elements.map((element, index) => encodeValue(callArguments(element, extraArgs), `the argument of call ${index}`));
     const functionText = await shipFunction(fn);
     const { backend, clients, monitor } = await this.running();
-    const target = await backend.prepareRuntime(this.config.runtime, memory);
+    const target = await this.prepareRuntime(backend, memory);
     const plan = planJob({
       executorId: this.executorId,
       jobId,
@@ -258,11 +271,50 @@ export class FunctionExecutor implements AsyncDisposable {
     return this.backendStart;
   }
 
+  /**
+   * The runtime's queue. A runtime the bound stack has not deployed is deployed first with
+   * autoDeploy (as Lithops deploys the default runtime on first use); otherwise the error
+   * names the stack and the command that deploys it.
+   */
+  private async prepareRuntime(backend: ExecutionBackend, memory: number): Promise<RuntimeTarget> {
+    const { runtime, stack } = this.config;
+    try {
+      return await backend.prepareRuntime(runtime, memory);
+    } catch (error) {
+      if (!(error instanceof RuntimeNotDeployedError) || !stack) throw error;
+      if (!this.config.autoDeploy) {
+        throw new RuntimeNotDeployedError(
+          `runtime '${runtime}' with ${memory} MB is not deployed in stack '${stack}': deploy it with ` +
+            `\`npx lithops-aca runtime deploy ${runtime} --memory ${memory} --stack ${stack}\`, or create the executor with autoDeploy: true`,
+        );
+      }
+      const key = `${runtime}|${memory}`;
+      let deploy = this.deploys.get(key);
+      if (!deploy) {
+        this.log.info(`runtime '${runtime}' (${memory} MB) is not deployed in stack '${stack}': deploying it (autoDeploy)`);
+        deploy = import("./stack.ts").then(({ deployWithCli }) => deployWithCli(stack, runtime, memory, this.log.info));
+        this.deploys.set(key, deploy);
+      }
+      await deploy;
+      return await backend.prepareRuntime(runtime, memory);
+    }
+  }
+
   private async startBackend(): Promise<{ backend: ExecutionBackend; clients: StorageClients; monitor: JobMonitor }> {
+    if (this.config.stack) {
+      // Bound to a stack: its clientConfig output takes the place of the config file; options still win.
+      const { readStackClientConfig } = await import("./stack.ts");
+      const stackConfig = await readStackClientConfig(this.config.stack);
+      this.resolved = resolveConfig({ ...this.options, backend: "azure_containers", stack: this.config.stack, config: stackConfig });
+    }
     const config = this.config;
     let backend: ExecutionBackend;
     if (config.backend === "local") {
       const { LocalBackend } = await import("../local/local-backend.ts");
+      // local.data_dir: Azurite on that folder (kept after close), held for this executor's life.
+      const dataDir = config.local.dataDir && !config.local.connectionString ? config.local.dataDir : undefined;
+      const storage = dataDir ? await (await import("../local/data-dir.ts")).openLocalStorage(dataDir) : undefined;
+      if (storage) this.closers.push(storage.close);
       backend = await LocalBackend.start({
         container: config.storage.container,
         maxWorkers: config.maxWorkers,
@@ -272,7 +324,7 @@ export class FunctionExecutor implements AsyncDisposable {
         visibilityTimeout: config.local.visibilityTimeout,
         maxDeliveries: config.local.maxDeliveries,
         signingKey: config.signingKey,
-        connectionString: config.local.connectionString,
+        connectionString: storage?.connectionString ?? config.local.connectionString,
         startWorkers: config.local.startWorkers,
         log: this.log.info,
       });

@@ -14,5 +14,7 @@ export {
 export { RemoteCallError, ResultTimeoutError } from "./remote-error.ts";
 export { RuntimeNotDeployedError } from "./azure-backend.ts";
 export { ResponseFuture, type CallStatus, type FutureStats } from "./response-future.ts";
+export { JOB_SUMMARY_COLUMNS, toCsv, type JobSummaryOptions, type JobSummaryRow } from "./job-summary.ts";
+export { DEFAULT_PLOT_DIR, type PlotPaths } from "./plot.ts";
 export { UnshippableFunctionError } from "./ship-function.ts";
 export { UnserializableValueError } from "../protocol/data-codec.ts";
