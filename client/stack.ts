@@ -1,0 +1,302 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { OutputMap, Stack, UpOptions } from "@pulumi/pulumi/automation/index.js";
+import { parse as parseYaml } from "yaml";
+import { ConfigError, validateConfigFile, type LithopsConfigFile } from "./config.ts";
+
+/**
+ * A Pulumi stack of this project, driven through Pulumi's Automation API (which runs the
+ * user's `pulumi` CLI). The client reads a stack's `clientConfig` output with it; the
+ * command line (cli/) also changes the stack's runtimes and runs `pulumi up` / `destroy`.
+ * Every failure is turned into an error that says what to do next.
+ */
+
+/** Where the Pulumi project (Pulumi.yaml) lives: this package's root unless LITHOPS_PULUMI_DIR says otherwise. */
+export const PULUMI_DIR_ENV = "LITHOPS_PULUMI_DIR";
+
+export function pulumiProjectDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env[PULUMI_DIR_ENV] || fileURLToPath(new URL("..", import.meta.url));
+}
+
+/** A Pulumi failure, explained: `message` says what happened and what to do next. */
+export class StackError extends Error {
+  override name = "StackError";
+  constructor(
+    message: string,
+    /** What kind of failure, for callers and tests. */
+    readonly kind: "cli-missing" | "cli-too-old" | "not-logged-in" | "passphrase" | "stack-not-found" | "azure-login" | "docker" | "busy" | "no-outputs" | "pulumi",
+    /** The CLI's own error lines. */
+    readonly details = "",
+  ) {
+    super(message);
+  }
+}
+
+const INSTALL_HINT =
+  "install the Pulumi CLI (https://www.pulumi.com/docs/iac/download-install/: `curl -fsSL https://get.pulumi.com | sh` on Linux, " +
+  "`brew install pulumi/tap/pulumi` on macOS, `winget install pulumi` on Windows), make sure `pulumi version` works in this shell, then run `pulumi login`";
+
+interface CommandResultLike {
+  stdout?: string;
+  stderr?: string;
+  code?: number;
+  err?: { code?: string; message?: string };
+}
+
+/** The `error:` lines of the CLI's output, or its last lines when it printed none. */
+function errorLines(text: string): string {
+  const lines = text.split("\n").map((l) => l.trimEnd()).filter((l) => l.trim() !== "");
+  const errors = lines.filter((l) => /^\s*error:/i.test(l));
+  return (errors.length > 0 ? errors : lines.slice(-6)).join("\n");
+}
+
+export interface ErrorContext {
+  stack?: string;
+  workDir: string;
+}
+
+/** Turns an Automation API failure into a StackError that names the next step. */
+export function explainPulumiError(error: unknown, context: ErrorContext): Error {
+  if (error instanceof StackError || error instanceof ConfigError) return error;
+  const err = error as Error & { commandResult?: CommandResultLike };
+  const result = err.commandResult;
+  const stderr = result?.stderr ?? "";
+  const stdout = result?.stdout ?? "";
+  const text = `${stderr}\n${stdout}\n${err.message ?? ""}`;
+  const stack = context.stack ?? "<stack>";
+  const details = errorLines(stderr || stdout || err.message || "");
+  const withDetails = (message: string) => (details ? `${message}\n  pulumi said: ${details.replace(/\n/g, "\n  ")}` : message);
+  if (result?.err?.code === "ENOENT" || /\bENOENT\b/.test(stderr) || /spawn pulumi/.test(text)) {
+    return new StackError(`the Pulumi CLI is not installed (no \`pulumi\` on PATH): ${INSTALL_HINT}`, "cli-missing");
+  }
+  if (/Minimum version requirement failed|Major version mismatch|Failed to parse Pulumi CLI version/.test(text)) {
+    return new StackError(`${err.message.split("\n")[0]}: update the Pulumi CLI (https://www.pulumi.com/docs/iac/download-install/)`, "cli-too-old");
+  }
+  if (err.name === "StackNotFoundError" || /no stack named .* found/.test(text)) {
+    return new StackError(
+      `stack '${stack}' does not exist in the Pulumi project at ${context.workDir}: create it with \`pulumi stack init ${stack}\` ` +
+        `and \`pulumi config set azure-native:location <region>\` (the runtimes go in Pulumi.${stack}.yaml, see Pulumi.dev.yaml), ` +
+        "or pass an existing one with --stack (`pulumi stack ls` lists them)",
+      "stack-not-found",
+    );
+  }
+  if (/PULUMI_ACCESS_TOKEN must be set|not logged in|Unauthorized|\[401\]|invalid access token|pulumi login/i.test(text)) {
+    return new StackError(
+      withDetails(
+        "not logged in to a Pulumi backend: run `pulumi login` (Pulumi Cloud), or `pulumi login --local` / `pulumi login azblob://<container>` " +
+          "for a self-managed backend; in CI set PULUMI_ACCESS_TOKEN",
+      ),
+      "not-logged-in",
+      details,
+    );
+  }
+  if (/PULUMI_CONFIG_PASSPHRASE|passphrase must be set|incorrect passphrase/i.test(text)) {
+    return new StackError(
+      withDetails(`stack '${stack}' encrypts its secrets with a passphrase: set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) and retry`),
+      "passphrase",
+      details,
+    );
+  }
+  if (err.name === "ConcurrentUpdateError" || /Another update is currently in progress|currently locked by/.test(text)) {
+    return new StackError(
+      withDetails(`another update of stack '${stack}' is running: wait for it to finish, or run \`pulumi cancel --stack ${stack}\` if it died`),
+      "busy",
+      details,
+    );
+  }
+  if (/az login|Azure CLI|AADSTS|obtain subscription|building auth config|DefaultAzureCredential|No subscription found/i.test(text)) {
+    return new StackError(
+      withDetails(
+        "not logged in to Azure: run `az login` (and `az account set --subscription <id>`), or set ARM_CLIENT_ID, ARM_CLIENT_SECRET, " +
+          "ARM_TENANT_ID and ARM_SUBSCRIPTION_ID for a service principal, then retry",
+      ),
+      "azure-login",
+      details,
+    );
+  }
+  if (/Cannot connect to the Docker daemon|docker daemon|error during connect|docker: not found/i.test(text)) {
+    return new StackError(
+      withDetails("building a runtime image needs a running Docker engine: start Docker and retry (prebuilt images need no Docker)"),
+      "docker",
+      details,
+    );
+  }
+  return new StackError(withDetails(`pulumi failed on stack '${stack}'${result?.code !== undefined ? ` (exit code ${result.code})` : ""}`), "pulumi", details);
+}
+
+type Automation = typeof import("@pulumi/pulumi/automation/index.js");
+let automationModule: Promise<Automation> | undefined;
+
+/** The Automation API, loaded on first use (it is large and most clients never need it). */
+export function automation(): Promise<Automation> {
+  automationModule ??= import("@pulumi/pulumi/automation/index.js");
+  return automationModule;
+}
+
+/** The stack the Pulumi CLI has selected in the project, if any (`pulumi stack ls`). */
+export async function selectedStack(workDir: string = pulumiProjectDir()): Promise<string | undefined> {
+  try {
+    const auto = await automation();
+    const workspace = await auto.LocalWorkspace.create({ workDir });
+    return (await workspace.stack())?.name;
+  } catch (error) {
+    throw explainPulumiError(error, { workDir });
+  }
+}
+
+/** The text a stack output holds (secrets revealed), or undefined. */
+function outputText(outputs: OutputMap, key: string): string | undefined {
+  const value = outputs[key]?.value;
+  return typeof value === "string" ? value : undefined;
+}
+
+/** A selected stack of the project, with the few operations lithops-aca needs. */
+export class StackSession {
+  private constructor(
+    readonly stack: Stack,
+    /** The stack name as given (may be `org/name`). */
+    readonly name: string,
+    /** The Pulumi project name (Pulumi.yaml `name`): the namespace of its config keys. */
+    readonly project: string,
+    readonly workDir: string,
+  ) {}
+
+  /** Selects the stack (`pulumi stack select`); fails with the next step when the CLI, the login or the stack is missing. */
+  static async open(name: string, workDir: string = pulumiProjectDir()): Promise<StackSession> {
+    try {
+      const auto = await automation();
+      const stack = await auto.LocalWorkspace.selectStack({ stackName: name, workDir });
+      const project = (await stack.workspace.projectSettings()).name;
+      return new StackSession(stack, name, project, workDir);
+    } catch (error) {
+      throw explainPulumiError(error, { stack: name, workDir });
+    }
+  }
+
+  /** The last part of the stack name, as it appears in resource URNs. */
+  get shortName(): string {
+    return this.name.split("/").pop() ?? this.name;
+  }
+
+  private explain(error: unknown): Error {
+    return explainPulumiError(error, { stack: this.name, workDir: this.workDir });
+  }
+
+  /** A structured config value of the project (`<project>:<key>`), or undefined when the stack does not set it. */
+  async getJson(key: string): Promise<unknown> {
+    try {
+      const value = await this.stack.getConfig(`${this.project}:${key}`);
+      const object = (value as { objectValue?: unknown }).objectValue;
+      if (object !== undefined) return object;
+      try {
+        return JSON.parse(value.value);
+      } catch {
+        return value.value;
+      }
+    } catch (error) {
+      const stderr = (error as { commandResult?: CommandResultLike }).commandResult?.stderr ?? "";
+      if (/configuration key .* not found/.test(stderr)) return undefined;
+      throw this.explain(error);
+    }
+  }
+
+  /** `pulumi config set-all --path --plaintext <path>=<value> ...`: "true"/"false" and integers become booleans and numbers. */
+  async setPaths(values: Record<string, string>): Promise<void> {
+    const map = Object.fromEntries(Object.entries(values).map(([path, value]) => [path, { value, secret: false }]));
+    try {
+      await this.stack.setAllConfig(map, true);
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
+  /** `pulumi config rm-all --path <path> ...`, in the order given (a removed list element shifts the ones after it). */
+  async removePaths(paths: string[]): Promise<void> {
+    try {
+      await this.stack.removeAllConfig(paths, true);
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
+  async up(options: { target?: string[]; onOutput?: (text: string) => void } = {}): Promise<void> {
+    const upOptions: UpOptions = { onOutput: options.onOutput, color: "never" };
+    if (options.target) upOptions.target = options.target;
+    try {
+      await this.stack.up(upOptions);
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
+  async destroy(options: { onOutput?: (text: string) => void } = {}): Promise<void> {
+    try {
+      await this.stack.destroy({ onOutput: options.onOutput, color: "never" });
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
+  /** The stack's outputs, secrets revealed (`pulumi stack output --json --show-secrets`). */
+  async outputs(): Promise<OutputMap> {
+    try {
+      return await this.stack.outputs();
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
+  /** The stack's `clientConfig` output: the Lithops-style config a client needs, validated. */
+  async clientConfig(outputs?: OutputMap): Promise<LithopsConfigFile> {
+    const text = outputText(outputs ?? (await this.outputs()), "clientConfig");
+    if (text === undefined) {
+      throw new StackError(
+        `stack '${this.name}' has no clientConfig output: it is not deployed (or was cleaned). ` +
+          `Deploy it with \`npx lithops-aca runtime deploy default --stack ${this.name}\` or \`pulumi up --stack ${this.name}\``,
+        "no-outputs",
+      );
+    }
+    let raw: unknown;
+    try {
+      raw = parseYaml(text);
+    } catch (error) {
+      throw new ConfigError(`stack '${this.name}' clientConfig output is not valid YAML: ${(error as Error).message.split("\n")[0]}`);
+    }
+    return validateConfigFile(raw, `stack '${this.name}' clientConfig output`);
+  }
+}
+
+/** What `new FunctionExecutor({ stack })` reads: the stack's clientConfig output. */
+export async function readStackClientConfig(stack: string, workDir: string = pulumiProjectDir()): Promise<LithopsConfigFile> {
+  const session = await StackSession.open(stack, workDir);
+  return session.clientConfig();
+}
+
+/** The package's command line entry (cli/bin.js). */
+export const CLI_ENTRY = fileURLToPath(new URL("../cli/bin.js", import.meta.url));
+
+/**
+ * autoDeploy: runs `lithops-aca runtime deploy NAME --memory MB --stack STACK` in a child
+ * process, exactly what a user would run, and forwards its progress lines to `log`.
+ */
+export function deployWithCli(stack: string, runtime: string, memory: number, log: (line: string) => void): Promise<void> {
+  const args = [CLI_ENTRY, "runtime", "deploy", runtime, "--memory", String(memory), "--stack", stack];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let errors = "";
+    const forward = (chunk: Buffer) => {
+      for (const line of chunk.toString().split("\n")) if (line.trim()) log(line);
+    };
+    child.stdout.on("data", forward);
+    child.stderr.on("data", (chunk: Buffer) => {
+      errors += chunk.toString();
+      forward(chunk);
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      if (code === 0) return resolve();
+      const last = errors.trim().split("\n").slice(-3).join("\n  ");
+      reject(new StackError(`autoDeploy: \`lithops-aca runtime deploy ${runtime} --memory ${memory} --stack ${stack}\` failed (exit code ${code}):\n  ${last}`, "pulumi", last));
+    });
+  });
+}
