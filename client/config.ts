@@ -48,6 +48,8 @@ export const lithopsConfigSchema = z
         storage: z.enum(["azure_storage", "local"]).optional(),
         log_level: z.enum(LOG_LEVELS).optional(),
         signing_key: z.string().min(16).optional(),
+        /** Seconds the client keeps retrying while storage is unreachable before getResult/wait fail. */
+        storage_retry_timeout: z.number().positive().optional(),
       })
       .strict()
       .optional(),
@@ -118,6 +120,8 @@ export interface ExecutorConfig {
   logLevel: LogLevel;
   progress: boolean;
   signingKey?: string;
+  /** Seconds of storage outage wait/getResult ride over (lithops.storage_retry_timeout). */
+  storageRetryTimeout: number;
   storage: StorageSettings;
   local: { cooldown: number; visibilityTimeout: number; maxDeliveries: number; connectionString?: string; startWorkers: boolean; dataDir?: string };
   /** Runtimes a stack deployed (from its clientConfig output). */
@@ -259,6 +263,7 @@ export function resolveConfig(options: ExecutorOptions = {}, env: NodeJS.Process
     logLevel: options.logLevel ?? file.lithops?.log_level ?? "INFO",
     progress: options.progress ?? true,
     signingKey: file.lithops?.signing_key ?? inherited?.signingKey,
+    storageRetryTimeout: file.lithops?.storage_retry_timeout ?? 120,
     storage,
     local: {
       cooldown: local.cooldown ?? 3,

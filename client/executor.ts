@@ -1,12 +1,13 @@
 import { randomBytes } from "node:crypto";
 import type { ExecutionBackend, RuntimeTarget } from "../protocol/backend.ts";
 import { encodeValue } from "../protocol/data-codec.ts";
-import { executorPrefix } from "../protocol/keys.ts";
+import { callId, executorPrefix } from "../protocol/keys.ts";
 import { cpuForMemory } from "../protocol/memory.ts";
 import { connectStorage, type StorageClients } from "../protocol/storage-connection.ts";
 import { callArguments } from "./args.ts";
 import { AzureContainersBackend, RuntimeNotDeployedError } from "./azure-backend.ts";
 import { ConfigError, resolveConfig, type ExecutorConfig, type ExecutorOptions } from "./config.ts";
+import { buildManifest, listJobIds, manifestUpload, readManifest } from "./job-manifest.ts";
 import { JobMonitor } from "./job-monitor.ts";
 import { planJob } from "./job-plan.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -16,6 +17,7 @@ import { startProgress } from "./progress.ts";
 import { ResultTimeoutError } from "./remote-error.ts";
 import { ResponseFuture } from "./response-future.ts";
 import { shipFunction } from "./ship-function.ts";
+import { StorageOutage } from "./storage-outage.ts";
 
 export const ALL_COMPLETED = "ALL_COMPLETED";
 export const ANY_COMPLETED = "ANY_COMPLETED";
@@ -105,11 +107,20 @@ export class FunctionExecutor implements AsyncDisposable {
     const progress = startProgress(futures.length, this.config.progress && returnWhen === ALL_COMPLETED);
     const anyDone = (): boolean => futures.some((f) => f.done);
     const allDone = (): boolean => futures.every((f) => f.done);
+    const outage = new StorageOutage(this.config.storageRetryTimeout, () => `${futures.filter((f) => !f.done).length} calls`, this.log.warn);
     try {
       let delay = POLL_MIN_MS;
       while (futures.length > 0) {
         const pending = futures.filter((f) => !f.done);
-        const completed = pending.length > 0 && this.backendStart ? await (await this.running()).monitor.refresh(pending) : 0;
+        let completed = 0;
+        if (pending.length > 0 && this.backendStart) {
+          try {
+            completed = await (await this.running()).monitor.refresh(pending);
+            outage.ok();
+          } catch (error) {
+            outage.failed(error); // storage unreachable: retry, up to lithops.storage_retry_timeout
+          }
+        }
         progress.update(futures.filter((f) => f.done).length, futures.filter((f) => f.failed).length);
         if (returnWhen === ALWAYS || allDone() || (returnWhen === ANY_COMPLETED && anyDone())) break;
         const remaining = deadline - Date.now();
@@ -142,6 +153,41 @@ export class FunctionExecutor implements AsyncDisposable {
     for (const future of futures) this.retrieved.add(future);
     const single = fs === undefined ? futures.length === 1 && !futures[0].fromMap : !Array.isArray(fs);
     return single ? values[0] : values;
+  }
+
+  /**
+   * Re-attaches to jobs another client submitted (for example one that was killed after
+   * submitting): reads each job's manifest (`lithops.jobs/<executorId>/<jobId>/job.json`),
+   * makes its futures, adds them to this executor (so `getResult()` with no arguments
+   * collects them) and starts the runtime's workers if the backend runs them. Without
+   * jobIds, every job of that executor. Needs the same storage (and, for workers to run
+   * what is still queued, the same signing key) as the submitting client.
+   */
+  async attach(executorId: string, jobIds?: readonly string[]): Promise<ResponseFuture[]> {
+    if (this.closed) throw new Error(`executor ${this.executorId} is closed`);
+    const { backend, clients, monitor } = await this.running();
+    const ids = jobIds ?? (await listJobIds(clients.container, executorId));
+    const manifests = await Promise.all(ids.map((jobId) => readManifest(clients.container, executorId, jobId)));
+    const attached: ResponseFuture[] = [];
+    for (const manifest of manifests) {
+      const batches = new Map<number, ResponseFuture[]>();
+      for (const [batch, first, count] of manifest.batches) {
+        const batchFutures = Array.from(
+          { length: count },
+          (_, i) =>
+            new ResponseFuture(executorId, manifest.jobId, callId(first + i), manifest.fromMap, { submitted: manifest.submitted, batch, argumentBytes: 0 }, (future, timeout) =>
+              this.wait(future, { throwExcept: false, timeout }).then(() => undefined),
+            ),
+        );
+        batches.set(batch, batchFutures);
+        attached.push(...batchFutures);
+      }
+      monitor.watch(executorId, manifest.jobId, batches);
+      // Workers for what is still queued: a poke of 0 makes the local scaler look at the queue now.
+      backend.submitted(await backend.prepareRuntime(manifest.runtime, manifest.memory), 0);
+    }
+    this.futures.push(...attached);
+    return attached;
   }
 
   /** Every future this executor created, in call order. */
@@ -224,7 +270,9 @@ export class FunctionExecutor implements AsyncDisposable {
       timeout: Math.min(options.timeout ?? this.config.runtimeTimeout, this.config.runtimeTimeout),
       signingKey: this.config.signingKey ?? backend.signingKey,
     });
-    await Promise.all(plan.uploads.map(({ key, bytes }) => clients.container.getBlockBlobClient(key).uploadData(bytes)));
+    // The job manifest goes with the payloads, before any message: another client can re-attach by the job's ids.
+    const manifest = manifestUpload(buildManifest({ executorId: this.executorId, jobId, fromMap, submitted: Date.now(), runtime: target.name, memory, batches: plan.batches }));
+    await Promise.all([...plan.uploads, manifest].map(({ key, bytes }) => clients.container.getBlockBlobClient(key).uploadData(bytes)));
     const submitted = Date.now();
     const batches = new Map<number, ResponseFuture[]>();
     const futures: ResponseFuture[] = [];

@@ -12,6 +12,8 @@ export {
   type WaitOptions,
 } from "./executor.ts";
 export { RemoteCallError, ResultTimeoutError } from "./remote-error.ts";
+export { StorageUnavailableError } from "./storage-outage.ts";
+export { JobNotFoundError } from "./job-manifest.ts";
 export { RuntimeNotDeployedError } from "./azure-backend.ts";
 export { ResponseFuture, type CallStatus, type FutureStats } from "./response-future.ts";
 export { JOB_SUMMARY_COLUMNS, toCsv, type JobSummaryOptions, type JobSummaryRow } from "./job-summary.ts";

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** Azurite's fixed development account: public, documented, useless outside the emulator. */
 export const DEV_ACCOUNT = "devstoreaccount1";
@@ -33,6 +34,9 @@ export interface Azurite {
 const STARTUP_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 5_000;
 
+/** Stops a child process of the local backend when the client process dies (see the file). */
+export const PARENT_WATCHDOG = fileURLToPath(new URL("./parent-watchdog.cjs", import.meta.url));
+
 function azuriteEntry(): string {
   return createRequire(import.meta.url).resolve("azurite/dist/src/azurite.js");
 }
@@ -48,6 +52,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   const child = spawn(
     process.execPath,
     [
+      "--require", PARENT_WATCHDOG,
       azuriteEntry(),
       "--blobHost", "127.0.0.1",
       "--queueHost", "127.0.0.1",
@@ -60,8 +65,9 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
       "--skipApiVersionCheck",
       "--loose",
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    { stdio: ["ignore", "pipe", "pipe", "ipc"] },
   );
+  child.channel?.unref();
   const { blobPort, queuePort } = await waitForPorts(child);
   child.stdout?.resume();
   child.stderr?.resume();

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,7 +43,9 @@ export class LocalBackend implements ExecutionBackend {
     readonly storage: StorageSettings,
     private readonly clients: StorageClients,
     private readonly options: LocalBackendOptions,
-    private readonly azurite: Azurite | undefined,
+    private azurite: Azurite | undefined,
+    /** Azurite's data folder, kept across stopStorage()/startStorage() and removed on close. */
+    private readonly azuriteData: string | undefined,
   ) {
     this.workDir = mkdtempSync(join(tmpdir(), "lithops-local-"));
     this.logFd = openSync(join(this.workDir, "workers.log"), "a");
@@ -50,7 +53,16 @@ export class LocalBackend implements ExecutionBackend {
   }
 
   static async start(options: LocalBackendOptions): Promise<LocalBackend> {
-    const azurite = options.connectionString ? undefined : await startAzurite();
+    // Local workers, like Azure ones, run only signed invocations: a key per backend unless one is configured.
+    options = { ...options, signingKey: options.signingKey ?? randomBytes(32).toString("base64url") };
+    const azuriteData = options.connectionString ? undefined : mkdtempSync(join(tmpdir(), "lithops-azurite-"));
+    let azurite: Azurite | undefined;
+    try {
+      azurite = azuriteData ? await startAzurite({ location: azuriteData }) : undefined;
+    } catch (error) {
+      if (azuriteData) rmSync(azuriteData, { recursive: true, force: true });
+      throw error;
+    }
     const storage: StorageSettings = {
       connectionString: options.connectionString ?? azurite?.connectionString,
       container: options.container,
@@ -60,9 +72,40 @@ export class LocalBackend implements ExecutionBackend {
       await clients.container.createIfNotExists();
     } catch (error) {
       await azurite?.stop();
+      if (azuriteData) rmSync(azuriteData, { recursive: true, force: true });
       throw new Error(`local backend: cannot reach storage to create container '${options.container}': ${(error as Error).message}`);
     }
-    return new LocalBackend(storage, clients, options, azurite);
+    return new LocalBackend(storage, clients, options, azurite, azuriteData);
+  }
+
+  /** The key this backend's workers verify invocations with (configured, or generated for this backend). */
+  get signingKey(): string | undefined {
+    return this.options.signingKey;
+  }
+
+  /** Stops the embedded Azurite but keeps its data folder and ports: a storage outage, for fault tests. */
+  async stopStorage(): Promise<void> {
+    await this.embeddedAzurite().stop();
+  }
+
+  /** Starts the embedded Azurite again on the same ports with the same data, after stopStorage(). */
+  async startStorage(): Promise<void> {
+    const { location, blobPort, queuePort } = this.embeddedAzurite();
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        this.azurite = await startAzurite({ location, blobPort, queuePort });
+        return;
+      } catch (error) {
+        // The old process's ports can take a moment to be free again.
+        if (attempt >= 10) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+
+  private embeddedAzurite(): Azurite {
+    if (!this.azurite) throw new Error("this local backend uses an external storage (local.connection_string): it has no Azurite to stop or start");
+    return this.azurite;
   }
 
   /** Where the workers' output goes: functions' console.log lands here. */
@@ -112,6 +155,7 @@ export class LocalBackend implements ExecutionBackend {
     process.off("exit", this.onExit);
     await Promise.all([...this.scalers.values()].map((s) => s.close()));
     await this.azurite?.stop();
+    if (this.azuriteData) rmSync(this.azuriteData, { recursive: true, force: true });
     closeSync(this.logFd);
     rmSync(this.workDir, { recursive: true, force: true });
   }
@@ -119,6 +163,7 @@ export class LocalBackend implements ExecutionBackend {
   private killAll(): void {
     for (const scaler of this.scalers.values()) scaler.killAll();
     this.azurite?.kill();
+    if (this.azuriteData) rmSync(this.azuriteData, { recursive: true, force: true });
   }
 
   /** The same variables the Pulumi runtime component gives a container, pointed at local storage. */

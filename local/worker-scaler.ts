@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { QueueClient } from "@azure/storage-queue";
 import { ENV } from "../protocol/env.ts";
-import { stopChild } from "./azurite.ts";
+import { PARENT_WATCHDOG, stopChild } from "./azurite.ts";
 
 export interface ScalerSettings {
   maxWorkers: number;
@@ -104,11 +104,13 @@ export class LocalWorkerScaler {
 
   private startWorker(): void {
     this.started += 1;
-    const worker = spawn(process.execPath, ["--import", TSX_LOADER, WORKER_ENTRY], {
+    const worker = spawn(process.execPath, ["--require", PARENT_WATCHDOG, "--import", TSX_LOADER, WORKER_ENTRY], {
       env: { ...process.env, ...this.settings.env, [ENV.workerId]: `local-${process.pid}-${this.started}` },
-      stdio: ["ignore", this.settings.logFd, this.settings.logFd],
+      // The IPC channel only tells the worker when this process is gone (parent-watchdog.cjs).
+      stdio: ["ignore", this.settings.logFd, this.settings.logFd, "ipc"],
     });
     worker.unref();
+    worker.channel?.unref();
     this.workers.add(worker);
     this.peak = Math.max(this.peak, this.workers.size);
     worker.once("exit", () => {

@@ -16,6 +16,8 @@ export interface RuntimeTarget {
 export interface ExecutionBackend {
   readonly kind: BackendName;
   readonly storage: StorageSettings;
+  /** Key the runtime's workers verify invocations with, when the backend chose it (local: generated per backend). */
+  readonly signingKey?: string;
   /** Resolves the runtime's queues; fails with a clear error if the runtime cannot serve calls. */
   prepareRuntime(name: string, memory: number): Promise<RuntimeTarget>;
   /** Told after messages were queued, so a local backend can scale up before its next poll. */

@@ -48,6 +48,16 @@ export function outputKey(executorId: string, jobId: string, batch: number): str
   return `${outputPrefix(executorId, jobId)}${String(batch).padStart(BATCH_DIGITS, "0")}.bin`;
 }
 
+/** Written by the client at submit: what a new client needs to re-attach to the job (client/job-manifest.ts). */
+export function jobManifestKey(executorId: string, jobId: string): string {
+  return `${jobPrefix(executorId, jobId)}job.json`;
+}
+
+/** Append blob a worker keeps while it re-runs a redelivered batch: which call was running when a worker died. */
+export function attemptLogKey(executorId: string, jobId: string, batch: number): string {
+  return `${jobPrefix(executorId, jobId)}attempts/${String(batch).padStart(BATCH_DIGITS, "0")}.log`;
+}
+
 /** The batch number of an output key, or undefined for any other key under the prefix. */
 export function batchOfOutputKey(key: string): number | undefined {
   const match = /\/out\/(\d+)\.bin$/.exec(key);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { callId } from "./keys.ts";
+import { callId, JOBS_PREFIX } from "./keys.ts";
 import { PROTOCOL_VERSION } from "./version.ts";
 
 /** Azure Storage queue messages hold at most 64 KiB; base64 text of this many bytes fits with room for the envelope. */
@@ -88,8 +88,10 @@ export function decodeMessage(text: string): CallBatchMessage {
   }
   const version = (raw as { v?: unknown } | null)?.v;
   if (version !== undefined && version !== PROTOCOL_VERSION) {
+    // Only short scalars are echoed: a deeply nested value would overflow JSON.stringify's stack.
+    const shown = typeof version === "number" || typeof version === "string" ? JSON.stringify(version).slice(0, 40) : `(a ${Array.isArray(version) ? "array" : typeof version})`;
     throw new MalformedMessageError(
-      `message is protocol version ${JSON.stringify(version)} but this worker reads version ${PROTOCOL_VERSION}: client and runtime come from different lithops-aca releases`,
+      `message is protocol version ${shown} but this worker reads version ${PROTOCOL_VERSION}: client and runtime come from different lithops-aca releases`,
     );
   }
   const parsed = callBatchMessageSchema.safeParse(raw);
@@ -97,5 +99,13 @@ export function decodeMessage(text: string): CallBatchMessage {
     const problems = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
     throw new MalformedMessageError(`message does not match protocol v${PROTOCOL_VERSION}: ${problems.join("; ")}`);
   }
-  return parsed.data;
+  const message = parsed.data;
+  // A message may only point at blobs of its own job: no reading another job's data.
+  const prefix = `${JOBS_PREFIX}/${message.executorId}/${message.jobId}/`;
+  for (const [field, ref] of [["func", message.func], ["data", message.data]] as const) {
+    if ("key" in ref && (!ref.key.startsWith(prefix) || ref.key.split("/").some((segment) => segment === ".." || segment === "."))) {
+      throw new MalformedMessageError(`message ${field}.key ${JSON.stringify(ref.key.slice(0, 80))} is outside its job's prefix ${prefix}`);
+    }
+  }
+  return message;
 }

@@ -1,9 +1,10 @@
 import type { ContainerClient } from "@azure/storage-blob";
 import type { DequeuedMessageItem, QueueClient } from "@azure/storage-queue";
-import { rejectedMessageKey } from "../protocol/keys.ts";
+import { outputKey, rejectedMessageKey } from "../protocol/keys.ts";
 import { decodeMessage, MalformedMessageError, type CallBatchMessage } from "../protocol/message.ts";
 import { detachSignature, verifySignature } from "../protocol/signing.ts";
 import { failAll, runBatch, storeBatchOutput, type BatchContext } from "./batch-runner.ts";
+import { runRedelivered } from "./redelivery.ts";
 
 export interface ConsumerSettings {
   queueName: string;
@@ -23,6 +24,8 @@ interface HeldMessage {
 }
 
 const FIRST_IDLE_POLL_MS = 5;
+/** Azure keeps a queue message at most 7 days (the default time-to-live); older ones can only be replays. One hour of clock skew allowed. */
+const MAX_MESSAGE_AGE_MS = (7 * 24 + 1) * 3600 * 1000;
 
 /**
  * Takes messages from the runtime's queue while there is room in the thread pool.
@@ -62,6 +65,11 @@ export class QueueConsumer {
         this.settings.log(`receive failed, backing off: ${(error as Error).message}`);
         received = [];
         idleMs = Math.max(idleMs, 500);
+      }
+      if (this.stopping) {
+        // Received while stopping (SIGTERM): hand them back at once instead of starting them.
+        await Promise.all(received.map((item) => this.queue.updateMessage(item.messageId, item.popReceipt, undefined, 0).catch(() => undefined)));
+        break;
       }
       for (const item of received) this.track(this.handle(item));
       if (received.length > 0) {
@@ -121,11 +129,26 @@ export class QueueConsumer {
         return;
       }
       const { message } = parsed;
-      if (item.dequeueCount > this.settings.maxDeliveries) {
-        await this.poison(item, message, held);
+      // A batch runs at most once to an outcome: a replayed message (or one redelivered after its
+      // outcome was stored) is recorded and dropped, never run again.
+      if (await this.container.getBlockBlobClient(outputKey(message.executorId, message.jobId, message.batch)).exists()) {
+        await this.reject(item, `replayed: batch ${message.batch} of job ${message.executorId}/${message.jobId} already has its output; not run again`, held);
         return;
       }
-      await runBatch(message, item.dequeueCount, this.batch);
+      if (item.dequeueCount > 1) {
+        // Redelivered: its worker died (or let it go). Run it call by call to find a call that kills workers.
+        const outcome = await runRedelivered(message, item.dequeueCount, this.batch, this.settings.maxDeliveries);
+        if (outcome.kind === "poison-batch") {
+          await this.poison(item, message, held, outcome.reason);
+          return;
+        }
+        if (outcome.poisonedCalls.length > 0) {
+          this.settings.log(`message ${item.messageId}: calls ${outcome.poisonedCalls.join(", ")} kept killing their worker; reported as PoisonCallError, message copied to the poison queue`);
+          await this.poisonQueue.sendMessage(item.messageText);
+        }
+      } else {
+        await runBatch(message, item.dequeueCount, this.batch);
+      }
       await this.delete(held);
     } catch (error) {
       // Outcome not stored (storage unreachable): keep the message, it will be delivered again.
@@ -138,10 +161,13 @@ export class QueueConsumer {
     try {
       const message = decodeMessage(item.messageText);
       if (this.settings.signingKey) checkSignature(item.messageText, this.settings.signingKey);
+      if (Date.now() - message.submitted > MAX_MESSAGE_AGE_MS) {
+        throw new MalformedMessageError(`message was submitted ${new Date(message.submitted).toISOString()}, longer ago than a queue keeps messages: a replay`);
+      }
       return { message };
     } catch (error) {
-      if (!(error instanceof MalformedMessageError)) throw error;
-      return { reason: error.message };
+      // Whatever fails here is the message's fault: reject it rather than let it come back forever.
+      return { reason: error instanceof MalformedMessageError ? error.message : `message could not be read (${String((error as Error)?.message ?? error).slice(0, 200)})` };
     }
   }
 
@@ -159,12 +185,11 @@ export class QueueConsumer {
     await this.delete(held);
   }
 
-  private async poison(item: DequeuedMessageItem, message: CallBatchMessage, held: HeldMessage): Promise<void> {
-    const deliveries = item.dequeueCount - 1;
-    this.settings.log(`message ${item.messageId} was delivered ${deliveries} times without an outcome: moving it to the poison queue`);
+  private async poison(item: DequeuedMessageItem, message: CallBatchMessage, held: HeldMessage, reason: string): Promise<void> {
+    this.settings.log(`message ${item.messageId}: ${reason}: moving it to the poison queue`);
     const calls = failAll(message, item.dequeueCount, this.batch.workerId, {
       name: "PoisonMessageError",
-      message: `the worker running this batch died ${deliveries} times (limit ${this.settings.maxDeliveries}); the batch was moved to the poison queue`,
+      message: `${reason}; the batch was moved to the poison queue`,
     });
     await storeBatchOutput(message, calls, this.batch);
     await this.poisonQueue.sendMessage(item.messageText);
