@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { FunctionExecutor, ResponseFuture } from "../client/index.ts";
-import { PLOT_MARKS } from "../client/plot.ts";
+import { PLOT_MARKS, plotFutures } from "../client/plot.ts";
 import { testExecutor } from "./support/executor.ts";
 import { markItems, parseSvg, type SvgElement } from "./support/svg.ts";
 
@@ -111,5 +111,21 @@ describe("plot: timeline and histogram of a job on the local backend", () => {
     const all = await fexec.plot(join(dir, "all"));
     assert.equal(dirname(all.timeline), join(dir, "all"));
     assert.equal(markItems(await readSvg(all.timeline), PLOT_MARKS.run).length, CALLS + 1);
+  });
+});
+
+describe("plot: no finished calls", () => {
+  it("still writes two valid, empty charts", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "lithops-plot-empty-"));
+    try {
+      const paths = await plotFutures([], dir, "empty");
+      const timeline = await readSvg(paths.timeline);
+      assert.equal(markItems(timeline, PLOT_MARKS.run).length, 0);
+      const histogram = await readSvg(paths.histogram);
+      assert.equal(markItems(histogram, PLOT_MARKS.bars).length, 0);
+      assert.match(await readFile(paths.histogram, "utf8"), /no finished calls/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
