@@ -3,7 +3,7 @@ import { availableParallelism, homedir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { BACKENDS, ENV, type BackendName } from "../protocol/env.ts";
+import { BACKENDS, ENV, storageSettingsFromEnv, type BackendName } from "../protocol/env.ts";
 import { cpuForMemory, DEFAULT_MEMORY_MB } from "../protocol/memory.ts";
 import { assertRuntimeName, DEFAULT_RUNTIME } from "../protocol/runtime-name.ts";
 import type { StorageSettings } from "../protocol/storage-connection.ts";
@@ -195,21 +195,15 @@ function loadConfigFile(option: ExecutorOptions["config"], env: NodeJS.ProcessEn
 
 /** Inside a worker, a new executor inherits the worker's backend, storage and runtime (nested jobs). */
 function inheritedFromWorker(env: NodeJS.ProcessEnv): Partial<ExecutorConfig> | undefined {
-  const container = env[ENV.container];
-  if (!env[ENV.queue] || !container) return undefined;
+  const storage = storageSettingsFromEnv(env);
+  if (!storage) return undefined;
   const backend = env[ENV.backend] === "local" ? "local" : "azure_containers";
   return {
     backend,
     runtime: env[ENV.runtimeName],
     runtimeMemory: env[ENV.runtimeMemory] ? Number(env[ENV.runtimeMemory]) : undefined,
     signingKey: env[ENV.signingKey],
-    storage: {
-      connectionString: env[ENV.connectionString],
-      accountName: env[ENV.storageAccount],
-      blobEndpoint: env[ENV.blobEndpoint],
-      queueEndpoint: env[ENV.queueEndpoint],
-      container,
-    },
+    storage,
   };
 }
 

@@ -3,20 +3,26 @@ import type { ExecutionBackend, RuntimeTarget } from "../protocol/backend.ts";
 import { encodeValue } from "../protocol/data-codec.ts";
 import { callId, executorPrefix } from "../protocol/keys.ts";
 import { cpuForMemory } from "../protocol/memory.ts";
+import type { FutureRef } from "../protocol/call-refs.ts";
 import { connectStorage, type StorageClients } from "../protocol/storage-connection.ts";
 import { callArguments } from "./args.ts";
 import { AzureContainersBackend, RuntimeNotDeployedError } from "./azure-backend.ts";
 import { ConfigError, resolveConfig, type ExecutorConfig, type ExecutorOptions } from "./config.ts";
 import { buildManifest, listJobIds, manifestUpload, readManifest } from "./job-manifest.ts";
 import { JobMonitor } from "./job-monitor.ts";
+import { collectMapInput, type Iterdata } from "./object-input.ts";
+import type { ObjectChunking } from "./object-partitioner.ts";
 import { planJob } from "./job-plan.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { jobSummary, type JobSummaryOptions, type JobSummaryRow } from "./job-summary.ts";
 import { plotCalls, type PlotPaths } from "./plot.ts";
 import { startProgress } from "./progress.ts";
 import { ResultTimeoutError } from "./remote-error.ts";
-import { ResponseFuture } from "./response-future.ts";
+import { reducerInputs } from "./reduce-input.ts";
+import { ResponseFuture, type FutureStats } from "./response-future.ts";
+import { ReturnedFutures } from "./returned-futures.ts";
 import { shipFunction } from "./ship-function.ts";
+import { Storage } from "./storage.ts";
 import { StorageOutage } from "./storage-outage.ts";
 
 export const ALL_COMPLETED = "ALL_COMPLETED";
@@ -31,6 +37,16 @@ export interface CallOptions {
   timeout?: number;
   /** Run on the runtime of this memory size instead of the executor's. */
   runtimeMemory?: number;
+}
+
+/** map over storage objects: split each into parts (see client/object-partitioner.ts). */
+export type MapOptions = CallOptions & ObjectChunking;
+
+export interface MapReduceOptions extends MapOptions {
+  /** One reducer per object (object input only) instead of one for all map calls. */
+  objReduceByKey?: boolean;
+  /** Run the reducers on the runtime of this memory size (default: the maps'). */
+  reduceRuntimeMemory?: number;
 }
 
 export interface WaitOptions {
@@ -76,6 +92,11 @@ export class FunctionExecutor implements AsyncDisposable {
   private readonly retrieved = new WeakSet<ResponseFuture>();
   private jobCount = 0;
   private closed = false;
+  private objectStorage?: Storage;
+  private readonly returnedFutures = new ReturnedFutures(
+    (refs) => this.futuresForRefs(refs),
+    (futures, timeout) => this.wait(futures, { throwExcept: false, timeout }),
+  );
 
   constructor(options: ExecutorOptions = {}) {
     this.options = options;
@@ -91,11 +112,40 @@ export class FunctionExecutor implements AsyncDisposable {
     return future;
   }
 
-  /** Runs fn on every element of iterdata (an array, Set, generator or async iterable). */
-  async map(fn: unknown, iterdata: Iterable<unknown> | AsyncIterable<unknown>, options: CallOptions = {}): Promise<ResponseFuture[]> {
-    const elements: unknown[] = [];
-    for await (const element of iterdata) elements.push(element);
+  /**
+   * Runs fn on every element of iterdata (an array, Set, generator or async iterable), or on
+   * every part of the storage objects it names (`az://container/prefix/`, object URIs,
+   * `{ obj: uri }` elements): fn then receives a StorageObject.
+   */
+  async map(fn: unknown, iterdata: Iterdata, options: MapOptions = {}): Promise<ResponseFuture[]> {
+    const { elements } = await collectMapInput(iterdata, options, () => this.storageOfObjects());
     return this.submit("M", fn, elements, options, true);
+  }
+
+  /**
+   * map, then reduceFn(results) in a worker, with the map results in call order; with
+   * objReduceByKey, one reducer per object. The reducers are queued at once and read the
+   * map results from storage themselves: the client downloads none of them. Returns the
+   * map futures then the reducers'; getResult() after it gives the reducers' values.
+   */
+  async mapReduce(mapFn: unknown, iterdata: Iterdata, reduceFn: unknown, options: MapReduceOptions = {}): Promise<ResponseFuture[]> {
+    const input = await collectMapInput(iterdata, options, () => this.storageOfObjects());
+    if (options.objReduceByKey && !input.partsPerObject) {
+      throw new TypeError("objReduceByKey: true reduces per storage object, but iterdata names none: give az://container/prefix/, az://container/key URIs or { obj: uri } elements");
+    }
+    await shipFunction(reduceFn); // fails before any map is queued if the reducer cannot be shipped
+    const maps = await this.submit("M", mapFn, input.elements, options, true);
+    const groups = options.objReduceByKey && input.partsPerObject ? input.partsPerObject : [maps.length];
+    const reducers = await this.submit(
+      "R",
+      reduceFn,
+      reducerInputs(maps, groups),
+      { runtimeMemory: options.reduceRuntimeMemory ?? options.runtimeMemory },
+      options.objReduceByKey === true,
+    );
+    // As in Lithops, the maps of a mapReduce produce no output of their own for getResult().
+    for (const future of maps) this.retrieved.add(future);
+    return [...maps, ...reducers];
   }
 
   /** Waits until all (or any) of the futures are done, or the timeout passes. */
@@ -131,12 +181,14 @@ export class FunctionExecutor implements AsyncDisposable {
     } finally {
       progress.stop();
     }
-    const done = futures.filter((f) => f.done);
+    // A call that returned futures is done when they are (only waits for all completions follow them).
+    const following = returnWhen === ALL_COMPLETED ? await this.returnedFutures.follow(futures, deadline) : new Set<ResponseFuture>();
+    const done = futures.filter((f) => f.done && !following.has(f));
     if (throwExcept) {
       const failed = done.find((f) => f.failed);
       if (failed) throw failed.error();
     }
-    return { done, notDone: futures.filter((f) => !f.done) };
+    return { done, notDone: futures.filter((f) => !f.done || following.has(f)) };
   }
 
   /**
@@ -244,7 +296,7 @@ export class FunctionExecutor implements AsyncDisposable {
     await this.close();
   }
 
-  protected async submit(kind: "A" | "M", fn: unknown, elements: unknown[], options: CallOptions, fromMap: boolean): Promise<ResponseFuture[]> {
+  protected async submit(kind: "A" | "M" | "R", fn: unknown, elements: unknown[], options: CallOptions, fromMap: boolean): Promise<ResponseFuture[]> {
     if (this.closed) throw new Error(`executor ${this.executorId} is closed`);
     // Bound to a stack: the stack's config (default runtime, memory) applies from the first call on.
     if (this.config.stack) await this.running();
@@ -277,11 +329,8 @@ export class FunctionExecutor implements AsyncDisposable {
     const batches = new Map<number, ResponseFuture[]>();
     const futures: ResponseFuture[] = [];
     for (const { batch, callIds } of plan.batches) {
-      const batchFutures = callIds.map(
-        (callId) =>
-          new ResponseFuture(this.executorId, jobId, callId, fromMap, { submitted, batch, argumentBytes: calls[Number(callId)].length }, (future, timeout) =>
-            this.wait(future, { throwExcept: false, timeout }).then(() => undefined),
-          ),
+      const batchFutures = callIds.map((callId) =>
+        this.futureFor(this.executorId, jobId, callId, fromMap, { submitted, batch, argumentBytes: calls[Number(callId)].length }),
       );
       batches.set(batch, batchFutures);
       futures.push(...batchFutures);
@@ -300,6 +349,26 @@ export class FunctionExecutor implements AsyncDisposable {
     for (let i = 0; i < messages.length; i += concurrency) {
       await Promise.all(messages.slice(i, i + concurrency).map((text) => queue.sendMessage(text)));
     }
+  }
+
+  private futureFor(executorId: string, jobId: string, callId: string, fromMap: boolean, stats: FutureStats): ResponseFuture {
+    return new ResponseFuture(executorId, jobId, callId, fromMap, stats, (future, timeout) =>
+      this.wait(future, { throwExcept: false, timeout }).then(() => undefined),
+    );
+  }
+
+  /** Futures for calls a function returned (nested jobs), watched like this executor's own. */
+  private async futuresForRefs(refs: FutureRef[]): Promise<ResponseFuture[]> {
+    const { monitor } = await this.running();
+    const futures = refs.map((ref) => this.futureFor(ref.executorId, ref.jobId, ref.callId, false, { submitted: Date.now(), batch: ref.batch, argumentBytes: 0 }));
+    futures.forEach((future) => monitor.watch(future.executorId, future.jobId, new Map([[future.stats.batch, [future]]])));
+    return futures;
+  }
+
+  /** The Storage that lists and sizes the objects a map processes. */
+  private storageOfObjects(): Storage {
+    this.objectStorage ??= new Storage(this);
+    return this.objectStorage;
   }
 
   private selectFutures(fs?: Futures): ResponseFuture[] {

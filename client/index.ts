@@ -8,6 +8,8 @@ export {
   FunctionExecutor,
   type CallOptions,
   type GetResultOptions,
+  type MapOptions,
+  type MapReduceOptions,
   type ReturnWhen,
   type WaitOptions,
 } from "./executor.ts";
@@ -19,4 +21,8 @@ export { ResponseFuture, type CallStatus, type FutureStats } from "./response-fu
 export { JOB_SUMMARY_COLUMNS, toCsv, type JobSummaryOptions, type JobSummaryRow } from "./job-summary.ts";
 export { DEFAULT_PLOT_DIR, type PlotPaths } from "./plot.ts";
 export { UnshippableFunctionError } from "./ship-function.ts";
+export { Storage, StorageNoSuchKeyError, type GetObjectOptions, type ObjectBody, type ObjectHead, type ObjectInfo } from "./storage.ts";
+export type { StorageObject } from "../protocol/call-refs.ts";
+export { partitionObject, type ByteRange, type ObjectChunking } from "./object-partitioner.ts";
+export { RetriesExhaustedError, RetryingFunctionExecutor, RetryingFuture, type RetryingMapOptions } from "./retrying-executor.ts";
 export { UnserializableValueError } from "../protocol/data-codec.ts";

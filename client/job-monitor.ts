@@ -29,8 +29,14 @@ export class JobMonitor {
 
   constructor(private readonly container: ContainerClient) {}
 
+  /** Adds futures to watch; a job watched already gets them too (futures of one call may be followed more than once). */
   watch(executorId: string, jobId: string, batches: Map<number, ResponseFuture[]>): void {
-    this.jobs.set(`${executorId}/${jobId}`, { executorId, jobId, pending: batches });
+    const job = this.jobs.get(`${executorId}/${jobId}`);
+    if (!job) {
+      this.jobs.set(`${executorId}/${jobId}`, { executorId, jobId, pending: batches });
+      return;
+    }
+    for (const [batch, futures] of batches) job.pending.set(batch, [...(job.pending.get(batch) ?? []), ...futures]);
   }
 
   /** Reads what finished since the last refresh; returns how many calls completed. Concurrent callers share one refresh. */
@@ -79,11 +85,13 @@ export class JobMonitor {
     if (!futures) return 0;
     job.pending.delete(output.batch);
     this.workerStorageOps += output.storageOps;
-    const byId = new Map(futures.map((f) => [f.callId, f]));
+    // By call id from the outcomes' side: a call may have more than one future (a followed nested call).
+    const outcomes = new Map(output.calls.map((outcome) => [outcome.callId, outcome]));
     const collected = Date.now();
     let completed = 0;
-    for (const outcome of output.calls) {
-      if (byId.get(outcome.callId)?.complete(outcome, collected)) completed += 1;
+    for (const future of futures) {
+      const outcome = outcomes.get(future.callId);
+      if (outcome && future.complete(outcome, collected)) completed += 1;
     }
     return completed;
   }

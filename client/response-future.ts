@@ -1,3 +1,4 @@
+import { futureRef, TO_FUTURE_REF, type FutureRef, type FutureRefSource } from "../protocol/call-refs.ts";
 import { decodeValue } from "../protocol/data-codec.ts";
 import type { CallOutcome } from "../protocol/output.ts";
 import { RemoteCallError } from "./remote-error.ts";
@@ -20,11 +21,13 @@ export interface FutureStats {
 }
 
 /** One call's handle: status, timing stats and, once done, its result. */
-export class ResponseFuture {
+export class ResponseFuture implements FutureRefSource {
   status: CallStatus = "invoked";
   readonly stats: FutureStats;
   private outcome?: CallOutcome;
   private decoded?: { value: unknown };
+  /** Set when the call returned futures of a nested job: their value (or error) is this call's. */
+  private nested?: { value: unknown } | { error: RemoteCallError };
 
   constructor(
     readonly executorId: string,
@@ -55,8 +58,20 @@ export class ResponseFuture {
     return true;
   }
 
+  /** The call returned futures of a nested job and the client followed them to this outcome. */
+  resolveNested(outcome: { value: unknown } | { error: RemoteCallError }): void {
+    this.nested = outcome;
+    if ("error" in outcome) this.status = "error";
+  }
+
+  /** How this future travels when a function running in a worker returns it. */
+  [TO_FUTURE_REF](): FutureRef {
+    return futureRef({ executorId: this.executorId, jobId: this.jobId, callId: this.callId, batch: this.stats.batch });
+  }
+
   /** The remote error, if the call failed. */
   error(): RemoteCallError | undefined {
+    if (this.nested && "error" in this.nested) return this.nested.error;
     const outcome = this.outcome;
     return outcome && !outcome.ok ? new RemoteCallError(outcome.error, this.jobId, this.callId) : undefined;
   }
@@ -65,6 +80,11 @@ export class ResponseFuture {
   settledValue(throwExcept: boolean): unknown {
     const outcome = this.outcome;
     if (!outcome) throw new Error(`call ${this.jobId}/${this.callId} has not finished`);
+    if (this.nested) {
+      if (!("error" in this.nested)) return this.nested.value;
+      if (throwExcept) throw this.nested.error;
+      return this.nested.error;
+    }
     if (!outcome.ok) {
       const error = new RemoteCallError(outcome.error, this.jobId, this.callId);
       if (throwExcept) throw error;

@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import { DefaultAzureCredential } from "@azure/identity";
 import { BlobServiceClient, newPipeline as newBlobPipeline, StorageSharedKeyCredential, type ContainerClient } from "@azure/storage-blob";
 import {
@@ -89,6 +90,18 @@ export async function downloadBytes(container: ContainerClient, key: string, sta
   const count = end === undefined ? undefined : end - start;
   if (count === 0) return Buffer.alloc(0);
   return container.getBlockBlobClient(key).downloadToBuffer(start, count);
+}
+
+/**
+ * Streams a blob's bytes [start, end) (to its end when end is undefined) in one request,
+ * resuming where it broke off if the connection drops: memory stays flat for any size.
+ */
+export async function downloadStream(container: ContainerClient, key: string, start = 0, end?: number): Promise<Readable> {
+  const count = end === undefined ? undefined : end - start;
+  // A count of 0 would mean "to the end" to the SDK.
+  if (count === 0) return Readable.from([]);
+  const response = await container.getBlobClient(key).download(start, count, { maxRetryRequests: 5 });
+  return response.readableStreamBody as Readable;
 }
 
 export function isNotFound(error: unknown): boolean {

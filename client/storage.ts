@@ -1,0 +1,184 @@
+import type { Readable } from "node:stream";
+import type { ContainerClient } from "@azure/storage-blob";
+import type { ExecutionBackend } from "../protocol/backend.ts";
+import { storageSettingsFromEnv } from "../protocol/env.ts";
+import { connectStorage, downloadBytes, downloadStream, isNotFound, type StorageClients, type StorageSettings } from "../protocol/storage-connection.ts";
+import { assertBlobKey, assertContainerName } from "../protocol/storage-names.ts";
+import { ConfigError, resolveConfig } from "./config.ts";
+
+/** What a Storage can be made from: an executor (FunctionExecutor fits), whose backend says where storage is. */
+export interface StorageSource {
+  readonly config: { readonly storage: StorageSettings };
+  backend(): Promise<Pick<ExecutionBackend, "storage">>;
+}
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  lastModified?: Date;
+}
+
+export interface ObjectHead {
+  size: number;
+  contentType?: string;
+  etag?: string;
+  lastModified?: Date;
+  metadata: Record<string, string>;
+}
+
+export interface GetObjectOptions {
+  /** An HTTP byte range: 'bytes=first-last' (inclusive) or 'bytes=first-' (to the end). */
+  range?: string;
+  /** Return a Readable instead of a Buffer: memory stays flat for any size. */
+  stream?: boolean;
+}
+
+export type ObjectBody = string | Uint8Array | Readable;
+
+export class StorageNoSuchKeyError extends Error {
+  override name = "StorageNoSuchKeyError";
+}
+
+/** Upload blocks of this size, this many at once: the memory a streamed putObject holds. */
+const UPLOAD_BLOCK_BYTES = 4 * 1024 * 1024;
+const UPLOAD_CONCURRENCY = 4;
+const DELETE_CONCURRENCY = 16;
+
+/**
+ * Lithops's Storage API over Azure Blob Storage (or the local backend's Azurite), with the
+ * container ("bucket") first. `new Storage(fexec)` uses an executor's storage (starting
+ * its backend if needed); `new Storage()` inside a function running in a worker uses the
+ * worker's storage, and elsewhere the storage of the Lithops config file (azure_storage).
+ */
+export class Storage {
+  /** The configured default container: where job data lives, and a place for the user's objects. */
+  readonly bucket: string;
+  private readonly settings: () => Promise<StorageSettings>;
+  private connected?: Promise<StorageClients>;
+
+  constructor(source?: StorageSource) {
+    if (source) {
+      this.bucket = source.config.storage.container;
+      this.settings = async () => (await source.backend()).storage;
+      return;
+    }
+    const settings = storageSettingsFromEnv(process.env) ?? settingsFromConfigFile();
+    this.bucket = settings.container;
+    this.settings = async () => settings;
+  }
+
+  async putObject(bucket: string, key: string, body: ObjectBody): Promise<void> {
+    const blob = (await this.container(bucket)).getBlockBlobClient(assertBlobKey(key));
+    await this.translate(bucket, key, async () => {
+      if (typeof body === "string") await blob.uploadData(Buffer.from(body));
+      else if (body instanceof Uint8Array) await blob.uploadData(body);
+      else await blob.uploadStream(body, UPLOAD_BLOCK_BYTES, UPLOAD_CONCURRENCY);
+    });
+  }
+
+  getObject(bucket: string, key: string, options: GetObjectOptions & { stream: true }): Promise<Readable>;
+  getObject(bucket: string, key: string, options?: GetObjectOptions & { stream?: false }): Promise<Buffer>;
+  getObject(bucket: string, key: string, options?: GetObjectOptions): Promise<Buffer | Readable>;
+  async getObject(bucket: string, key: string, options: GetObjectOptions = {}): Promise<Buffer | Readable> {
+    const container = await this.container(bucket);
+    assertBlobKey(key);
+    const range = options.range === undefined ? undefined : parseRange(options.range);
+    return this.translate(bucket, key, async () => {
+      if (options.stream) return downloadStream(container, key, range?.start, range?.end);
+      // A range is one request (the server clamps its end to the object); a whole object downloads in parallel blocks.
+      return range ? readAll(await downloadStream(container, key, range.start, range.end)) : downloadBytes(container, key);
+    });
+  }
+
+  async headObject(bucket: string, key: string): Promise<ObjectHead> {
+    const blob = (await this.container(bucket)).getBlobClient(assertBlobKey(key));
+    const properties = await this.translate(bucket, key, () => blob.getProperties());
+    return {
+      size: properties.contentLength ?? 0,
+      contentType: properties.contentType,
+      etag: properties.etag,
+      lastModified: properties.lastModified,
+      metadata: properties.metadata ?? {},
+    };
+  }
+
+  /** Objects under a prefix (all of the container without one), with their sizes. */
+  async listObjects(bucket: string, prefix = ""): Promise<ObjectInfo[]> {
+    const container = await this.container(bucket);
+    assertBlobKey(prefix, { prefix: true });
+    return this.translate(bucket, undefined, async () => {
+      const objects: ObjectInfo[] = [];
+      for await (const blob of container.listBlobsFlat({ prefix: prefix || undefined })) {
+        objects.push({ key: blob.name, size: blob.properties.contentLength ?? 0, lastModified: blob.properties.lastModified });
+      }
+      return objects;
+    });
+  }
+
+  async listKeys(bucket: string, prefix = ""): Promise<string[]> {
+    return (await this.listObjects(bucket, prefix)).map((object) => object.key);
+  }
+
+  /** Removes an object; removing one that does not exist is not an error (as in S3 and Lithops). */
+  async deleteObject(bucket: string, key: string): Promise<void> {
+    const blob = (await this.container(bucket)).getBlobClient(assertBlobKey(key));
+    await this.translate(bucket, key, () => blob.deleteIfExists());
+  }
+
+  async deleteObjects(bucket: string, keys: readonly string[]): Promise<void> {
+    for (const key of keys) assertBlobKey(key);
+    for (let i = 0; i < keys.length; i += DELETE_CONCURRENCY) {
+      await Promise.all(keys.slice(i, i + DELETE_CONCURRENCY).map((key) => this.deleteObject(bucket, key)));
+    }
+  }
+
+  private async container(bucket: string): Promise<ContainerClient> {
+    assertContainerName(bucket, "bucket");
+    this.connected ??= this.settings().then((settings) => connectStorage(settings));
+    return (await this.connected).blobService.getContainerClient(bucket);
+  }
+
+  /** Turns the SDK's 404 and 416 answers into errors that name the object or range. */
+  private async translate<T>(bucket: string, key: string | undefined, action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      const where = key === undefined ? `container '${bucket}'` : `az://${bucket}/${key}`;
+      if (isNotFound(error)) {
+        const missingContainer = (error as { code?: string }).code === "ContainerNotFound";
+        throw new StorageNoSuchKeyError(missingContainer ? `container '${bucket}' does not exist (for ${where})` : `${where} does not exist`);
+      }
+      if ((error as { statusCode?: number }).statusCode === 416) {
+        throw new RangeError(`the requested range starts beyond the end of ${where}`);
+      }
+      throw error;
+    }
+  }
+}
+
+function settingsFromConfigFile(): StorageSettings {
+  const config = resolveConfig();
+  if (config.backend === "local") {
+    throw new ConfigError(
+      "new Storage() outside a worker needs azure_storage in the Lithops config; the local backend's storage exists only while an executor runs it: use new Storage(fexec)",
+    );
+  }
+  return config.storage;
+}
+
+/** Parses 'bytes=first-last' (inclusive) or 'bytes=first-' into [start, end). */
+export function parseRange(range: string): { start: number; end?: number } {
+  const match = /^bytes=(\d+)-(\d*)$/.exec(range);
+  const start = match ? Number(match[1]) : NaN;
+  const last = match && match[2] !== "" ? Number(match[2]) : undefined;
+  if (!match || !Number.isSafeInteger(start) || (last !== undefined && (!Number.isSafeInteger(last) || last < start))) {
+    throw new RangeError(`range ${JSON.stringify(range)} is not valid: use 'bytes=first-last' (inclusive, first <= last) or 'bytes=first-'`);
+  }
+  return { start, end: last === undefined ? undefined : last + 1 };
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}

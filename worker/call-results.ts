@@ -1,0 +1,52 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { ContainerClient } from "@azure/storage-blob";
+import type { CallResultsRef } from "../protocol/call-refs.ts";
+import { decodeValue } from "../protocol/data-codec.ts";
+import { batchOfOutputKey, callId, outputKey, outputPrefix } from "../protocol/keys.ts";
+import type { BatchOutput } from "../protocol/output.ts";
+import { downloadBytes } from "../protocol/storage-connection.ts";
+
+const FIRST_POLL_MS = 25;
+const MAX_POLL_MS = 1000;
+
+export class MapCallError extends Error {
+  override name = "MapCallError";
+}
+
+/**
+ * The values of other calls, read from their jobs' status documents once the workers have
+ * written them: how a reducer gets the map results without the client downloading them.
+ * Each round costs one listing plus one download per newly finished batch.
+ */
+export async function readCallResults(container: ContainerClient, ref: CallResultsRef): Promise<unknown[]> {
+  const values: unknown[] = new Array(ref.count);
+  const pending = new Set(ref.batches);
+  let delay = FIRST_POLL_MS;
+  while (pending.size > 0) {
+    const finished: number[] = [];
+    for await (const blob of container.listBlobsFlat({ prefix: outputPrefix(ref.executorId, ref.jobId) })) {
+      const batch = batchOfOutputKey(blob.name);
+      if (batch !== undefined && pending.has(batch)) finished.push(batch);
+    }
+    for (const batch of finished) {
+      const output = decodeValue(await downloadBytes(container, outputKey(ref.executorId, ref.jobId, batch))) as BatchOutput;
+      for (const outcome of output.calls) {
+        const index = Number(outcome.callId) - ref.first;
+        if (index < 0 || index >= ref.count) continue;
+        if (!outcome.ok) {
+          throw new MapCallError(
+            `call ${ref.jobId}/${outcome.callId} failed (${outcome.error.name}: ${outcome.error.message}), so its results cannot be reduced`,
+          );
+        }
+        values[index] = decodeValue(outcome.result);
+      }
+      pending.delete(batch);
+    }
+    if (pending.size === 0) break;
+    await sleep(delay);
+    delay = Math.min(delay * 2, MAX_POLL_MS);
+  }
+  const missing = values.findIndex((_, index) => !(index in values));
+  if (missing !== -1) throw new MapCallError(`call ${ref.jobId}/${callId(ref.first + missing)} has no outcome in its batch's status document`);
+  return values;
+}
