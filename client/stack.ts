@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { OutputMap, Stack, UpOptions } from "@pulumi/pulumi/automation/index.js";
 import { parse as parseYaml } from "yaml";
@@ -15,7 +16,7 @@ import { ConfigError, validateConfigFile, type LithopsConfigFile } from "./confi
 export const PULUMI_DIR_ENV = "LITHOPS_PULUMI_DIR";
 
 export function pulumiProjectDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env[PULUMI_DIR_ENV] || fileURLToPath(new URL("..", import.meta.url));
+  return resolve(env[PULUMI_DIR_ENV] || fileURLToPath(new URL("..", import.meta.url)));
 }
 
 /** A Pulumi failure, explained: `message` says what happened and what to do next. */

@@ -1,0 +1,55 @@
+import { existsSync } from "node:fs";
+import { openLocalStorage } from "../local/data-dir.ts";
+import { JOBS_PREFIX, RUNTIMES_PREFIX } from "../protocol/keys.ts";
+import type { RuntimeMetadata } from "../protocol/output.ts";
+import { connectStorage, downloadBytes } from "../protocol/storage-connection.ts";
+
+/** A runtime the local backend ran, from the metadata its workers recorded (`lithops.runtimes/<queue>/metadata.json`). */
+export interface LocalRuntime {
+  name: string;
+  memory: number;
+  queue: string;
+  nodeVersion: string;
+  workerVersion: string;
+  startedAt: string;
+}
+
+/**
+ * What the local backend's persistent data folder holds: the runtimes its workers recorded
+ * and how many executors left job data. Starts Azurite on the folder for the time of the
+ * reading (so no executor may be using the folder); an absent folder holds nothing.
+ */
+export async function readLocalState(dir: string, container: string): Promise<{ runtimes: LocalRuntime[]; executors: number }> {
+  if (!existsSync(dir)) return { runtimes: [], executors: 0 };
+  const storage = await openLocalStorage(dir);
+  try {
+    const clients = connectStorage({ connectionString: storage.connectionString, container });
+    if (!(await clients.container.exists())) return { runtimes: [], executors: 0 };
+    const runtimes: LocalRuntime[] = [];
+    for await (const blob of clients.container.listBlobsFlat({ prefix: `${RUNTIMES_PREFIX}/` })) {
+      const match = /^[^/]+\/([^/]+)\/metadata\.json$/.exec(blob.name);
+      if (!match) continue;
+      try {
+        const metadata = JSON.parse((await downloadBytes(clients.container, blob.name)).toString()) as RuntimeMetadata;
+        runtimes.push({
+          name: metadata.runtime,
+          memory: metadata.memory,
+          queue: match[1]!,
+          nodeVersion: metadata.nodeVersion,
+          workerVersion: metadata.workerVersion,
+          startedAt: metadata.startedAt,
+        });
+      } catch {
+        runtimes.push({ name: "(unreadable metadata)", memory: 0, queue: match[1]!, nodeVersion: "", workerVersion: "", startedAt: "" });
+      }
+    }
+    const executors = new Set<string>();
+    for await (const item of clients.container.listBlobsByHierarchy("/", { prefix: `${JOBS_PREFIX}/` })) {
+      if (item.kind === "prefix") executors.add(item.name);
+    }
+    runtimes.sort((a, b) => a.name.localeCompare(b.name) || a.memory - b.memory);
+    return { runtimes, executors: executors.size };
+  } finally {
+    await storage.close();
+  }
+}
