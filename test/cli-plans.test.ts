@@ -3,7 +3,6 @@ import { resolve } from "node:path";
 import { describe, it } from "node:test";
 import {
   checkArguments,
-  imageUrns,
   PlanError,
   planBuild,
   planClean,
