@@ -142,6 +142,11 @@ export class LocalBackend implements ExecutionBackend {
     this.scalers.get(target.queue)?.poke(messages);
   }
 
+  /** Storage requests of the backend itself: queue creation and the scaler's queue-length polls. */
+  storageRequests(): number {
+    return this.clients.counter.count;
+  }
+
   peakWorkers(): number {
     return Math.max(0, ...[...this.scalers.values()].map((s) => s.peakWorkers));
   }

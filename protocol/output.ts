@@ -25,7 +25,11 @@ export interface BatchOutput {
   jobId: string;
   batch: number;
   workerId: string;
-  /** Storage requests the worker made for this batch, for the cost figures in benchmarks. */
+  /**
+   * Storage requests the worker process made since its previous batch output (this batch's
+   * own, its idle polls before it, and the upload and message delete of this output), so
+   * summing them over outputs counts every worker request once: the cost figures in benchmarks.
+   */
   storageOps: number;
   calls: CallOutcome[];
 }

@@ -22,17 +22,24 @@ export interface StorageSettings {
 }
 
 /**
- * Counts the requests the SDK clients send, so jobs can report their storage cost. It
- * wraps the HTTP client rather than adding a pipeline policy, because child clients
- * (container, queue) re-add policies to a shared pipeline.
- */
-/**
  * Counts the requests the SDK clients send, so jobs can report their storage cost. It is
  * a request policy factory in the storage SDKs' own pipeline, counted once per request
  * (retries included in the one count).
  */
 export class RequestCounter {
   count = 0;
+  private reported = 0;
+
+  /**
+   * Requests not reported yet, plus `ahead` requests about to be made (counted now, not
+   * again later): lets a worker attach every request it makes, idle polls included, to
+   * the batch outputs it writes, without counting any request twice.
+   */
+  unreported(ahead = 0): number {
+    const count = this.count + ahead - this.reported;
+    this.reported = Math.max(this.reported, this.count + ahead);
+    return Math.max(0, count);
+  }
   readonly factory = {
     create: (nextPolicy: { sendRequest(request: unknown): Promise<unknown> }) => ({
       sendRequest: (request: unknown): Promise<unknown> => {

@@ -22,7 +22,6 @@ export interface BatchContext {
 
 /** Runs every call of a batch and stores the batch's status document. */
 export async function runBatch(message: CallBatchMessage, attempt: number, context: BatchContext): Promise<void> {
-  const opsBefore = context.counter.count;
   let calls: CallOutcome[];
   if (message.nodeMajor !== NODE_MAJOR) {
     calls = failAll(message, attempt, context.workerId, {
@@ -52,7 +51,7 @@ export async function runBatch(message: CallBatchMessage, attempt: number, conte
       }),
     );
   }
-  await storeBatchOutput(message, calls, context, opsBefore);
+  await storeBatchOutput(message, calls, context);
 }
 
 export function failAll(message: CallBatchMessage, attempt: number, workerId: string, error: RemoteErrorInfo): CallOutcome[] {
@@ -69,7 +68,6 @@ export async function storeBatchOutput(
   message: CallBatchMessage,
   calls: CallOutcome[],
   context: Pick<BatchContext, "container" | "counter" | "workerId">,
-  opsBefore = context.counter.count,
 ): Promise<void> {
   const output: BatchOutput = {
     v: PROTOCOL_VERSION,
@@ -77,8 +75,9 @@ export async function storeBatchOutput(
     jobId: message.jobId,
     batch: message.batch,
     workerId: context.workerId,
-    // +1 for the upload below and +1 for deleting the message afterwards.
-    storageOps: context.counter.count - opsBefore + 2,
+    // Every request of this worker process since its previous report (receives, idle polls
+    // and renewals included), +1 for the upload below and +1 for deleting the message afterwards.
+    storageOps: context.counter.unreported(2),
     calls,
   };
   const bytes = encodeValue(output, "batch output");
