@@ -58,7 +58,10 @@ export const lithopsConfigSchema = z
         storage_account_name: z.string().min(3).optional(),
         storage_account_key: z.string().min(1).optional(),
         connection_string: z.string().min(1).optional(),
-        storage_bucket: z.string().min(3).max(63).optional(),
+        storage_bucket: z
+          .string()
+          .regex(/^(?=.{3,63}$)[a-z0-9]+(?:-[a-z0-9]+)*$/, "not an Azure container name: use 3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit")
+          .optional(),
         blob_endpoint: z.url().optional(),
         queue_endpoint: z.url().optional(),
       })

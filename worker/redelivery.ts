@@ -50,12 +50,13 @@ export function analyzeAttemptLog(text: string): LogAnalysis {
   for (const line of text.split("\n")) {
     if (line.trim() === "") continue;
     lines += 1;
-    let record: { d?: unknown; s?: unknown };
+    let record: { d?: unknown; s?: unknown } | null;
     try {
-      record = JSON.parse(line) as { d?: unknown; s?: unknown };
+      record = JSON.parse(line) as { d?: unknown; s?: unknown } | null;
     } catch {
       continue;
     }
+    if (record === null || typeof record !== "object") continue;
     if (typeof record.d === "number") {
       closeSegment();
       inSegment = true;
