@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import { objectPartRef } from "../protocol/call-refs.ts";
 import { parseStorageUri } from "../protocol/storage-names.ts";
 import { partitionObject, validateChunking, type ObjectChunking } from "./object-partitioner.ts";
@@ -42,8 +43,8 @@ function asObjectSource(element: unknown): ObjectSource | undefined {
 }
 
 function describe(value: unknown): string {
-  const text = typeof value === "string" ? JSON.stringify(value) : String((value as object)?.constructor?.name ?? value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  const text = inspect(value, { depth: 1, breakLength: Infinity, maxStringLength: 60 });
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 /**

@@ -145,7 +145,9 @@ export class Storage {
     } catch (error) {
       const where = key === undefined ? `container '${bucket}'` : `az://${bucket}/${key}`;
       if (isNotFound(error)) {
-        const missingContainer = (error as { code?: string }).code === "ContainerNotFound";
+        // HEAD answers (getProperties, and downloads that start with one) carry the code only in the details.
+        const { code, details } = error as { code?: string; details?: { errorCode?: string } };
+        const missingContainer = (code ?? details?.errorCode) === "ContainerNotFound";
         throw new StorageNoSuchKeyError(missingContainer ? `container '${bucket}' does not exist (for ${where})` : `${where} does not exist`);
       }
       if ((error as { statusCode?: number }).statusCode === 416) {
