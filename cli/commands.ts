@@ -100,6 +100,12 @@ async function currentRuntimes(session: StackSession): Promise<RuntimeEntry[] | 
   return value as RuntimeEntry[];
 }
 
+function sizeText(bytes: number): string {
+  if (bytes < 1e3) return `${bytes} B`;
+  if (bytes < 1e6) return `${(bytes / 1e3).toFixed(1)} kB`;
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
 /** Left-aligned columns with a dashed rule under the headers, like Lithops's tables. */
 export function table(headers: string[], rows: string[][]): string[] {
   const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? "").length)));
@@ -208,7 +214,7 @@ async function clean(request: CliRequest, context: CliContext, io: CliIO): Promi
     const { existed, bytes } = cleanLocalDataDir(dataDir);
     io.out(
       existed
-        ? `All lithops-aca local data cleaned: job data, runtime metadata and queues (${(bytes / 1e6).toFixed(1)} MB); config kept`
+        ? `All lithops-aca local data cleaned: job data, runtime metadata and queues (${sizeText(bytes)}); config kept`
         : `Nothing to clean: ${dataDir} does not exist; config kept`,
     );
     return;
