@@ -40,16 +40,16 @@ export class ObjectPart implements StorageObject {
 
   async data(): Promise<Buffer> {
     const chunks: Buffer[] = [];
-    for await (const chunk of this.lines()) chunks.push(chunk);
+    for await (const chunk of this.adjustedBytes()) chunks.push(chunk);
     return Buffer.concat(chunks);
   }
 
   stream(): Readable {
-    return Readable.from(this.lines(), { objectMode: false });
+    return Readable.from(this.adjustedBytes(), { objectMode: false });
   }
 
   /** The part's bytes after the newline adjustment, streamed in the SDK's chunks. */
-  private async *lines(): AsyncGenerator<Buffer> {
+  private async *adjustedBytes(): AsyncGenerator<Buffer> {
     const { start, end, size } = this.ref;
     let position = start === 0 ? 0 : start - 1;
     let skipping = start > 0;
