@@ -36,13 +36,13 @@ function wholeNumber(what: string) {
 }
 
 /** Adds the options every command takes, in Lithops's words. */
-function common(command: Command, { storage = true } = {}): Command {
-  command
+function common(command: Command): Command {
+  return command
     .option("-c, --config <path>", "path to yaml config file (default: $LITHOPS_CONFIG_FILE, ./.lithops_config, ~/.lithops/config)")
     .addOption(new Option("-b, --backend <backend>", "compute backend").choices(BACKENDS))
-    .option("--stack <stack>", "Pulumi stack of the runtimes (default: $LITHOPS_STACK, else the stack selected with `pulumi stack select`)");
-  if (storage) command.addOption(new Option("-s, --storage <storage>", "storage backend").choices(STORAGES));
-  return command.option("-d, --debug", "debug mode: Pulumi's whole output and error stacks", false);
+    .option("--stack <stack>", "Pulumi stack of the runtimes (default: $LITHOPS_STACK, else the stack selected with `pulumi stack select`)")
+    .addOption(new Option("-s, --storage <storage>", "storage backend").choices(STORAGES))
+    .option("-d, --debug", "debug mode: Pulumi's whole output and error stacks", false);
 }
 
 function commonOf(options: Record<string, unknown>): CommonOptions {
@@ -103,7 +103,7 @@ export function buildProgram(onRequest: (request: CliRequest) => void, output: P
     .command("runtime")
     .description("build, deploy, update, delete and list runtimes (a runtime is an image + a Container App scaling on a queue)");
 
-  common(runtime.command("build"), { storage: false })
+  common(runtime.command("build"))
     .description("build a runtime image and push it to the stack's registry (`pulumi up` targeted at the image); `runtime deploy` then deploys it")
     .argument("<name>", "runtime name: the image name, e.g. myaccount/lithops-ca-custom:01 (lower case)")
     .option("-f, --file <path>", "file needed to build the runtime: the Dockerfile, inside the project (default: ./Dockerfile)")
