@@ -56,8 +56,8 @@ describe("worker processes killed at random moments during a map", () => {
     await fexec.close();
   });
 
-  it(`every call of a ${KILL_MAP_CALLS}-call map completes exactly once despite SIGKILLs`, async (t) => {
-    const calls = LONG ? KILL_MAP_CALLS * 5 : KILL_MAP_CALLS;
+  const calls = LONG ? KILL_MAP_CALLS * 5 : KILL_MAP_CALLS;
+  it(`every call of a ${calls}-call map completes exactly once despite SIGKILLs`, async (t) => {
     const counter = countOutcomes();
     try {
       const started = Date.now();
