@@ -3,6 +3,7 @@ import type { ExecutionBackend, RuntimeTarget } from "../protocol/backend.ts";
 import { encodeValue } from "../protocol/data-codec.ts";
 import { callId, executorPrefix } from "../protocol/keys.ts";
 import { cpuForMemory } from "../protocol/memory.ts";
+import { nextPollDelay, type PollPacing } from "../protocol/polling.ts";
 import type { FutureRef } from "../protocol/call-refs.ts";
 import { connectStorage, type StorageClients } from "../protocol/storage-connection.ts";
 import { callArguments } from "./args.ts";
@@ -64,8 +65,8 @@ export interface GetResultOptions {
 
 type Futures = ResponseFuture | readonly ResponseFuture[];
 
-const POLL_MIN_MS = 5;
-const POLL_MAX_MS = 500;
+/** wait() polls every 5 ms while calls complete, backing off to 500 ms as nothing does (protocol/polling.ts). */
+const CLIENT_POLLING: PollPacing = { minMs: 5, maxMs: 500, fraction: 0.25 };
 
 let executorCount = 0;
 
@@ -159,7 +160,7 @@ export class FunctionExecutor implements AsyncDisposable {
     const allDone = (): boolean => futures.every((f) => f.done);
     const outage = new StorageOutage(this.config.storageRetryTimeout, () => `${futures.filter((f) => !f.done).length} calls`, this.log.warn);
     try {
-      let delay = POLL_MIN_MS;
+      let lastProgress = Date.now();
       while (futures.length > 0) {
         const pending = futures.filter((f) => !f.done);
         let completed = 0;
@@ -175,7 +176,8 @@ export class FunctionExecutor implements AsyncDisposable {
         if (returnWhen === ALWAYS || allDone() || (returnWhen === ANY_COMPLETED && anyDone())) break;
         const remaining = deadline - Date.now();
         if (remaining <= 0) break;
-        delay = completed > 0 ? POLL_MIN_MS : Math.min(delay * 2, POLL_MAX_MS);
+        if (completed > 0) lastProgress = Date.now();
+        const delay = nextPollDelay(Date.now() - lastProgress, CLIENT_POLLING);
         await new Promise((resolve) => setTimeout(resolve, Math.min(delay, remaining)));
       }
     } finally {

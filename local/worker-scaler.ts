@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { QueueClient } from "@azure/storage-queue";
 import { ENV } from "../protocol/env.ts";
+import { WAKE_MESSAGE } from "../protocol/polling.ts";
 import { PARENT_WATCHDOG, stopChild } from "./azurite.ts";
 
 export interface ScalerSettings {
@@ -57,6 +58,10 @@ export class LocalWorkerScaler {
   /** Messages were just queued: scale up now instead of at the next poll. */
   poke(messages: number): void {
     this.lastBusy = Date.now();
+    // Idle workers poll with a backed-off sleep: wake them so they take the messages now.
+    for (const worker of this.workers) {
+      if (worker.connected) worker.send(WAKE_MESSAGE, () => undefined);
+    }
     this.scaleUpTo(messages);
     this.schedule(BUSY_POLL_MS);
   }

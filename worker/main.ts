@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { ENV, parseWorkerEnv } from "../protocol/env.ts";
+import { isWakeMessage } from "../protocol/polling.ts";
 import { connectStorage } from "../protocol/storage-connection.ts";
 import { PayloadReader } from "./payloads.ts";
 import { QueueConsumer } from "./queue-consumer.ts";
@@ -50,6 +51,15 @@ const consumer = new QueueConsumer(
     log,
   },
 );
+
+// Local backend: the scaler tells its workers over the IPC channel when it queued work, so
+// an idle worker polls at once instead of after its backed-off sleep. (No channel on Azure.)
+if (process.channel) {
+  process.on("message", (message: unknown) => {
+    if (isWakeMessage(message)) consumer.nudge();
+  });
+  process.channel.unref();
+}
 
 let stopping = false;
 process.on("SIGTERM", () => {

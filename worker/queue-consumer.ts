@@ -2,6 +2,7 @@ import type { ContainerClient } from "@azure/storage-blob";
 import type { DequeuedMessageItem, QueueClient } from "@azure/storage-queue";
 import { outputKey, rejectedMessageKey } from "../protocol/keys.ts";
 import { decodeMessage, MalformedMessageError, type CallBatchMessage } from "../protocol/message.ts";
+import { nextPollDelay } from "../protocol/polling.ts";
 import { detachSignature, verifySignature } from "../protocol/signing.ts";
 import { failAll, runBatch, storeBatchOutput, type BatchContext } from "./batch-runner.ts";
 import { runRedelivered } from "./redelivery.ts";
@@ -37,6 +38,8 @@ export class QueueConsumer {
   private readonly inFlight = new Set<Promise<void>>();
   private stopping = false;
   private wake?: () => void;
+  /** When a poll last found messages, a batch last ended or a nudge came: idle polls back off from then. */
+  private lastBusy = Date.now();
 
   constructor(
     private readonly queue: QueueClient,
@@ -47,7 +50,6 @@ export class QueueConsumer {
   ) {}
 
   async run(): Promise<void> {
-    let idleMs = 0;
     while (!this.stopping) {
       const room = this.batch.pool.capacity - this.inFlight.size;
       if (room <= 0) {
@@ -55,6 +57,7 @@ export class QueueConsumer {
         continue;
       }
       let received: DequeuedMessageItem[];
+      let failed = false;
       try {
         const response = await this.queue.receiveMessages({
           numberOfMessages: Math.min(32, room),
@@ -64,7 +67,7 @@ export class QueueConsumer {
       } catch (error) {
         this.settings.log(`receive failed, backing off: ${(error as Error).message}`);
         received = [];
-        idleMs = Math.max(idleMs, 500);
+        failed = true;
       }
       if (this.stopping) {
         // Received while stopping (SIGTERM): hand them back at once instead of starting them.
@@ -73,13 +76,20 @@ export class QueueConsumer {
       }
       for (const item of received) this.track(this.handle(item));
       if (received.length > 0) {
-        idleMs = 0;
+        this.lastBusy = Date.now();
         continue;
       }
-      // Idle: poll less and less often, so an idle runtime costs few (billed) requests.
-      idleMs = Math.min(Math.max(FIRST_IDLE_POLL_MS, idleMs * 2), this.settings.idlePollMaxMs);
-      await this.sleep(idleMs);
+      // Idle: poll less and less often (a quarter of the idle time so far, up to idlePollMaxMs),
+      // so an idle runtime costs few (billed) requests and a busy one picks up work within ms.
+      const idleMs = nextPollDelay(Date.now() - this.lastBusy, { minMs: FIRST_IDLE_POLL_MS, maxMs: this.settings.idlePollMaxMs, fraction: 0.25 });
+      await this.sleep(failed ? Math.max(idleMs, 500) : idleMs);
     }
+  }
+
+  /** Work was just queued (the local scaler says so): poll now and keep polling fast. */
+  nudge(): void {
+    this.lastBusy = Date.now();
+    this.wake?.();
   }
 
   /** Stops taking messages; waits up to `graceMs` for running batches, then releases the rest. */
@@ -105,6 +115,7 @@ export class QueueConsumer {
     this.inFlight.add(work);
     void work.finally(() => {
       this.inFlight.delete(work);
+      this.lastBusy = Date.now(); // a batch just ended: more work is likely, poll fast again
       this.wake?.();
     });
   }
