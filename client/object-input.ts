@@ -37,8 +37,9 @@ function isObjectUri(value: unknown): value is string {
 function asObjectSource(element: unknown): ObjectSource | undefined {
   if (isObjectUri(element)) return { uri: element };
   if (typeof element !== "object" || element === null || Array.isArray(element)) return undefined;
-  const { obj, ...named } = element as { obj?: unknown };
-  if (typeof obj !== "string") return undefined;
+  // Look before spreading: a rest spread of a 1 MB Buffer copies a million properties.
+  if (typeof (element as { obj?: unknown }).obj !== "string") return undefined;
+  const { obj, ...named } = element as { obj: string };
   return { uri: obj.startsWith(SCHEME) ? obj : `${SCHEME}${obj}`, named };
 }
 
