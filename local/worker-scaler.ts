@@ -99,7 +99,9 @@ export class LocalWorkerScaler {
     if (queued === 0 && this.workers.size > 0 && now - this.lastBusy >= this.settings.cooldownMs) {
       await Promise.all([...this.workers].map((worker) => stopChild(worker, WORKER_STOP_TIMEOUT_MS)));
     }
-    this.schedule(this.workers.size > 0 ? BUSY_POLL_MS : IDLE_POLL_MS);
+    // Messages waiting: look again soon (scale up for a nested job, say). Nothing queued: once a
+    // second is enough to see new work (submits poke) and to time the cooldown.
+    this.schedule(queued !== 0 ? BUSY_POLL_MS : IDLE_POLL_MS);
   }
 
   private scaleUpTo(messages: number): void {
