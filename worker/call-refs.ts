@@ -1,33 +1,35 @@
-import {
-  isCallResultsRef,
-  isFutureRefSource,
-  isObjectPartRef,
-  TO_FUTURE_REF,
-} from "../protocol/call-refs.ts";
-import { storageSettingsFromEnv } from "../protocol/env.ts";
-import { connectStorage, type StorageClients } from "../protocol/storage-connection.ts";
-import { readCallResults } from "./call-results.ts";
-import { ObjectPart } from "./object-part.ts";
+import { isCallResultsRef, isFutureRefSource, isObjectPartRef, TO_FUTURE_REF } from "../protocol/call-refs.ts";
+import type { StorageClients } from "../protocol/storage-connection.ts";
 
 /**
  * Turns the references in a call's arguments into what the function works with (a
  * StorageObject, the results of other calls), and the futures a function returns into
  * references the client follows. See protocol/call-refs.ts.
+ *
+ * The storage SDK and the readers load on first use: a call thread that never meets a
+ * reference starts about a second sooner, which counts against its calls' timeouts.
  */
-let storage: StorageClients | undefined;
+let storage: Promise<StorageClients> | undefined;
 
-function workerStorage(): StorageClients {
-  if (!storage) {
+function workerStorage(): Promise<StorageClients> {
+  storage ??= (async () => {
+    const [{ storageSettingsFromEnv }, { connectStorage }] = await Promise.all([import("../protocol/env.ts"), import("../protocol/storage-connection.ts")]);
     const settings = storageSettingsFromEnv(process.env);
     if (!settings) throw new Error("this call needs storage, but the worker's environment names none");
-    storage = connectStorage(settings);
-  }
+    return connectStorage(settings);
+  })();
   return storage;
 }
 
 async function revive(value: unknown): Promise<unknown> {
-  if (isObjectPartRef(value)) return new ObjectPart(value, workerStorage().blobService.getContainerClient(value.bucket));
-  if (isCallResultsRef(value)) return readCallResults(workerStorage().container, value);
+  if (isObjectPartRef(value)) {
+    const [{ ObjectPart }, clients] = await Promise.all([import("./object-part.ts"), workerStorage()]);
+    return new ObjectPart(value, clients.blobService.getContainerClient(value.bucket));
+  }
+  if (isCallResultsRef(value)) {
+    const [{ readCallResults }, clients] = await Promise.all([import("./call-results.ts"), workerStorage()]);
+    return readCallResults(clients.container, value);
+  }
   return value;
 }
 
