@@ -1,7 +1,7 @@
 import { futureRef, TO_FUTURE_REF, type FutureRef, type FutureRefSource } from "../protocol/call-refs.ts";
 import { decodeValue } from "../protocol/data-codec.ts";
 import type { CallOutcome } from "../protocol/output.ts";
-import { RemoteCallError } from "./remote-error.ts";
+import { RemoteCallError, ResultTimeoutError } from "./remote-error.ts";
 
 export type CallStatus = "invoked" | "success" | "error";
 
@@ -97,6 +97,7 @@ export class ResponseFuture implements FutureRefSource {
   /** Waits for the call and returns its value; rethrows its error unless throwExcept is false. */
   async result(options: { throwExcept?: boolean; timeout?: number } = {}): Promise<unknown> {
     await this.waitForIt(this, options.timeout);
+    if (!this.done) throw new ResultTimeoutError(`call ${this.jobId}/${this.callId} not done after ${options.timeout} s`);
     return this.settledValue(options.throwExcept ?? true);
   }
 }

@@ -123,6 +123,7 @@ describe("local backend: the executor API", () => {
   it("getResult with a timeout rejects when calls are not done", async () => {
     const f = await fexec.callAsync(async () => new Promise((resolve) => setTimeout(resolve, 3000)), null);
     await assert.rejects(fexec.getResult(f, { timeout: 0.3 }), /not done after 0.3 s/);
+    await assert.rejects(f.result({ timeout: 0.2 }), (error: Error) => error.name === "ResultTimeoutError" && /not done after 0.2 s/.test(error.message));
     await fexec.getResult(f);
   });
 
