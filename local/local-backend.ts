@@ -35,8 +35,8 @@ export interface LocalBackendOptions {
 export class LocalBackend implements ExecutionBackend {
   readonly kind = "local" as const;
   private readonly scalers = new Map<string, LocalWorkerScaler>();
-  private readonly workDir: string;
-  private readonly logFd: number;
+  /** Created with the first worker pool: a backend inside a worker (nested jobs) starts no workers and needs none. */
+  private workerLog?: { dir: string; fd: number };
   private readonly onExit = (): void => this.killAll();
 
   private constructor(
@@ -47,8 +47,6 @@ export class LocalBackend implements ExecutionBackend {
     /** Azurite's data folder, kept across stopStorage()/startStorage() and removed on close. */
     private readonly azuriteData: string | undefined,
   ) {
-    this.workDir = mkdtempSync(join(tmpdir(), "lithops-local-"));
-    this.logFd = openSync(join(this.workDir, "workers.log"), "a");
     process.once("exit", this.onExit);
   }
 
@@ -110,7 +108,15 @@ export class LocalBackend implements ExecutionBackend {
 
   /** Where the workers' output goes: functions' console.log lands here. */
   get workerLogPath(): string {
-    return join(this.workDir, "workers.log");
+    return join(this.openWorkerLog().dir, "workers.log");
+  }
+
+  private openWorkerLog(): { dir: string; fd: number } {
+    if (!this.workerLog) {
+      const dir = mkdtempSync(join(tmpdir(), "lithops-local-"));
+      this.workerLog = { dir, fd: openSync(join(dir, "workers.log"), "a") };
+    }
+    return this.workerLog;
   }
 
   get azuriteEndpoints(): Azurite | undefined {
@@ -132,7 +138,7 @@ export class LocalBackend implements ExecutionBackend {
         messagesPerWorker: this.options.workerProcesses,
         cooldownMs: this.options.cooldown * 1000,
         env: this.workerEnv(target),
-        logFd: this.logFd,
+        logFd: this.openWorkerLog().fd,
       }),
     );
     return target;
@@ -161,8 +167,10 @@ export class LocalBackend implements ExecutionBackend {
     await Promise.all([...this.scalers.values()].map((s) => s.close()));
     await this.azurite?.stop();
     if (this.azuriteData) rmSync(this.azuriteData, { recursive: true, force: true });
-    closeSync(this.logFd);
-    rmSync(this.workDir, { recursive: true, force: true });
+    if (this.workerLog) {
+      closeSync(this.workerLog.fd);
+      rmSync(this.workerLog.dir, { recursive: true, force: true });
+    }
   }
 
   private killAll(): void {
