@@ -135,7 +135,8 @@ export const runtimes = deployed.map(({ spec, image, runtime }) => ({
   appName: runtime.appName,
 }));
 
-const first = config.runtimes[0]!;
+// The first runtime is the client's default; a stack with no runtimes names none (the client's own default applies).
+const first = config.runtimes[0];
 /** A Lithops-style config for the client: `pulumi stack output clientConfig --show-secrets > .lithops_config`. */
 export const clientConfig = pulumi.secret(
   pulumi
@@ -157,11 +158,13 @@ export const clientConfig = pulumi.secret(
           resource_group: group,
           region: location,
           environment_id: environmentIdValue,
-          runtime: first.name,
-          runtime_memory: first.memory,
-          runtime_timeout: first.timeout,
-          max_workers: first.maxWorkers,
-          worker_processes: first.workerProcesses,
+          ...(first && {
+            runtime: first.name,
+            runtime_memory: first.memory,
+            runtime_timeout: first.timeout,
+            max_workers: first.maxWorkers,
+            worker_processes: first.workerProcesses,
+          }),
           runtimes: config.runtimes.map((spec, i) => ({
             name: spec.name,
             memory: spec.memory,

@@ -88,6 +88,10 @@ function entryPath(ref: StackRef, index: number, field?: string): string {
   return `${configKey(ref)}[${index}]${field ? `.${field}` : ""}`;
 }
 
+function deployHint(ref: StackRef): string {
+  return `deploy one with \`npx lithops-aca runtime deploy default --stack ${ref.stack}\``;
+}
+
 function checkName(name: string): string {
   try {
     return assertRuntimeName(name, "runtime name");
@@ -136,6 +140,7 @@ function indicesOf(entries: RuntimeEntry[], name: string, memory?: number): numb
 }
 
 function notListed(ref: StackRef, name: string, memory: number | undefined, before: RuntimeEntry[]): PlanError {
+  if (name === "all") return new PlanError(`stack '${ref.stack}' has no runtimes (${configKey(ref)} is empty); ${deployHint(ref)}`);
   const what = memory === undefined ? `runtime '${name}'` : `runtime '${name}' with ${memory} MB`;
   return new PlanError(
     `${what} is not in stack '${ref.stack}' (${configKey(ref)} lists ${listed(before)}); ` +
@@ -254,7 +259,12 @@ export interface DeleteInput extends StackRef {
   memory?: number;
 }
 
-/** `runtime delete NAME|all [--memory MB]`: removes the runtime from the stack config and runs `pulumi up`, which deletes its app and queues. */
+/**
+ * `runtime delete NAME|all [--memory MB]`: removes the runtime from the stack config and runs
+ * `pulumi up`, which deletes its app and queues. Removing every runtime (`all`, or the last
+ * one) leaves the key as an explicit empty list: a stack with no runtimes keeps its storage,
+ * environment and signing key, and drops its registry (as Lithops keeps storage and config).
+ */
 export function planDelete(input: DeleteInput): StackPlan {
   const all = input.name === "all";
   if (!all) checkName(input.name);
@@ -263,27 +273,30 @@ export function planDelete(input: DeleteInput): StackPlan {
   const indices = all ? before.map((_, i) => i) : indicesOf(before, input.name, memory);
   if (indices.length === 0) throw notListed(input, input.name, memory, before);
   const after = before.filter((_, i) => !indices.includes(i));
-  if (after.length === 0) {
-    throw new PlanError(
-      `stack '${input.stack}' would have no runtime left, and ${configKey(input)} needs at least one: ` +
-        `to remove every runtime together with the rest of the stack (storage, registry, environment), run \`npx lithops-aca clean --stack ${input.stack}\` ` +
-        "(the config stays, so `runtime deploy` brings it back)",
-    );
-  }
   const removed = indices.map((i) => before[i]!);
   validateRuntimes(input, after);
-  const steps: PulumiStep[] =
-    input.current === undefined
-      ? configSteps(input, undefined, after, {})
-      : [{ kind: "removeConfig", paths: [...indices].sort((a, b) => b - a).map((i) => entryPath(input, i)) }];
+  const removeSteps = (): PulumiStep[] => [{ kind: "removeConfig", paths: [...indices].sort((a, b) => b - a).map((i) => entryPath(input, i)) }];
+  let steps: PulumiStep[];
+  if (input.current !== undefined) steps = removeSteps();
+  else if (after.length > 0) steps = configSteps(input, undefined, after, {});
+  else {
+    // An unset key means the default runtime, and an empty list cannot be written with `set --path`:
+    // write the implicit list, then remove its entries, which leaves `[]`.
+    steps = [...configSteps(input, undefined, before, {}), ...removeSteps()];
+  }
+  const notes = [`removing ${listed(removed)} from ${configKey(input)} of stack '${input.stack}'`];
+  if (after.length === 0) notes.push(`stack '${input.stack}' keeps its storage account, job data, environment and signing key; a container registry the stack created is deleted with its images (nothing is left to pull from it)`);
   return {
     command: "delete",
     stack: input.stack,
     before,
     after,
     steps: [...steps, { kind: "up" }],
-    notes: [`removing ${listed(removed)} from ${configKey(input)} of stack '${input.stack}'`],
-    result: `Runtime ${listed(removed)} deleted from stack '${input.stack}'`,
+    notes,
+    result:
+      after.length > 0
+        ? `Runtime ${listed(removed)} deleted from stack '${input.stack}'`
+        : `Runtime ${listed(removed)} deleted: stack '${input.stack}' now has no runtimes (${deployHint(input)})`,
   };
 }
 

@@ -74,7 +74,11 @@ const runtimeSchema = z.strictObject({
 });
 
 const configSchema = z.strictObject({
-  runtimes: z.array(runtimeSchema).min(1).prefault([{ name: DEFAULT_RUNTIME }]),
+  /**
+   * Absent: the default runtime. An explicit `[]` (what `runtime delete all` leaves) is a stack
+   * with no runtimes: storage, environment and signing key stay; no registry, apps or queues.
+   */
+  runtimes: z.array(runtimeSchema).prefault([{ name: DEFAULT_RUNTIME }]),
   /** An existing resource group to deploy into; by default the stack creates its own. */
   resourceGroupName: z
     .string()

@@ -128,13 +128,46 @@ describe("cli plans: runtime delete", () => {
     assert.throws(() => planDelete({ ...ref, current, name: "imaging", memory: 8192 }), /runtime 'imaging' with 8192 MB is not in stack 'dev'/);
   });
 
-  it("'all' (or the last runtime) is refused: the stack needs one, clean destroys everything", () => {
-    for (const name of ["all", "default"]) {
+  it("'all' removes every entry and leaves the stack with no runtimes; the result says how to deploy one", () => {
+    const plan = planDelete({ ...ref, current: DEV, name: "all" });
+    assert.deepEqual(plan.steps, [{ kind: "removeConfig", paths: ["lithops-aca:runtimes[1]", "lithops-aca:runtimes[0]"] }, { kind: "up" }]);
+    assert.deepEqual(plan.after, []);
+    assert.match(plan.notes.join("\n"), /keeps its storage account, job data, environment and signing key/);
+    assert.equal(
+      plan.result,
+      "Runtime default (512 MB), imaging (2048 MB) deleted: stack 'dev' now has no runtimes (deploy one with `npx lithops-aca runtime deploy default --stack dev`)",
+    );
+  });
+
+  it("deleting the last runtime works the same way", () => {
+    const plan = planDelete({ ...ref, current: [DEV[0]!], name: "default" });
+    assert.deepEqual(plan.steps, [{ kind: "removeConfig", paths: ["lithops-aca:runtimes[0]"] }, { kind: "up" }]);
+    assert.deepEqual(plan.after, []);
+    assert.match(plan.result, /stack 'dev' now has no runtimes/);
+  });
+
+  it("with the key unset (the implicit default runtime), 'all' writes the list then removes it, leaving an explicit []", () => {
+    const plan = planDelete({ ...ref, current: undefined, name: "all" });
+    assert.deepEqual(plan.steps, [
+      { kind: "setConfig", values: { "lithops-aca:runtimes[0].name": "default" } },
+      { kind: "removeConfig", paths: ["lithops-aca:runtimes[0]"] },
+      { kind: "up" },
+    ]);
+    assert.deepEqual(plan.before, [{ name: "default" }]);
+    assert.deepEqual(plan.after, []);
+  });
+
+  it("a stack with no runtimes: delete/update 'all' say there is nothing and how to deploy; deploy appends at index 0", () => {
+    for (const plan of [planDelete, planUpdate]) {
       assert.throws(
-        () => planDelete({ ...ref, current: name === "all" ? DEV : [DEV[0]!], name }),
-        /stack 'dev' would have no runtime left.*`npx lithops-aca clean --stack dev`/,
+        () => plan({ ...ref, current: [], name: "all" }),
+        /stack 'dev' has no runtimes \(lithops-aca:runtimes is empty\); deploy one with `npx lithops-aca runtime deploy default --stack dev`/,
       );
     }
+    assert.throws(() => planDelete({ ...ref, current: [], name: "default" }), /lithops-aca:runtimes lists none/);
+    const deploy = planDeploy({ ...ref, current: [], name: "default" });
+    assert.deepEqual(deploy.steps, [{ kind: "setConfig", values: { "lithops-aca:runtimes[0].name": "default", "lithops-aca:runtimes[0].memory": "512" } }, { kind: "up" }]);
+    assert.deepEqual(validateRuntimes(ref, []), []);
   });
 });
 

@@ -117,7 +117,7 @@ describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build,
     assert.match(second.out, /Runtime imaging \(2048 MB\) updated in stack 'dev'/);
   });
 
-  it("delete removes the entry with `config rm-all --path`; delete all is refused before anything changes", async () => {
+  it("delete removes the entry with `config rm-all --path`; delete all leaves `runtimes: []` and a stack with no runtimes", async () => {
     usePulumi(devState());
     const deleted = await run({ command: "runtime delete", name: "imaging", memory: 2048, stack: "dev" });
     assert.equal(deleted.code, 0, deleted.err);
@@ -125,9 +125,29 @@ describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build,
     assert.deepEqual(runtimesOf(), [DEV[0]]);
     pulumi.resetCalls();
     const all = await run({ command: "runtime delete", name: "all", stack: "dev" });
-    assert.equal(all.code, 1);
-    assert.match(all.err, /would have no runtime left.*`npx lithops-aca clean --stack dev`/);
+    assert.equal(all.code, 0, all.err);
+    assert.deepEqual(verbs().slice(0, 5), ["version", "stack select", "config get", "config rm-all", "up"]);
+    assert.deepEqual(callOf("config rm-all")!.args, ["config", "rm-all", "--stack", "dev", "--path", "lithops-aca:runtimes[0]", "--non-interactive"]);
+    assert.deepEqual(runtimesOf(), [], "an explicit empty list, not an unset key (which means the default runtime)");
+    assert.deepEqual(pulumi.state().stacks.dev!.outputs.runtimes, []);
+    assert.match(all.out, /Runtime default \(512 MB\) deleted: stack 'dev' now has no runtimes \(deploy one with `npx lithops-aca runtime deploy default --stack dev`\)$/);
+    pulumi.resetCalls();
+    const again = await run({ command: "runtime delete", name: "all", stack: "dev" });
+    assert.equal(again.code, 1);
+    assert.match(again.err, /stack 'dev' has no runtimes/);
     assert.deepEqual(verbs(), ["version", "stack select", "config get"], "nothing was changed or deployed");
+    const redeployed = await run({ command: "runtime deploy", name: "default", stack: "dev" });
+    assert.equal(redeployed.code, 0, redeployed.err);
+    assert.deepEqual(runtimesOf(), [{ name: "default", memory: 512 }]);
+  });
+
+  it("delete all on a stack that does not set the key writes the implicit default, then removes it: `runtimes: []`", async () => {
+    usePulumi(devState({ "azure-native:location": "westeurope" }));
+    const { code, out, err } = await run({ command: "runtime delete", name: "all", stack: "dev" });
+    assert.equal(code, 0, err);
+    assert.deepEqual(verbs().slice(0, 6), ["version", "stack select", "config get", "config set-all", "config rm-all", "up"]);
+    assert.deepEqual(runtimesOf(), []);
+    assert.match(out, /stack 'dev' now has no runtimes/);
   });
 
   it("build records the Dockerfile and runs up targeted at the image only; without a registry it says to deploy first", async () => {

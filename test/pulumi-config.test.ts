@@ -102,8 +102,12 @@ describe("stack config: each invalid value names its key", () => {
     assert.match(problem({ environment: { logRetentionDays: 7 } }), /lithops-aca:environment\.logRetentionDays: must be a whole number from 30 to 730/);
   });
 
-  it("an empty runtime list, or a list that is not a list", () => {
-    assert.match(problem({ runtimes: [] }), /lithops-aca:runtimes: .*>=1 items/);
+  it("an explicitly empty runtime list is a stack with no runtimes (an absent key is the default runtime)", () => {
+    assert.deepEqual(parseStackConfig({ runtimes: [] }, options).runtimes, []);
+    assert.equal(parseStackConfig({}, options).runtimes.length, 1);
+  });
+
+  it("a runtime list that is not a list", () => {
     assert.match(problem({ runtimes: "default" }), /lithops-aca:runtimes: .*expected array/);
   });
 

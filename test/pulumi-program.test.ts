@@ -424,6 +424,64 @@ describe("pulumi program: changes map to the runtime they touch", () => {
   });
 });
 
+describe("pulumi program: a stack with no runtimes (`lithops-aca:runtimes: []`, what `runtime delete all` leaves)", () => {
+  let empty: ProgramRun;
+  before(async () => {
+    empty = await runProgram({ config: { ...DEV, runtimes: [] } });
+  });
+
+  it("keeps storage, environment and signing key; declares no registry, image, app, queue or identity", () => {
+    const counts = Object.fromEntries(Object.entries(T).map(([k, type]) => [k, ofType(empty, type).length]));
+    assert.deepEqual(counts, {
+      group: 1,
+      account: 1,
+      container: 1,
+      lifecycle: 1,
+      queue: 0,
+      workspace: 1,
+      environment: 1,
+      registry: 0,
+      identity: 0,
+      // the client's blob role on the job container
+      role: 1,
+      app: 0,
+      image: 0,
+      password: 1,
+    });
+    assert.deepEqual(empty.outputs.runtimes, []);
+    assert.equal(empty.outputs.registryPrefix, undefined);
+    assert.equal(empty.outputs.storageAccountName, named(empty, "storage-account").inputs.accountName);
+  });
+
+  it("going from the dev stack to no runtimes only removes: storage, environment and signing key are unchanged", async () => {
+    const dev = await runProgram({ config: DEV });
+    const d = diff(dev, empty);
+    assert.deepEqual(d.added, []);
+    assert.deepEqual(d.changed, []);
+    for (const type of [T.account, T.container, T.lifecycle, T.environment, T.workspace, T.password, T.group]) {
+      assert.ok(!d.removed.some((k) => k.startsWith(`${type}::`)), `${type} stays`);
+    }
+    assert.ok(d.removed.some((k) => k.startsWith(`${T.registry}::`)), "the registry goes");
+    assert.equal(d.removed.filter((k) => k.startsWith(`${T.app}::`)).length, 2);
+  });
+
+  it("outputs a client config the client accepts: storage and signing key, `runtimes: []`, no default runtime name", () => {
+    assert.equal(empty.secretOutputs.clientConfig, true);
+    const config = parse(empty.outputs.clientConfig as string);
+    validateConfigFile(config, "clientConfig output");
+    const account = named(empty, "storage-account").inputs.accountName;
+    assert.match(config.lithops.signing_key, /^generated-/);
+    assert.equal(config.azure_storage.storage_account_name, account);
+    assert.equal(config.azure_storage.storage_bucket, "lithops-jobs");
+    assert.deepEqual(config.azure_containers, {
+      resource_group: named(empty, "lithops").id.split("/").pop(),
+      region: "westeurope",
+      environment_id: ofType(empty, T.environment)[0]!.id,
+      runtimes: [],
+    });
+  });
+});
+
 describe("pulumi program: stacks are independent", () => {
   it("dev and prod get their own names and graphs; a prod run leaves dev's graph as it was", async () => {
     const dev = await runProgram({ stack: "dev", config: DEV });
