@@ -48,7 +48,14 @@ export class JobMonitor {
   }
 
   private async readOutputs(futures: readonly ResponseFuture[]): Promise<number> {
-    const jobKeys = new Set(futures.filter((f) => !f.done).map((f) => `${f.executorId}/${f.jobId}`));
+    // A job's futures come in runs: one key per run, not a string per future on every poll.
+    const jobKeys = new Set<string>();
+    let last: ResponseFuture | undefined;
+    for (const f of futures) {
+      if (f.done || (last && f.jobId === last.jobId && f.executorId === last.executorId)) continue;
+      jobKeys.add(`${f.executorId}/${f.jobId}`);
+      last = f;
+    }
     const keys: { job: WatchedJob; key: string }[] = [];
     await Promise.all(
       [...jobKeys].map(async (jobKey) => {

@@ -1,7 +1,10 @@
 import { readFileSync } from "node:fs";
 
-/** Bumped whenever the queue message or output document changes shape. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Bumped whenever the queue message or output document changes shape.
+ * 2: arguments and results may be JSON text instead of V8's format (data-codec encodeCompact).
+ */
+export const PROTOCOL_VERSION = 2;
 
 const packageJson = JSON.parse(
   readFileSync(new URL("../package.json", import.meta.url), "utf8"),

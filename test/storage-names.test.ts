@@ -6,6 +6,7 @@ import { attemptLogKey, dataKey, executorPrefix, functionKey, jobManifestKey, jo
 import { decodeMessage, MalformedMessageError } from "../protocol/message.ts";
 import { assertRuntimeName, APP_NAME_MAX, InvalidRuntimeNameError, runtimeQueues, runtimeResourceName } from "../protocol/runtime-name.ts";
 import { assertBlobKey, assertContainerName, InvalidStorageNameError, parseStorageUri } from "../protocol/storage-names.ts";
+import { PROTOCOL_VERSION } from "../protocol/version.ts";
 
 /**
  * Storage keys and Azure names built from user input: executor and job ids, object URIs,
@@ -59,7 +60,7 @@ describe("storage keys from ids", () => {
   });
 
   it("a queue message may not point at another job's blobs", () => {
-    const base = { v: 1, kind: "calls", executorId: "e-1", jobId: "M000", batch: 0, nodeMajor: 20, timeout: 5, submitted: Date.now(), calls: { first: 0, offsets: [0, 1] } };
+    const base = { v: PROTOCOL_VERSION, kind: "calls", executorId: "e-1", jobId: "M000", batch: 0, nodeMajor: 20, timeout: 5, submitted: Date.now(), calls: { first: 0, offsets: [0, 1] } };
     const func = { inline: Buffer.from("exports.handler = () => 1").toString("base64") };
     for (const key of ["lithops.jobs/e-2/M000/data.bin", "lithops.jobs/e-1/M000/../../e-2/M000/data.bin", "lithops.jobs/e-1/M0001/data.bin", "other/data.bin", "lithops.jobs/e-1/M000/./x"]) {
       assert.throws(

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { parentPort } from "node:worker_threads";
-import { decodeValue, describeThrown, encodeValue } from "../protocol/data-codec.ts";
+import { decodeValue, describeThrown, encodeCompact } from "../protocol/data-codec.ts";
 import { reviveArguments, transferableResult } from "./call-refs.ts";
 import { loadFunction } from "./load-function.ts";
 import type { ThreadReply, ThreadRequest } from "./thread-messages.ts";
@@ -21,7 +21,7 @@ async function runCall(funcId: string, argBytes: Uint8Array): Promise<{ ok: true
     if (!handler) throw new Error(`function ${funcId} was not loaded in this thread`);
     const positional = await reviveArguments(decodeValue(argBytes) as unknown[]);
     const value = await handler(...positional);
-    return { ok: true, result: encodeValue(transferableResult(value), "the call's return value") };
+    return { ok: true, result: encodeCompact(transferableResult(value), "the call's return value") };
   } catch (thrown) {
     return { ok: false, error: describeThrown(thrown) };
   }
