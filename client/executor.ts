@@ -20,7 +20,7 @@ import { plotCalls, type PlotPaths } from "./plot.ts";
 import { startProgress } from "./progress.ts";
 import { ResultTimeoutError } from "./remote-error.ts";
 import { reducerInputs } from "./reduce-input.ts";
-import { ResponseFuture, type FutureStats } from "./response-future.ts";
+import { newStats, ResponseFuture, type FutureStats } from "./response-future.ts";
 import { ReturnedFutures } from "./returned-futures.ts";
 import { shipFunction } from "./ship-function.ts";
 import { Storage } from "./storage.ts";
@@ -346,7 +346,7 @@ export class FunctionExecutor implements AsyncDisposable {
     const futures: ResponseFuture[] = [];
     for (const { batch, callIds } of plan.batches) {
       const batchFutures = callIds.map((callId) =>
-        this.futureFor(this.executorId, jobId, callId, fromMap, { submitted, batch, argumentBytes: calls[Number(callId)].length }),
+        this.futureFor(this.executorId, jobId, callId, fromMap, newStats(submitted, batch, calls[Number(callId)].length)),
       );
       batches.set(batch, batchFutures);
       futures.push(...batchFutures);
@@ -356,6 +356,9 @@ export class FunctionExecutor implements AsyncDisposable {
     backend.submitted(target, plan.messages.length);
     for (const future of futures) this.futures.push(future); // not push(...futures): a huge map would overflow the stack
     this.log.debug(`${jobId}: ${calls.length} calls in ${plan.messages.length} messages to ${target.queue}`);
+    // The inspector session Pulumi's serializer leaves open can keep the latest async call's
+    // variables alive after it returns: let go of the encoded arguments (a Buffer per call).
+    calls.length = 0;
     return futures;
   }
 
@@ -368,10 +371,12 @@ export class FunctionExecutor implements AsyncDisposable {
   }
 
   private futureFor(executorId: string, jobId: string, callId: string, fromMap: boolean, stats: FutureStats): ResponseFuture {
-    return new ResponseFuture(executorId, jobId, callId, fromMap, stats, (future, timeout) =>
-      this.wait(future, { throwExcept: false, timeout }).then(() => undefined),
-    );
+    return new ResponseFuture(executorId, jobId, callId, fromMap, stats, this.waitForOne);
   }
+
+  /** What future.result() waits with: one function for all futures, not a closure each. */
+  private readonly waitForOne = (future: ResponseFuture, timeout?: number): Promise<void> =>
+    this.wait(future, { throwExcept: false, timeout }).then(() => undefined);
 
   /** Futures for calls a function returned (nested jobs), watched like this executor's own. */
   private async futuresForRefs(refs: FutureRef[]): Promise<ResponseFuture[]> {

@@ -20,6 +20,14 @@ export interface FutureStats {
   batch: number;
 }
 
+/**
+ * Stats of a call just submitted, with every field a finished call gets already in place:
+ * a 100,000-call map keeps 100,000 of these, and fields added later cost a second object each.
+ */
+export function newStats(submitted: number, batch: number, argumentBytes: number): FutureStats {
+  return { submitted, started: undefined, finished: undefined, collected: undefined, workerId: undefined, attempt: undefined, resultBytes: undefined, argumentBytes, batch };
+}
+
 /** One call's handle: status, timing stats and, once done, its result. */
 export class ResponseFuture implements FutureRefSource {
   status: CallStatus = "invoked";
@@ -54,7 +62,7 @@ export class ResponseFuture implements FutureRefSource {
     if (this.outcome) return false;
     this.outcome = outcome;
     this.status = outcome.ok ? "success" : "error";
-    Object.assign(this.stats, { ...outcome.stats, collected });
+    Object.assign(this.stats, outcome.stats).collected = collected;
     return true;
   }
 
