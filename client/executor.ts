@@ -326,8 +326,11 @@ export class FunctionExecutor implements AsyncDisposable {
     this.jobCount += 1;
     const extraArgs = options.extraArgs ?? [];
     const calls = elements.map((element, index) => encodeCompact(callArguments(element, extraArgs), `the argument of call ${index}`));
+    // The backend (Azurite and the workers, on first use) starts while the function is serialized.
+    const running = this.running();
+    running.catch(() => undefined); // a failed start is reported by the await below, after any shipping error
     const functionText = await shipFunction(fn);
-    const { backend, clients, monitor } = await this.running();
+    const { backend, clients, monitor } = await running;
     const target = await this.prepareRuntime(backend, memory);
     const plan = planJob({
       executorId: this.executorId,
