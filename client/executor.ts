@@ -174,7 +174,9 @@ export class FunctionExecutor implements AsyncDisposable {
     let failed = pending.length < futures.length ? futures.filter((f) => f.failed).length : 0;
     const outage = new StorageOutage(this.config.storageRetryTimeout, () => `${pending.length} calls`, this.log.warn);
     try {
-      let lastProgress = Date.now();
+      const waitStarted = Date.now();
+      let lastProgress = waitStarted;
+      let progressEvents = 0;
       while (futures.length > 0) {
         let completed = 0;
         if (pending.length > 0 && this.backendStart) {
@@ -190,8 +192,15 @@ export class FunctionExecutor implements AsyncDisposable {
         if (returnWhen === ALWAYS || pending.length === 0 || (returnWhen === ANY_COMPLETED && pending.length < futures.length)) break;
         const remaining = deadline - Date.now();
         if (remaining <= 0) break;
-        if (completed > 0) lastProgress = Date.now();
-        const delay = nextPollDelay(Date.now() - lastProgress, CLIENT_POLLING);
+        const now = Date.now();
+        if (completed > 0) {
+          lastProgress = now;
+          progressEvents += 1;
+        }
+        // Calls completing at a steady pace (long calls, say every 200 ms): polling faster than a
+        // tenth of that pace finds nothing new, and each poll is a billed request and client CPU.
+        const pace = progressEvents > 0 ? (lastProgress - waitStarted) / progressEvents : 0;
+        const delay = Math.max(nextPollDelay(now - lastProgress, CLIENT_POLLING), Math.min(pace * 0.1, CLIENT_POLLING.maxMs));
         await new Promise((resolve) => setTimeout(resolve, Math.min(delay, remaining)));
       }
     } finally {
