@@ -3,6 +3,7 @@ import type { ContainerClient } from "@azure/storage-blob";
 import type { CallResultsRef } from "../protocol/call-refs.ts";
 import { decodeValue } from "../protocol/data-codec.ts";
 import { batchOfOutputKey, callId, outputKey, outputPrefix } from "../protocol/keys.ts";
+import { nextPollDelay } from "../protocol/polling.ts";
 import type { BatchOutput } from "../protocol/output.ts";
 import { downloadBytes } from "../protocol/storage-connection.ts";
 
@@ -21,7 +22,7 @@ export class MapCallError extends Error {
 export async function readCallResults(container: ContainerClient, ref: CallResultsRef): Promise<unknown[]> {
   const values: unknown[] = new Array(ref.count);
   const pending = new Set(ref.batches);
-  let delay = FIRST_POLL_MS;
+  let lastProgress = Date.now();
   while (pending.size > 0) {
     const finished: number[] = [];
     for await (const blob of container.listBlobsFlat({ prefix: outputPrefix(ref.executorId, ref.jobId) })) {
@@ -43,8 +44,9 @@ export async function readCallResults(container: ContainerClient, ref: CallResul
       pending.delete(batch);
     }
     if (pending.size === 0) break;
-    await sleep(delay);
-    delay = Math.min(delay * 2, MAX_POLL_MS);
+    // Back off while no batch finishes, poll fast again when they do (protocol/polling.ts).
+    if (finished.length > 0) lastProgress = Date.now();
+    await sleep(nextPollDelay(Date.now() - lastProgress, { minMs: FIRST_POLL_MS, maxMs: MAX_POLL_MS, fraction: 0.25 }));
   }
   const missing = values.findIndex((_, index) => !(index in values));
   if (missing !== -1) throw new MapCallError(`call ${ref.jobId}/${callId(ref.first + missing)} has no outcome in its batch's status document`);
