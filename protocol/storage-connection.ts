@@ -96,7 +96,12 @@ export function connectStorage(settings: StorageSettings, counter = new RequestC
 export async function downloadBytes(container: ContainerClient, key: string, start = 0, end?: number): Promise<Buffer> {
   const count = end === undefined ? undefined : end - start;
   if (count === 0) return Buffer.alloc(0);
-  return container.getBlockBlobClient(key).downloadToBuffer(start, count);
+  if (count !== undefined) return container.getBlockBlobClient(key).downloadToBuffer(start, count);
+  // To the end: one GET. downloadToBuffer would first ask for the size with a HEAD, and a HEAD
+  // answered 404 (a client polling for an output not written yet) closes the keep-alive connection.
+  const chunks: Buffer[] = [];
+  for await (const chunk of await downloadStream(container, key, start)) chunks.push(chunk as Buffer);
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }
 
 /**
@@ -109,6 +114,23 @@ export async function downloadStream(container: ContainerClient, key: string, st
   if (count === 0) return Readable.from([]);
   const response = await container.getBlobClient(key).download(start, count, { maxRetryRequests: 5 });
   return response.readableStreamBody as Readable;
+}
+
+/**
+ * Whether a blob exists, asked with a one-byte GET: the SDK's exists() is a HEAD, and a HEAD
+ * answered 404 closes the keep-alive connection, so the next request pays a new connection
+ * (a TLS handshake on Azure).
+ */
+export async function blobExists(container: ContainerClient, key: string): Promise<boolean> {
+  try {
+    const response = await container.getBlockBlobClient(key).download(0, 1);
+    response.readableStreamBody?.resume(); // drain the byte so the connection is free again
+    return true;
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    if ((error as { statusCode?: number }).statusCode === 416) return true; // exists, but empty
+    throw error;
+  }
 }
 
 export function isNotFound(error: unknown): boolean {

@@ -266,6 +266,10 @@ function fakeWorld() {
   let ran = 0;
   const blockBlob = (key: string) => ({
     exists: async () => blobs.has(key),
+    download: async () => {
+      if (!blobs.has(key)) throw Object.assign(new Error("not found"), { statusCode: 404 });
+      return { readableStreamBody: undefined };
+    },
     upload: async (body: string) => void blobs.set(key, body),
     uploadData: async (body: Uint8Array) => void blobs.set(key, Buffer.from(body).toString("base64")),
   });

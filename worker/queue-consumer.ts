@@ -3,6 +3,7 @@ import type { DequeuedMessageItem, QueueClient } from "@azure/storage-queue";
 import { outputKey, rejectedMessageKey } from "../protocol/keys.ts";
 import { decodeMessage, MalformedMessageError, type CallBatchMessage } from "../protocol/message.ts";
 import { nextPollDelay } from "../protocol/polling.ts";
+import { blobExists } from "../protocol/storage-connection.ts";
 import { detachSignature, verifySignature } from "../protocol/signing.ts";
 import { failAll, runBatch, storeBatchOutput, type BatchContext } from "./batch-runner.ts";
 import { runRedelivered } from "./redelivery.ts";
@@ -142,7 +143,7 @@ export class QueueConsumer {
       const { message } = parsed;
       // A batch runs at most once to an outcome: a replayed message (or one redelivered after its
       // outcome was stored) is recorded and dropped, never run again.
-      if (await this.container.getBlockBlobClient(outputKey(message.executorId, message.jobId, message.batch)).exists()) {
+      if (await blobExists(this.container, outputKey(message.executorId, message.jobId, message.batch))) {
         await this.reject(item, `replayed: batch ${message.batch} of job ${message.executorId}/${message.jobId} already has its output; not run again`, held);
         return;
       }
