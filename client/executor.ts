@@ -180,11 +180,12 @@ export class FunctionExecutor implements AsyncDisposable {
       while (futures.length > 0) {
         let completed = 0;
         if (pending.length > 0 && this.backendStart) {
+          const attempted = Date.now();
           try {
             completed = await (await this.running()).monitor.refresh(pending);
             outage.ok();
           } catch (error) {
-            outage.failed(error); // storage unreachable: retry, up to lithops.storage_retry_timeout
+            outage.failed(error, attempted); // storage unreachable: retry, up to lithops.storage_retry_timeout
           }
         }
         failed += removeDone(pending);

@@ -37,11 +37,14 @@ export class StorageOutage {
     this.warned = false;
   }
 
-  /** A request failed: returns if it is worth retrying, throws otherwise. */
-  failed(error: unknown): void {
+  /**
+   * A request (begun at `attempted`, its SDK retries included) failed: returns if it is
+   * worth retrying, throws otherwise. The outage is counted from the first failed attempt's start.
+   */
+  failed(error: unknown, attempted = Date.now()): void {
     if (!isTransientStorageError(error)) throw error;
     const now = Date.now();
-    this.since ??= now;
+    this.since ??= attempted;
     const message = (error as Error).message?.split("\n")[0] ?? String(error);
     if ((now - this.since) / 1000 >= this.limitSeconds) {
       throw new StorageUnavailableError(

@@ -18,7 +18,7 @@ import { testExecutor } from "./support/executor.ts";
  */
 const LONG = process.env.LITHOPS_LONG_TESTS === "1";
 const KILL_MAP_CALLS = 2000;
-const KILL_WINDOW_MS = LONG ? 60_000 : 15_000;
+const KILL_WINDOW_MS = LONG ? 60_000 : 10_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
