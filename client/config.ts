@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { BACKENDS, ENV, storageSettingsFromEnv, type BackendName } from "../protocol/env.ts";
+import { DEFAULT_MAX_WORKERS, DEFAULT_RUNTIME_TIMEOUT_S } from "../protocol/runtime-defaults.ts";
 import { cpuForMemory, DEFAULT_MEMORY_MB } from "../protocol/memory.ts";
 import { assertRuntimeName, DEFAULT_RUNTIME } from "../protocol/runtime-name.ts";
 import type { StorageSettings } from "../protocol/storage-connection.ts";
@@ -146,8 +147,6 @@ export class ConfigError extends Error {
 }
 
 export const DEFAULT_CONTAINER = "lithops-jobs";
-const DEFAULT_TIMEOUT_S = 600;
-const DEFAULT_AZURE_MAX_WORKERS = 100;
 
 /** Where Lithops looks for its config file, in order. */
 export function configFileCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
@@ -231,7 +230,7 @@ export function resolveConfig(options: ExecutorOptions = {}, env: NodeJS.Process
     throw new ConfigError((error as Error).message);
   }
   const workerProcesses = options.workerProcesses ?? section.worker_processes ?? 1;
-  const maxWorkers = options.maxWorkers ?? section.max_workers ?? (backend === "local" ? availableParallelism() : DEFAULT_AZURE_MAX_WORKERS);
+  const maxWorkers = options.maxWorkers ?? section.max_workers ?? (backend === "local" ? availableParallelism() : DEFAULT_MAX_WORKERS);
   for (const [key, value] of [["maxWorkers", maxWorkers], ["workerProcesses", workerProcesses]] as const) {
     if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${key}: ${JSON.stringify(value)} is not valid; use a whole number of 1 or more`);
   }
@@ -249,7 +248,7 @@ export function resolveConfig(options: ExecutorOptions = {}, env: NodeJS.Process
       "backend azure_containers needs azure_storage.storage_account_name (or connection_string) in the config; `pulumi stack output clientConfig --show-secrets > .lithops_config` writes one",
     );
   }
-  const runtimeTimeout = options.runtimeTimeout ?? section.runtime_timeout ?? DEFAULT_TIMEOUT_S;
+  const runtimeTimeout = options.runtimeTimeout ?? section.runtime_timeout ?? DEFAULT_RUNTIME_TIMEOUT_S;
   return {
     backend,
     runtime,

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { DEFAULT_MAX_WORKERS, DEFAULT_RUNTIME_TIMEOUT_S } from "../protocol/runtime-defaults.ts";
 import { cpuForMemory, DEFAULT_MEMORY_MB, needsWorkloadProfile } from "../protocol/memory.ts";
 import { assertRuntimeName, DEFAULT_RUNTIME, runtimeQueues, runtimeResourceName } from "../protocol/runtime-name.ts";
 import { NODE_MAJOR, PACKAGE_VERSION } from "../protocol/version.ts";
@@ -14,8 +15,6 @@ import { NODE_MAJOR, PACKAGE_VERSION } from "../protocol/version.ts";
 
 /** Azure's cap on `terminationGracePeriodSeconds`. */
 export const MAX_GRACE_PERIOD_SECONDS = 600;
-const DEFAULT_TIMEOUT_SECONDS = 600;
-const DEFAULT_MAX_WORKERS = 30;
 export const DEFAULT_JOB_CONTAINER = "lithops-jobs";
 /** Where the default runtime's Dockerfile lives, relative to the project root. */
 export const DEFAULT_DOCKERFILE = "runtimes/default/Dockerfile";
@@ -60,7 +59,7 @@ const runtimeSchema = z.strictObject({
   dockerfile: z.string().optional(),
   memory: checked(z.number().int(), (memory) => cpuForMemory(memory, KEY)).default(DEFAULT_MEMORY_MB),
   /** Seconds a call may run; the worker enforces it. */
-  timeout: intIn(1, 86_400).default(DEFAULT_TIMEOUT_SECONDS),
+  timeout: intIn(1, 86_400).default(DEFAULT_RUNTIME_TIMEOUT_S),
   /** KEDA max replicas (Container Apps allows up to 1000). */
   maxWorkers: intIn(1, 1000).default(DEFAULT_MAX_WORKERS),
   /** Calls run in parallel per replica; also the queue length per replica in the scale rule. */

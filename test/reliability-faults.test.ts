@@ -153,7 +153,8 @@ describe("worker processes killed at random moments during a map", () => {
         return `${kind} done`;
       },
       ["a", "oom", "b", "hang", "c", "exit", "d", "throw", "e"],
-      { timeout: 3 },
+      // Long enough that the OOM call reaches its memory limit first even on a loaded machine.
+      { timeout: 6 },
     );
     const results = (await fexec.getResult(fs, { throwExcept: false })) as unknown[];
     const names = results.map((r) => (r instanceof RemoteCallError ? r.name : r));
