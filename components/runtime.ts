@@ -121,6 +121,7 @@ export class LithopsRuntime extends pulumi.ComponentResource {
       { name: ENV.runtimeMemory, value: String(spec.memory) },
       { name: ENV.runtimeTimeout, value: String(spec.timeout) },
       { name: ENV.workerProcesses, value: String(spec.workerProcesses) },
+      { name: ENV.idlePollMaxMs, value: String(spec.idlePollMaxMs) },
       { name: ENV.signingKey, secretRef: SIGNING_KEY_SECRET },
       { name: ENV.azureClientId, value: identity.clientId },
     ];

@@ -68,6 +68,11 @@ const runtimeSchema = z.strictObject({
   pollingInterval: intIn(1, 3600).default(10),
   /** Seconds without messages before replicas scale back to zero. */
   cooldownPeriod: intIn(0, 86_400).default(300),
+  /**
+   * Longest pause, in ms, between an idle worker's queue polls. Each poll is a billed
+   * request, and idle replicas keep polling until KEDA's cooldown scales them in.
+   */
+  idlePollMaxMs: intIn(10, 60_000).default(1000),
   /** Bumped by `lithops-aca runtime update`: a new value rebuilds the image and rolls a new Container App revision. */
   revision: intIn(0, 1_000_000_000).default(0),
 });
@@ -141,6 +146,7 @@ export interface RuntimeSpec {
   workerProcesses: number;
   pollingInterval: number;
   cooldownPeriod: number;
+  idlePollMaxMs: number;
   /** Forced-update counter (`runtime update`); 0 until the first update. */
   revision: number;
   /** Base name of the runtime's Azure resources and its Container App name. */
@@ -292,6 +298,7 @@ export function parseStackConfig(raw: Record<string, unknown>, options: ParseOpt
       workerProcesses: runtime.workerProcesses,
       pollingInterval: runtime.pollingInterval,
       cooldownPeriod: runtime.cooldownPeriod,
+      idlePollMaxMs: runtime.idlePollMaxMs,
       revision: runtime.revision,
       resourceName: runtimeResourceName(runtime.name, runtime.memory),
       ...runtimeQueues(runtime.name, runtime.memory),

@@ -43,7 +43,7 @@ const IMAGING = "runtimes/examples/imaging/Dockerfile";
 const DEV = {
   runtimes: [
     { name: "default", memory: 512, maxWorkers: 10 },
-    { name: "imaging", dockerfile: IMAGING, memory: 2048, timeout: 300, maxWorkers: 5, workerProcesses: 2 },
+    { name: "imaging", dockerfile: IMAGING, memory: 2048, timeout: 300, maxWorkers: 5, workerProcesses: 2, idlePollMaxMs: 5000 },
   ],
   storage: { jobDataRetentionDays: 2 },
 };
@@ -198,6 +198,8 @@ describe("pulumi program: the dev stack's resource graph", () => {
     assert.equal(env[ENV.runtimeMemory]!.value, "2048");
     assert.equal(env[ENV.runtimeTimeout]!.value, "300");
     assert.equal(env[ENV.workerProcesses]!.value, "2");
+    assert.equal(env[ENV.idlePollMaxMs]!.value, "5000");
+    assert.equal(envOf(app(run, "lithops-default-512"))[ENV.idlePollMaxMs]!.value, "1000", "the worker's own default when not configured");
     assert.equal(env[ENV.azureClientId]!.value, identity.state.clientId);
     assert.notEqual(identity.state.clientId, identity.state.principalId);
     assert.deepEqual(env[ENV.signingKey], { name: ENV.signingKey, secretRef: "signing-key" });
