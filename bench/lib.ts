@@ -207,3 +207,31 @@ export async function startCountingProxy(targetPort: number): Promise<CountingPr
   proxy.port = (server.address() as AddressInfo).port;
   return proxy;
 }
+
+/** One map of bench/reliability-sustained.ts: its wall time, then heap, RSS and open handles after a full GC. */
+export interface SustainedRow {
+  map: number;
+  ms: number;
+  heapUsed: number;
+  rss: number;
+  handles: number;
+  byType: Record<string, number>;
+  futures: number;
+}
+
+/** The maps of one way of running them (one executor, or one per map), and their growth from map 2 on. */
+export interface SustainedMode {
+  rows: SustainedRow[];
+  heapGrowth: number;
+  rssGrowth: number;
+  heapPerRetainedFuture?: number;
+  handleGrowth: number;
+}
+
+/** The JSON line bench/reliability-sustained.ts prints and bench/reliability.ts reads. */
+export interface SustainedResult {
+  maps: number;
+  callsPerMap: number;
+  same: SustainedMode;
+  fresh: SustainedMode;
+}

@@ -14,6 +14,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { FunctionExecutor } from "../client/index.ts";
 import { startAzurite } from "../local/azurite.ts";
+import type { SustainedMode, SustainedResult, SustainedRow } from "./lib.ts";
 import { benchOptions, noop } from "./workloads.ts";
 
 setFlagsFromString("--expose-gc");
@@ -28,16 +29,6 @@ function handles(): Record<string, number> {
   return counts;
 }
 
-interface Row {
-  map: number;
-  ms: number;
-  heapUsed: number;
-  rss: number;
-  handles: number;
-  byType: Record<string, number>;
-  futures: number;
-}
-
 async function runMap(fexec: FunctionExecutor, map: number): Promise<number> {
   const started = performance.now();
   const fs = await fexec.map(noop, Array.from({ length: callsPerMap }, (_, i) => i));
@@ -46,7 +37,7 @@ async function runMap(fexec: FunctionExecutor, map: number): Promise<number> {
   return performance.now() - started;
 }
 
-async function measure(map: number, ms: number, futures: number): Promise<Row> {
+async function measure(map: number, ms: number, futures: number): Promise<SustainedRow> {
   // Let the last poll timers and sockets settle before looking at handles.
   await new Promise((resolve) => setTimeout(resolve, 300));
   gc();
@@ -55,7 +46,7 @@ async function measure(map: number, ms: number, futures: number): Promise<Row> {
   return { map, ms, heapUsed: usage.heapUsed, rss: usage.rss, handles: Object.values(byType).reduce((a, b) => a + b, 0), byType, futures };
 }
 
-function summary(rows: Row[]) {
+function summary(rows: SustainedRow[]): SustainedMode {
   const second = rows[Math.min(1, rows.length - 1)];
   const last = rows[rows.length - 1];
   const retainedFutures = last.futures - second.futures;
@@ -69,8 +60,8 @@ function summary(rows: Row[]) {
 }
 
 /** All maps on one executor; it is closed (and unreachable) before the fresh-executor run. */
-async function sameExecutor(): Promise<Row[]> {
-  const rows: Row[] = [];
+async function sameExecutor(): Promise<SustainedRow[]> {
+  const rows: SustainedRow[] = [];
   const fexec = new FunctionExecutor(benchOptions());
   try {
     for (let map = 1; map <= maps; map += 1) {
@@ -85,7 +76,7 @@ async function sameExecutor(): Promise<Row[]> {
 
 const same = await sameExecutor();
 
-const fresh: Row[] = [];
+const fresh: SustainedRow[] = [];
 const azurite = await startAzurite();
 try {
   for (let map = 1; map <= maps; map += 1) {
@@ -102,4 +93,5 @@ try {
   await azurite.stop();
 }
 
-console.log(JSON.stringify({ maps, callsPerMap, same: summary(same), fresh: summary(fresh) }));
+const result: SustainedResult = { maps, callsPerMap, same: summary(same), fresh: summary(fresh) };
+console.log(JSON.stringify(result));

@@ -12,7 +12,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { machineInfo, mb, runChild, seconds } from "./lib.ts";
+import { machineInfo, mb, runChild, seconds, type SustainedMode, type SustainedResult } from "./lib.ts";
 
 const quick = process.argv.includes("--quick");
 const skipTests = process.argv.includes("--no-tests");
@@ -33,29 +33,6 @@ interface ScaleResult {
   workerOps: number;
   scalerOps: number;
   opsPerCall: number;
-}
-
-interface SustainedRow {
-  map: number;
-  ms: number;
-  heapUsed: number;
-  rss: number;
-  handles: number;
-  byType: Record<string, number>;
-  futures: number;
-}
-interface SustainedMode {
-  rows: SustainedRow[];
-  heapGrowth: number;
-  rssGrowth: number;
-  heapPerRetainedFuture?: number;
-  handleGrowth: number;
-}
-interface SustainedResult {
-  maps: number;
-  callsPerMap: number;
-  same: SustainedMode;
-  fresh: SustainedMode;
 }
 
 /** Runs the reliability test files and returns their diagnostics and pass/fail counts. */

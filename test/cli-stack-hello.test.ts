@@ -4,13 +4,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { parse, stringify } from "yaml";
+import { stringify } from "yaml";
 import { execute } from "../cli/commands.ts";
-import { DEV_ACCOUNT, startAzurite, stopChild, type Azurite } from "../local/azurite.ts";
-import { ENV } from "../protocol/env.ts";
-import { connectStorage } from "../protocol/storage-connection.ts";
-import { named, reveal, runProgram, type ProgramRun } from "./pulumi-harness.ts";
+import { startAzurite, stopChild, type Azurite } from "../local/azurite.ts";
+import { runProgram } from "./pulumi-harness.ts";
 import { PulumiStandIn } from "./support/pulumi-standin.ts";
+import { clientConfigOnAzurite, containerEnv, createRuntimeStorage, workerStorageOnAzurite } from "./support/runtime-app.ts";
 
 /**
  * `lithops-aca hello --stack dev` end to end, with everything but Azure real: the stack's
@@ -22,16 +21,6 @@ import { PulumiStandIn } from "./support/pulumi-standin.ts";
 const root = resolve(import.meta.dirname, "..");
 const APP = "lithops-default-512";
 
-function containerEnv(run: ProgramRun): Record<string, string> {
-  const app = named(run, `${APP}-app`);
-  const secrets = new Map<string, string>(reveal(app.inputs.configuration).secrets.map((s: { name: string; value: unknown }) => [s.name, reveal(s.value)]));
-  const env: Record<string, string> = {};
-  for (const variable of app.inputs.template.containers[0].env as { name: string; value?: string; secretRef?: string }[]) {
-    env[variable.name] = (variable.secretRef === undefined ? variable.value : secrets.get(variable.secretRef))!;
-  }
-  return env;
-}
-
 describe("cli: hello --stack dev (stack outputs from the program, real worker, Azurite)", () => {
   const originalPath = process.env.PATH;
   let azurite: Azurite;
@@ -42,24 +31,13 @@ describe("cli: hello --stack dev (stack outputs from the program, real worker, A
   before(async () => {
     scratch = mkdtempSync(join(tmpdir(), "cli-stack-hello-"));
     const run = await runProgram({ stack: "dev", config: { runtimes: [{ name: "default" }] } });
-    const env = containerEnv(run);
+    const env = containerEnv(run, APP);
     azurite = await startAzurite();
-    const storage = connectStorage({ connectionString: azurite.connectionString, container: env[ENV.container]! });
-    await storage.container.create();
-    await storage.queueService.createQueue(env[ENV.queue]!);
-    await storage.queueService.createQueue(env[ENV.poisonQueue]!);
-    const redirect = { [ENV.storageAccount]: DEV_ACCOUNT, [ENV.blobEndpoint]: azurite.blobEndpoint, [ENV.queueEndpoint]: azurite.queueEndpoint, [ENV.connectionString]: azurite.connectionString };
-    worker = spawn(process.execPath, ["--import", "tsx", "worker/main.ts"], { cwd: root, env: { ...env, ...redirect }, stdio: "ignore" });
+    await createRuntimeStorage(azurite, env);
+    worker = spawn(process.execPath, ["--import", "tsx", "worker/main.ts"], { cwd: root, env: { ...env, ...workerStorageOnAzurite(azurite) }, stdio: "ignore" });
 
     // The stack's outputs as `pulumi up` of this program leaves them, storage pointed at Azurite.
-    const clientConfig = parse(run.outputs.clientConfig as string);
-    clientConfig.azure_storage = {
-      ...clientConfig.azure_storage,
-      storage_account_name: DEV_ACCOUNT,
-      blob_endpoint: azurite.blobEndpoint,
-      queue_endpoint: azurite.queueEndpoint,
-      connection_string: azurite.connectionString,
-    };
+    const clientConfig = clientConfigOnAzurite(run.outputs.clientConfig as string, azurite);
     pulumi = new PulumiStandIn({
       current: "dev",
       stacks: { dev: { config: { "lithops-aca:runtimes": [{ name: "default" }] }, outputs: { ...run.outputs, clientConfig: stringify(clientConfig) }, secretOutputs: ["clientConfig"] } },

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { RemoteCallError, Storage, type FunctionExecutor, type StorageObject } from "../client/index.ts";
-import { testExecutor } from "./support/executor.ts";
+import { RemoteCallError, type FunctionExecutor, type Storage, type StorageObject } from "../client/index.ts";
+import { executorWithObjects } from "./support/executor.ts";
 
 const countWords = async (obj: StorageObject): Promise<number> => (await obj.data()).toString().split(/\s+/).filter(Boolean).length;
 const sum = (counts: number[]): number => counts.reduce((a, b) => a + b, 0);
@@ -15,9 +15,7 @@ describe("mapReduce on the local backend", () => {
     "mr/c.txt": "",
   };
   before(async () => {
-    fexec = testExecutor();
-    storage = new Storage(fexec);
-    await Promise.all(Object.entries(objects).map(([key, text]) => storage.putObject(storage.bucket, key, text)));
+    ({ fexec, storage } = await executorWithObjects(objects));
   });
   after(async () => {
     await fexec.close();

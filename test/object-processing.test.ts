@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
-import { partitionObject, Storage, type FunctionExecutor, type StorageObject } from "../client/index.ts";
+import { partitionObject, type FunctionExecutor, type Storage, type StorageObject } from "../client/index.ts";
 import { startAzurite, type Azurite } from "../local/azurite.ts";
 import { objectPartRef } from "../protocol/call-refs.ts";
 import { connectStorage } from "../protocol/storage-connection.ts";
 import { ObjectPart } from "../worker/object-part.ts";
-import { testExecutor } from "./support/executor.ts";
+import { executorWithObjects } from "./support/executor.ts";
 
 /** Every part of `text` as the worker reads it, for the given chunking. */
 async function readParts(container: ReturnType<typeof connectStorage>["container"], key: string, text: string, chunking: Parameters<typeof partitionObject>[1]): Promise<string[]> {
@@ -198,9 +198,7 @@ describe("object processing on the local backend: word count", () => {
   };
   const CHUNK = 2000;
   before(async () => {
-    fexec = testExecutor();
-    storage = new Storage(fexec);
-    await Promise.all(Object.entries(objects).map(([key, text]) => storage.putObject(storage.bucket, key, text)));
+    ({ fexec, storage } = await executorWithObjects(objects));
   });
   after(async () => {
     await fexec.close();

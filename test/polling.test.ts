@@ -5,7 +5,7 @@ import type { QueueClient } from "@azure/storage-queue";
 import fc from "fast-check";
 import { isWakeMessage, nextPollDelay, WAKE_MESSAGE } from "../protocol/polling.ts";
 import type { BatchContext } from "../worker/batch-runner.ts";
-import { QueueConsumer } from "../worker/queue-consumer.ts";
+import { QueueConsumer, type ConsumerSettings } from "../worker/queue-consumer.ts";
 
 describe("poll pacing", () => {
   const pacing = { minMs: 5, maxMs: 1000, fraction: 0.25 };
@@ -33,6 +33,11 @@ describe("poll pacing", () => {
     for (const other of [null, undefined, "wake", 1, {}, { type: "wake" }]) assert.equal(isWakeMessage(other), false);
   });
 });
+
+/** A thread pool with room for one call. */
+const oneSlot = { pool: { capacity: 1 } } as unknown as BatchContext;
+/** Idle polls back off to at most one a second. */
+const settings: ConsumerSettings = { queueName: "q", visibilityTimeout: 10, maxDeliveries: 3, idlePollMaxMs: 1000, log: () => undefined };
 
 /** A queue that is always empty and records when it was polled (in mocked time). */
 function emptyQueue(polls: number[]): QueueClient {
@@ -73,24 +78,33 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 20; i += 1) await Promise.resolve();
 }
 
+/** Advances mocked time by `ms` in 5 ms steps, settling after each. */
+async function advance(ms: number): Promise<void> {
+  for (let t = 0; t < ms; t += 5) {
+    mock.timers.tick(5);
+    await settle();
+  }
+}
+
+/** Stops the consumer (no grace period) and waits for its run loop to end, in mocked time. */
+async function stopConsumer(consumer: QueueConsumer, running: Promise<void>): Promise<void> {
+  const stopped = consumer.stop(0);
+  mock.timers.tick(1000);
+  await settle();
+  await stopped;
+  mock.timers.tick(1000);
+  await running;
+}
+
 describe("an idle worker's queue polling", () => {
   it("backs off to one poll per idlePollMaxMs, polls at once when nudged, then backs off again", async () => {
     mock.timers.enable({ apis: ["setTimeout", "Date"], now: 1_000_000 });
     const polls: number[] = [];
-    const consumer = new QueueConsumer(
-      emptyQueue(polls),
-      emptyQueue([]),
-      {} as ContainerClient,
-      { pool: { capacity: 1 } } as unknown as BatchContext,
-      { queueName: "q", visibilityTimeout: 10, maxDeliveries: 3, idlePollMaxMs: 1000, log: () => undefined },
-    );
+    const consumer = new QueueConsumer(emptyQueue(polls), emptyQueue([]), {} as ContainerClient, oneSlot, settings);
     try {
       const running = consumer.run();
       // One idle minute, in 5 ms steps.
-      for (let t = 0; t < 60_000; t += 5) {
-        mock.timers.tick(5);
-        await settle();
-      }
+      await advance(60_000);
       const minute = polls.length;
       // The ramp from 5 ms to the 1 s cap costs a few dozen polls, then one per second.
       assert.ok(minute >= 60 && minute <= 60 + 40, `${minute} polls in an idle minute`);
@@ -103,18 +117,10 @@ describe("an idle worker's queue polling", () => {
       await settle();
       assert.equal(polls.length, before + 1);
       // ...and keeps polling every few ms for a while.
-      for (let t = 0; t < 50; t += 5) {
-        mock.timers.tick(5);
-        await settle();
-      }
+      await advance(50);
       assert.ok(polls.length - before >= 8, `${polls.length - before} polls in the 50 ms after a nudge`);
 
-      const stopped = consumer.stop(0);
-      mock.timers.tick(1000);
-      await settle();
-      await stopped;
-      mock.timers.tick(1000);
-      await running;
+      await stopConsumer(consumer, running);
     } finally {
       mock.timers.reset();
     }
@@ -125,35 +131,18 @@ describe("an idle worker's queue polling", () => {
     const polls: number[] = [];
     const { queue, offer, takenAt } = queueWithOneMessage(polls);
     const container = { getBlockBlobClient: () => ({ upload: async () => ({}) }) } as unknown as ContainerClient;
-    const consumer = new QueueConsumer(queue, queue, container, { pool: { capacity: 1 } } as unknown as BatchContext, {
-      queueName: "q",
-      visibilityTimeout: 10,
-      maxDeliveries: 3,
-      idlePollMaxMs: 1000,
-      log: () => undefined,
-    });
+    const consumer = new QueueConsumer(queue, queue, container, oneSlot, settings);
     try {
       const running = consumer.run();
-      for (let t = 0; t < 10_000; t += 5) {
-        mock.timers.tick(5);
-        await settle();
-      }
+      await advance(10_000);
       offer(); // taken at the next (1 s) poll, rejected, and deleted 10 s later
-      for (let t = 0; t < 12_000; t += 5) {
-        mock.timers.tick(5);
-        await settle();
-      }
+      await advance(12_000);
       const taken = takenAt();
       assert.ok(taken !== undefined, "the message was taken");
       const ended = taken + 10_000;
       const soonAfter = polls.filter((p) => p > ended && p <= ended + 100);
       assert.ok(soonAfter.length >= 5, `polls in the 100 ms after the batch ended: ${soonAfter.map((p) => p - ended).join(", ")}`);
-      const stopped = consumer.stop(0);
-      mock.timers.tick(1000);
-      await settle();
-      await stopped;
-      mock.timers.tick(1000);
-      await running;
+      await stopConsumer(consumer, running);
     } finally {
       mock.timers.reset();
     }

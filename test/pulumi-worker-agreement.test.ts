@@ -3,13 +3,13 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { parse } from "yaml";
 import { FunctionExecutor } from "../client/index.ts";
-import { DEV_ACCOUNT, startAzurite, stopChild, type Azurite } from "../local/azurite.ts";
+import { startAzurite, stopChild, type Azurite } from "../local/azurite.ts";
 import { ENV, parseWorkerEnv } from "../protocol/env.ts";
 import { runtimeMetadataKey } from "../protocol/keys.ts";
 import { connectStorage } from "../protocol/storage-connection.ts";
-import { named, reveal, runProgram, type ProgramRun } from "./pulumi-harness.ts";
+import { named, runProgram, type ProgramRun } from "./pulumi-harness.ts";
+import { clientConfigOnAzurite, containerEnv, createRuntimeStorage, workerStorageOnAzurite } from "./support/runtime-app.ts";
 
 /**
  * The infrastructure and the worker agree: the environment the runtime component gives
@@ -20,19 +20,6 @@ import { named, reveal, runProgram, type ProgramRun } from "./pulumi-harness.ts"
  */
 const root = fileURLToPath(new URL("..", import.meta.url));
 const APP = "lithops-default-512";
-
-/** The container's env as Azure would set it: plain values, and secretRefs resolved from the app's secrets. */
-function containerEnv(run: ProgramRun): Record<string, string> {
-  const app = named(run, `${APP}-app`);
-  const secrets = new Map<string, string>(reveal(app.inputs.configuration).secrets.map((s: { name: string; value: unknown }) => [s.name, reveal(s.value)]));
-  const env: Record<string, string> = {};
-  for (const variable of app.inputs.template.containers[0].env as { name: string; value?: string; secretRef?: string }[]) {
-    const value = variable.secretRef === undefined ? variable.value : secrets.get(variable.secretRef);
-    assert.ok(value !== undefined, `${variable.name} has no value (secretRef ${variable.secretRef})`);
-    env[variable.name] = value;
-  }
-  return env;
-}
 
 /** The runtime image's CMD, e.g. ["node", "--import", "tsx", "worker/main.ts"], run from the image's WORKDIR. */
 function imageCommand(): string[] {
@@ -53,13 +40,9 @@ describe("pulumi program and worker agree (real worker, Azurite)", () => {
 
   before(async () => {
     run = await runProgram({ config: { runtimes: [{ name: "default", workerProcesses: 2 }] } });
-    env = containerEnv(run);
+    env = containerEnv(run, APP);
     azurite = await startAzurite();
-    // What `pulumi up` creates: the job container and the runtime's queues.
-    const storage = connectStorage({ connectionString: azurite.connectionString, container: env[ENV.container]! });
-    await storage.container.create();
-    await storage.queueService.createQueue(env[ENV.queue]!);
-    await storage.queueService.createQueue(env[ENV.poisonQueue]!);
+    await createRuntimeStorage(azurite, env);
   });
 
   after(async () => {
@@ -85,27 +68,14 @@ describe("pulumi program and worker agree (real worker, Azurite)", () => {
     worker = spawn(process.execPath, args, {
       cwd: root,
       // Exactly the container's env, storage redirected to the emulator.
-      env: {
-        ...env,
-        [ENV.storageAccount]: DEV_ACCOUNT,
-        [ENV.blobEndpoint]: azurite.blobEndpoint,
-        [ENV.queueEndpoint]: azurite.queueEndpoint,
-        [ENV.connectionString]: azurite.connectionString,
-      },
+      env: { ...env, ...workerStorageOnAzurite(azurite) },
       stdio: ["ignore", "ignore", "pipe"],
     });
     worker.stderr!.on("data", (chunk: Buffer) => {
       workerLog += chunk.toString();
     });
 
-    const clientConfig = parse(run.outputs.clientConfig as string);
-    clientConfig.azure_storage = {
-      ...clientConfig.azure_storage,
-      storage_account_name: DEV_ACCOUNT,
-      blob_endpoint: azurite.blobEndpoint,
-      queue_endpoint: azurite.queueEndpoint,
-      connection_string: azurite.connectionString,
-    };
+    const clientConfig = clientConfigOnAzurite(run.outputs.clientConfig as string, azurite);
     fexec = new FunctionExecutor({ config: clientConfig, progress: false, logLevel: "WARNING" });
     const futures = await fexec.map((x: number) => x * 2, [1, 2, 21]);
     let results: unknown;

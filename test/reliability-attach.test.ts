@@ -7,6 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { JobNotFoundError, type FunctionExecutor } from "../client/index.ts";
 import { startAzurite, type Azurite } from "../local/azurite.ts";
 import { testExecutor } from "./support/executor.ts";
+import { aliveAfter } from "./support/processes.ts";
 
 /**
  * A client killed (SIGKILL) right after submitting a map; a new client in another process
@@ -17,16 +18,6 @@ import { testExecutor } from "./support/executor.ts";
  */
 const CHILD = fileURLToPath(new URL("./support/attach-child.ts", import.meta.url));
 const CALLS = 400;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function firstLine(child: ChildProcess): Promise<string> {
   let text = "";
@@ -60,9 +51,7 @@ describe("a client killed after submitting; another re-attaches by the job's ids
     child.kill("SIGKILL");
     await exited;
     // Its workers notice that their client is gone and stop (parent-watchdog.cjs) instead of running on as orphans.
-    const deadline = Date.now() + 35_000;
-    while (workerPids.some(isAlive) && Date.now() < deadline) await sleep(100);
-    assert.deepEqual(workerPids.filter(isAlive), [], "the killed client's workers exited");
+    assert.deepEqual(await aliveAfter(workerPids, 35_000), [], "the killed client's workers exited");
 
     const attached = await fexec.attach(executorId);
     assert.equal(attached.length, CALLS);

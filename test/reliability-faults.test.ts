@@ -2,12 +2,13 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { RemoteCallError, ResponseFuture, type FunctionExecutor } from "../client/index.ts";
+import { describe, it } from "node:test";
+import { RemoteCallError, ResponseFuture } from "../client/index.ts";
 import type { LocalBackend } from "../local/local-backend.ts";
 import { outputPrefix } from "../protocol/keys.ts";
 import { connectStorage } from "../protocol/storage-connection.ts";
-import { testExecutor } from "./support/executor.ts";
+import { suiteExecutor } from "./support/executor.ts";
+import { aliveAfter, sleep } from "./support/processes.ts";
 
 /**
  * Worker faults on the local backend: random SIGKILLs during a large map, SIGTERM mid-call,
@@ -19,17 +20,6 @@ import { testExecutor } from "./support/executor.ts";
 const LONG = process.env.LITHOPS_LONG_TESTS === "1";
 const KILL_MAP_CALLS = 2000;
 const KILL_WINDOW_MS = LONG ? 60_000 : 10_000;
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Counts outcomes handed to futures, accepted or not: a second outcome for one call would be a duplicate. */
 function countOutcomes(): { accepted: Map<ResponseFuture, number>; offered: () => number; restore: () => void } {
@@ -46,18 +36,13 @@ function countOutcomes(): { accepted: Map<ResponseFuture, number>; offered: () =
 }
 
 describe("worker processes killed at random moments during a map", () => {
-  let fexec: FunctionExecutor;
-  before(() => {
-    // Short visibility timeout so a killed worker's batch is visible again within ~2 s;
-    // max_deliveries high so an unlucky call hit by two kills is not taken for poison.
-    fexec = testExecutor({ maxWorkers: 2, workerProcesses: 2, config: { local: { visibility_timeout: 2, max_deliveries: 6, cooldown: 2 } } });
-  });
-  after(async () => {
-    await fexec.close();
-  });
+  // Short visibility timeout so a killed worker's batch is visible again within ~2 s;
+  // max_deliveries high so an unlucky call hit by two kills is not taken for poison.
+  const executor = suiteExecutor({ maxWorkers: 2, workerProcesses: 2, config: { local: { visibility_timeout: 2, max_deliveries: 6, cooldown: 2 } } });
 
   const calls = LONG ? KILL_MAP_CALLS * 5 : KILL_MAP_CALLS;
   it(`every call of a ${calls}-call map completes exactly once despite SIGKILLs`, async (t) => {
+    const fexec = executor();
     const counter = countOutcomes();
     try {
       const started = Date.now();
@@ -112,6 +97,7 @@ describe("worker processes killed at random moments during a map", () => {
   });
 
   it("SIGTERM to workers mid-call loses nothing: running calls finish, the rest is released", async (t) => {
+    const fexec = executor();
     const dir = mkdtempSync(join(tmpdir(), "lithops-sigterm-"));
     try {
       const fs = await fexec.map(async (x: number, dir: string) => {
@@ -131,9 +117,7 @@ describe("worker processes killed at random moments during a map", () => {
       assert.deepEqual(results, [1, 2, 3, 4, 5, 6, 7, 8]);
       // The calls running when SIGTERM came finished in the grace period: no second delivery.
       for (const x of runningAtTerm) assert.equal(fs[x].stats.attempt, 1, `call ${x} was run again`);
-      const exitDeadline = Date.now() + 30_000;
-      while (pids.some(isAlive) && Date.now() < exitDeadline) await sleep(100);
-      assert.deepEqual(pids.filter(isAlive), [], "SIGTERMed workers exit within 30 s");
+      assert.deepEqual(await aliveAfter(pids, 30_000), [], "SIGTERMed workers exit within 30 s");
       t.diagnostic(`calls 8, completed 8, lost 0 after SIGTERM to ${pids.length} workers with ${runningAtTerm.size} calls running (none of those re-run)`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -141,6 +125,7 @@ describe("worker processes killed at random moments during a map", () => {
   });
 
   it("calls that run out of memory, hang past the timeout, call process.exit or throw a non-Error, all in one map, fail alone", async (t) => {
+    const fexec = executor();
     const fs = await fexec.map(
       (kind: string) => {
         if (kind === "oom") {
@@ -167,16 +152,11 @@ describe("worker processes killed at random moments during a map", () => {
 });
 
 describe("a poison call that kills its worker process every time", () => {
-  let fexec: FunctionExecutor;
-  before(() => {
-    // One call at a time per worker, so that a dying worker takes only the poison call's batch with it.
-    fexec = testExecutor({ maxWorkers: 2, workerProcesses: 1, config: { local: { visibility_timeout: 2, max_deliveries: 3, cooldown: 2 } } });
-  });
-  after(async () => {
-    await fexec.close();
-  });
+  // One call at a time per worker, so that a dying worker takes only the poison call's batch with it.
+  const executor = suiteExecutor({ maxWorkers: 2, workerProcesses: 1, config: { local: { visibility_timeout: 2, max_deliveries: 3, cooldown: 2 } } });
 
   it("is reported as that call's failure after max_deliveries; its batch-mates and other jobs complete", async (t) => {
+    const fexec = executor();
     const started = Date.now();
     // 40 calls in batches of 5: the poison call shares its batch with two good ones.
     const fs = await fexec.map((x: number) => {

@@ -1,4 +1,5 @@
-import { FunctionExecutor } from "../../client/index.ts";
+import { after, before } from "node:test";
+import { FunctionExecutor, Storage } from "../../client/index.ts";
 import type { ExecutorOptions } from "../../client/config.ts";
 
 /**
@@ -7,4 +8,30 @@ import type { ExecutorOptions } from "../../client/config.ts";
  */
 export function testExecutor(options: ExecutorOptions = {}): FunctionExecutor {
   return new FunctionExecutor({ backend: "local", maxWorkers: 2, progress: false, logLevel: "WARNING", config: {}, ...options });
+}
+
+/** A testExecutor(options) and its Storage, with `objects` (key to text) put in its bucket. Close it in `after`. */
+export async function executorWithObjects(objects: Record<string, string>, options: ExecutorOptions = {}): Promise<{ fexec: FunctionExecutor; storage: Storage }> {
+  const fexec = testExecutor(options);
+  const storage = new Storage(fexec);
+  await Promise.all(Object.entries(objects).map(([key, text]) => storage.putObject(storage.bucket, key, text)));
+  return { fexec, storage };
+}
+
+/**
+ * A testExecutor(options) for the enclosing describe block: made in its `before`, closed in
+ * its `after`. Returns a getter for the block's tests.
+ */
+export function suiteExecutor(options: ExecutorOptions = {}): () => FunctionExecutor {
+  let fexec: FunctionExecutor | undefined;
+  before(() => {
+    fexec = testExecutor(options);
+  });
+  after(async () => {
+    await fexec?.close();
+  });
+  return () => {
+    if (fexec === undefined) throw new Error("suiteExecutor: the executor exists only while its describe block's tests run");
+    return fexec;
+  };
 }
