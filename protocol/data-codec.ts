@@ -78,11 +78,6 @@ export function decodeValue(bytes: Uint8Array): unknown {
   return deserialize(bytes);
 }
 
-/** Marks a call's argument list, so the worker spreads it into positional arguments. */
-export interface ArgumentList {
-  readonly positional: unknown[];
-}
-
 /** What a remote failure looks like on the wire: enough to rethrow it on the client. */
 export interface RemoteErrorInfo {
   name: string;
