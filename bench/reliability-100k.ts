@@ -7,6 +7,7 @@
  */
 import { FunctionExecutor } from "../client/index.ts";
 import type { LocalBackend } from "../local/local-backend.ts";
+import { withMemoryPeak } from "./lib.ts";
 import { benchOptions, noop } from "./workloads.ts";
 
 const calls = Number(process.argv[2] ?? 100_000);
@@ -14,21 +15,15 @@ const fexec = new FunctionExecutor(benchOptions());
 try {
   const rssAtStart = process.memoryUsage().rss;
   const backend = (await fexec.backend()) as LocalBackend;
-  let peakRss = 0;
-  let peakHeap = 0;
-  const sample = (): void => {
-    const usage = process.memoryUsage();
-    peakRss = Math.max(peakRss, usage.rss);
-    peakHeap = Math.max(peakHeap, usage.heapUsed);
-  };
-  const sampler = setInterval(sample, 50);
   const started = performance.now();
-  const fs = await fexec.map(noop, Array.from({ length: calls }, (_, i) => i));
-  const submittedMs = performance.now() - started;
-  const results = (await fexec.getResult(fs)) as number[];
+  let submittedMs = 0;
+  const { value, peakRss, peakHeap } = await withMemoryPeak(async () => {
+    const fs = await fexec.map(noop, Array.from({ length: calls }, (_, i) => i));
+    submittedMs = performance.now() - started;
+    return { fs, results: (await fexec.getResult(fs)) as number[] };
+  });
   const wallMs = performance.now() - started;
-  sample();
-  clearInterval(sampler);
+  const { fs, results } = value;
   const wrong = results.findIndex((value, i) => value !== i);
   if (results.length !== calls || wrong !== -1) throw new Error(`wrong results: ${results.length} results, first wrong at ${wrong}`);
   const ops = fexec.storageOperations();
@@ -44,7 +39,6 @@ try {
       rssAtStart,
       peakRss,
       peakHeap,
-      maxRss: process.resourceUsage().maxRSS * 1024,
       clientOps: ops.client,
       workerOps: ops.workers,
       scalerOps,

@@ -28,7 +28,6 @@ interface ScaleResult {
   rssAtStart: number;
   peakRss: number;
   peakHeap: number;
-  maxRss: number;
   clientOps: number;
   workerOps: number;
   scalerOps: number;
@@ -90,7 +89,7 @@ const lines = [
   `| batches (queue messages) | ${scale.batches} |`,
   `| wall time (map + getResult, backend start included) | ${seconds(scale.wallMs)} (submitted after ${seconds(scale.submittedMs)}) |`,
   `| client RSS at start | ${mb(scale.rssAtStart)} |`,
-  `| client peak RSS (sampled every 50 ms / kernel high-water mark) | ${mb(scale.peakRss)} / ${mb(scale.maxRss)} |`,
+  `| client peak RSS (kernel high-water mark) | ${mb(scale.peakRss)} |`,
   `| client peak heap used | ${mb(scale.peakHeap)} |`,
   `| storage requests: client / workers / local scaler | ${scale.clientOps} / ${scale.workerOps} / ${scale.scalerOps} |`,
   `| storage requests per call | ${scale.opsPerCall.toFixed(4)} |`,
