@@ -135,6 +135,29 @@ function configSteps(ref: StackRef, current: RuntimeEntry[] | undefined, after: 
   return Object.keys(values).length > 0 ? [{ kind: "setConfig", values }] : [];
 }
 
+/**
+ * A plan that writes `values` into the runtimes config (the whole list when the stack does not
+ * set it yet) and then runs `pulumi up` (targeted when `target` is given).
+ */
+function configThenUp(
+  command: StackPlan["command"],
+  ref: StackRef & { current: RuntimeEntry[] | undefined },
+  change: { before: RuntimeEntry[]; after: RuntimeEntry[]; values: Record<string, string>; target?: string[] },
+  notes: string[],
+  result: string,
+): StackPlan {
+  const up: PulumiStep = change.target ? { kind: "up", target: change.target } : { kind: "up" };
+  return {
+    command,
+    stack: ref.stack,
+    before: change.before,
+    after: change.after,
+    steps: [...configSteps(ref, ref.current, change.after, change.values), up],
+    notes,
+    result,
+  };
+}
+
 function indicesOf(entries: RuntimeEntry[], name: string, memory?: number): number[] {
   return entries.flatMap((entry, i) => (entry.name === name && (memory === undefined || memoryOf(entry) === memory) ? [i] : []));
 }
@@ -204,15 +227,7 @@ export function planDeploy(input: DeployInput): StackPlan {
     notes.push(`adding ${describe(entry)} to ${configKey(input)} of stack '${input.stack}'`);
   }
   validateRuntimes(input, after);
-  return {
-    command: "deploy",
-    stack: input.stack,
-    before,
-    after,
-    steps: [...configSteps(input, input.current, after, values), { kind: "up" }],
-    notes,
-    result: `Runtime ${deployed.map(describe).join(", ")} deployed in stack '${input.stack}'`,
-  };
+  return configThenUp("deploy", input, { before, after, values }, notes, `Runtime ${deployed.map(describe).join(", ")} deployed in stack '${input.stack}'`);
 }
 
 export interface UpdateInput extends StackRef {
@@ -241,15 +256,13 @@ export function planUpdate(input: UpdateInput): StackPlan {
   }
   const updated = indices.map((i) => after[i]!);
   validateRuntimes(input, after);
-  return {
-    command: "update",
-    stack: input.stack,
-    before,
-    after,
-    steps: [...configSteps(input, input.current, after, values), { kind: "up" }],
-    notes: [`new revision of ${listed(updated)} in stack '${input.stack}': its image is rebuilt and its Container App restarts on a new revision`],
-    result: `Runtime ${listed(updated)} updated in stack '${input.stack}'`,
-  };
+  return configThenUp(
+    "update",
+    input,
+    { before, after, values },
+    [`new revision of ${listed(updated)} in stack '${input.stack}': its image is rebuilt and its Container App restarts on a new revision`],
+    `Runtime ${listed(updated)} updated in stack '${input.stack}'`,
+  );
 }
 
 export interface DeleteInput extends StackRef {
@@ -361,15 +374,7 @@ export function planBuild(input: BuildInput): StackPlan {
   }
   const image = `${spec.source.repository}:${spec.source.tag}`;
   notes.push(`building ${spec.source.dockerfile} into ${image} and pushing it to the stack's registry`);
-  return {
-    command: "build",
-    stack: input.stack,
-    before,
-    after,
-    steps: [...configSteps(input, input.current, after, values), { kind: "up", target: imageUrns(input, spec) }],
-    notes,
-    result: `Runtime ${name} built and pushed (${image}) in stack '${input.stack}'`,
-  };
+  return configThenUp("build", input, { before, after, values, target: imageUrns(input, spec) }, notes, `Runtime ${name} built and pushed (${image}) in stack '${input.stack}'`);
 }
 
 /** `clean`: `pulumi destroy` of the stack; its config (Pulumi.<stack>.yaml) stays, as Lithops keeps its config. */
