@@ -111,7 +111,7 @@ const configSchema = z.strictObject({
         /** Organization to push to; the user's own namespace by default. */
         namespace: z
           .string()
-          .regex(/^[a-z0-9]{2,255}$/)
+          .regex(/^[a-z0-9]{2,255}$/, "must be a Docker Hub namespace (2-255 lower case letters or digits)")
           .optional(),
       }),
     ])
@@ -220,7 +220,10 @@ function checkRuntimes(config: ParsedConfig, options: ParseOptions, addIssue: (p
       const path = resolve(options.projectRoot, runtime.dockerfile);
       const inside = relative(options.projectRoot, path);
       if (isAbsolute(runtime.dockerfile) || inside.startsWith("..")) {
-        addIssue(["runtimes", i, "dockerfile"], "must be a path inside the project (the build context), e.g. runtimes/examples/imaging/Dockerfile");
+        addIssue(
+          ["runtimes", i, "dockerfile"],
+          `must be a path inside the project (the build context), e.g. runtimes/examples/imaging/Dockerfile; got ${runtime.dockerfile}`,
+        );
       } else if (!existsSync(path)) {
         addIssue(["runtimes", i, "dockerfile"], `${runtime.dockerfile} does not exist in the project`);
       }
@@ -264,6 +267,16 @@ function checkRuntimes(config: ParsedConfig, options: ParseOptions, addIssue: (p
 }
 
 /**
+ * A schema issue's message with the value that failed, so a line names key, bad value and
+ * what is allowed. Protocol checks (custom) and unknown keys name the value already.
+ */
+function withValue(issue: z.core.$ZodIssue): string {
+  if (issue.code === "custom" || issue.code === "unrecognized_keys" || issue.input === undefined) return issue.message;
+  const shown = JSON.stringify(issue.input) ?? String(issue.input);
+  return `${issue.message}; got ${shown.length > 80 ? `${shown.slice(0, 77)}...` : shown}`;
+}
+
+/**
  * Validates the raw values of the project's config keys (as read from the stack) and
  * resolves every runtime to the names and sizes its resources get. Throws one
  * StackConfigError listing every problem, each line naming its key.
@@ -278,9 +291,9 @@ export function parseStackConfig(raw: Record<string, unknown>, options: ParseOpt
     if (!CONFIG_KEYS.includes(key)) addIssue([key], `unknown key; known keys are ${CONFIG_KEYS.join(", ")}`);
   }
   const structured = Object.fromEntries(Object.entries(raw).filter(([key]) => key in configSchema.shape));
-  const parsed = configSchema.safeParse(structured);
+  const parsed = configSchema.safeParse(structured, { reportInput: true });
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) addIssue(issue.path, issue.message);
+    for (const issue of parsed.error.issues) addIssue(issue.path, withValue(issue));
   } else {
     checkRuntimes(parsed.data, options, addIssue);
   }

@@ -176,6 +176,18 @@ describe("stack config: each invalid value names its key", () => {
     parseStackConfig({ registry: { type: "dockerhub", username: "someuser" } }, { ...options, dockerHubTokenSet: true });
   });
 
+  it("names the bad value next to what is allowed", () => {
+    assert.match(problem({ runtimes: [{ name: "default", maxWorkers: 5000 }] }), /lithops-aca:runtimes\[0\]\.maxWorkers: must be a whole number from 1 to 1000; got 5000/);
+    assert.match(problem({ registry: { type: "acr", sku: "Free" } }), /lithops-aca:registry\.sku: .*"Premium"; got "Free"/);
+    assert.match(problem({ runtimes: [{ name: "x", dockerfile: "../Dockerfile" }] }), /lithops-aca:runtimes\[0\]\.dockerfile: must be a path inside the project .*; got \.\.\/Dockerfile/);
+    assert.match(
+      problem({ registry: { type: "dockerhub", username: "someuser", namespace: "My-Org" } }),
+      /lithops-aca:registry\.namespace: must be a Docker Hub namespace \(2-255 lower case letters or digits\); got "My-Org"/,
+    );
+    // Protocol checks quote the value themselves: not twice.
+    assert.doesNotMatch(problem({ runtimes: [{ name: "default", memory: 3000 }] }), /got/);
+  });
+
   it("client principals that are not object ids, and a bad resource group name", () => {
     assert.match(problem({ clientPrincipalIds: ["alice@example.com"] }), /lithops-aca:clientPrincipalIds\[0\]: Invalid GUID/);
     assert.match(problem({ resourceGroupName: "my group." }), /lithops-aca:resourceGroupName: must be 1-90 letters/);
