@@ -191,9 +191,9 @@ export class FunctionExecutor implements AsyncDisposable {
         failed += removeDone(pending);
         progress.update(futures.length - pending.length, failed);
         if (returnWhen === ALWAYS || pending.length === 0 || (returnWhen === ANY_COMPLETED && pending.length < futures.length)) break;
-        const remaining = deadline - Date.now();
-        if (remaining <= 0) break;
         const now = Date.now();
+        const remaining = deadline - now;
+        if (remaining <= 0) break;
         if (completed > 0) {
           lastProgress = now;
           progressEvents += 1;
@@ -214,8 +214,8 @@ export class FunctionExecutor implements AsyncDisposable {
     const following = returnWhen === ALL_COMPLETED ? await this.returnedFutures.follow(futures, deadline) : new Set<ResponseFuture>();
     const done = futures.filter((f) => f.done && !following.has(f));
     if (throwExcept) {
-      const failed = done.find((f) => f.failed);
-      if (failed) throw failed.error();
+      const firstFailed = done.find((f) => f.failed);
+      if (firstFailed) throw firstFailed.error();
     }
     return { done, notDone: futures.filter((f) => !f.done || following.has(f)) };
   }
@@ -253,12 +253,8 @@ export class FunctionExecutor implements AsyncDisposable {
     for (const manifest of manifests) {
       const batches = new Map<number, ResponseFuture[]>();
       for (const [batch, first, count] of manifest.batches) {
-        const batchFutures = Array.from(
-          { length: count },
-          (_, i) =>
-            new ResponseFuture(executorId, manifest.jobId, callId(first + i), manifest.fromMap, { submitted: manifest.submitted, batch, argumentBytes: 0 }, (future, timeout) =>
-              this.wait(future, { throwExcept: false, timeout }).then(() => undefined),
-            ),
+        const batchFutures = Array.from({ length: count }, (_, i) =>
+          this.futureFor(executorId, manifest.jobId, callId(first + i), manifest.fromMap, newStats(manifest.submitted, batch, 0)),
         );
         batches.set(batch, batchFutures);
         attached.push(...batchFutures);
@@ -397,7 +393,7 @@ export class FunctionExecutor implements AsyncDisposable {
   /** Futures for calls a function returned (nested jobs), watched like this executor's own. */
   private async futuresForRefs(refs: FutureRef[]): Promise<ResponseFuture[]> {
     const { monitor } = await this.running();
-    const futures = refs.map((ref) => this.futureFor(ref.executorId, ref.jobId, ref.callId, false, { submitted: Date.now(), batch: ref.batch, argumentBytes: 0 }));
+    const futures = refs.map((ref) => this.futureFor(ref.executorId, ref.jobId, ref.callId, false, newStats(Date.now(), ref.batch, 0)));
     futures.forEach((future) => monitor.watch(future.executorId, future.jobId, new Map([[future.stats.batch, [future]]])));
     return futures;
   }
