@@ -1,7 +1,7 @@
 import type { ContainerClient } from "@azure/storage-blob";
 import { z } from "zod";
 import { executorPrefix, jobManifestKey } from "../protocol/keys.ts";
-import { downloadBytes, isNotFound } from "../protocol/storage-connection.ts";
+import { blobExists, downloadBytes, isNotFound } from "../protocol/storage-connection.ts";
 import type { PlannedBatch } from "./job-plan.ts";
 
 /**
@@ -97,7 +97,7 @@ export async function listJobIds(container: ContainerClient, executorId: string)
     if (item.kind === "prefix") ids.push(item.name.slice(prefix.length, -1));
   }
   const withManifest = await Promise.all(
-    ids.map(async (jobId) => ((await container.getBlockBlobClient(jobManifestKey(executorId, jobId)).exists()) ? jobId : undefined)),
+    ids.map(async (jobId) => ((await blobExists(container, jobManifestKey(executorId, jobId))) ? jobId : undefined)),
   );
   // Job ids are a kind letter and a counter (A000, M001, ...): submit order is the counter's.
   const order = (id: string): number => Number(/\d+$/.exec(id)?.[0] ?? Infinity);
