@@ -157,7 +157,12 @@ export class RetryingFunctionExecutor implements AsyncDisposable {
   /** Runs every call that failed and has retries left again: one new job per original map. */
   private async retryFailed(futures: readonly RetryingFuture[]): Promise<void> {
     const byJob = new Map<MapJob, RetryingFuture[]>();
-    for (const future of futures.filter((f) => f.canRetry)) byJob.set(future.job, [...(byJob.get(future.job) ?? []), future]);
+    for (const future of futures) {
+      if (!future.canRetry) continue;
+      const group = byJob.get(future.job);
+      if (group) group.push(future);
+      else byJob.set(future.job, [future]);
+    }
     for (const [job, failed] of byJob) {
       const rerun = await this.fexec.map(job.fn, failed.map((f) => f.element), job.options);
       failed.forEach((future, i) => {
