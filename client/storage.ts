@@ -127,8 +127,10 @@ export class Storage {
 
   async deleteObjects(bucket: string, keys: readonly string[]): Promise<void> {
     for (const key of keys) assertBlobKey(key);
+    // The container is checked and connected once, not once per key.
+    const container = await this.container(bucket);
     for (let i = 0; i < keys.length; i += DELETE_CONCURRENCY) {
-      await Promise.all(keys.slice(i, i + DELETE_CONCURRENCY).map((key) => this.deleteObject(bucket, key)));
+      await Promise.all(keys.slice(i, i + DELETE_CONCURRENCY).map((key) => this.translate(bucket, key, () => container.getBlobClient(key).deleteIfExists())));
     }
   }
 
