@@ -73,8 +73,13 @@ export function localDataDir(file: LithopsConfigFile): string {
   return dir === "~" || dir.startsWith("~/") ? join(homedir(), dir.slice(1)) : dir;
 }
 
+/** The stack named on the command line or by LITHOPS_STACK, if any. */
+function givenStack(request: CliRequest, context: CliContext): string | undefined {
+  return request.stack ?? (context.env[STACK_ENV] || undefined);
+}
+
 async function stackName(request: CliRequest, context: CliContext): Promise<string> {
-  const name = request.stack ?? (context.env[STACK_ENV] || undefined) ?? (await selectedStack(context.workDir));
+  const name = givenStack(request, context) ?? (await selectedStack(context.workDir));
   if (!name) {
     throw new CliError(
       "no Pulumi stack given: pass --stack <name> (for example --stack dev), set LITHOPS_STACK, or select one with `pulumi stack select <name>` (`pulumi stack ls` lists them)",
@@ -129,7 +134,7 @@ async function hello(request: CliRequest, context: CliContext, io: CliIO): Promi
   } else {
     // A stack (given or selected), unless the config file already holds a client config (`pulumi stack output clientConfig`).
     const hasFileConfig = Boolean(context.file.azure_storage?.storage_account_name || context.file.azure_storage?.connection_string);
-    const stack = request.stack ?? (context.env[STACK_ENV] || undefined) ?? (hasFileConfig ? undefined : await stackName(request, context));
+    const stack = givenStack(request, context) ?? (hasFileConfig ? undefined : await stackName(request, context));
     io.out(stack ? `Reading the client config of stack '${stack}' (its clientConfig output)` : `Using the azure_containers config of ${context.configPath}`);
     options = { backend: "azure_containers", stack, config: context.file };
   }
