@@ -137,18 +137,11 @@ export type ImageSource =
   | { kind: "prebuilt"; image: string }
   | { kind: "build"; dockerfile: string; repository: string; tag: string };
 
-export interface RuntimeSpec {
-  name: string;
-  memory: number;
+/** A runtime's settings as configured (defaults applied), without how its image is given. */
+type RuntimeSettings = Omit<z.output<typeof runtimeSchema>, "image" | "dockerfile">;
+
+export interface RuntimeSpec extends RuntimeSettings {
   cpu: number;
-  timeout: number;
-  maxWorkers: number;
-  workerProcesses: number;
-  pollingInterval: number;
-  cooldownPeriod: number;
-  idlePollMaxMs: number;
-  /** Forced-update counter (`runtime update`); 0 until the first update. */
-  revision: number;
   /** Base name of the runtime's Azure resources and its Container App name. */
   resourceName: string;
   queue: string;
@@ -302,21 +295,16 @@ export function parseStackConfig(raw: Record<string, unknown>, options: ParseOpt
   }
   return {
     ...parsed.data,
-    runtimes: parsed.data.runtimes.map((runtime) => ({
-      name: runtime.name,
-      memory: runtime.memory,
-      cpu: cpuForMemory(runtime.memory),
-      timeout: runtime.timeout,
-      maxWorkers: runtime.maxWorkers,
-      workerProcesses: runtime.workerProcesses,
-      pollingInterval: runtime.pollingInterval,
-      cooldownPeriod: runtime.cooldownPeriod,
-      idlePollMaxMs: runtime.idlePollMaxMs,
-      revision: runtime.revision,
-      resourceName: runtimeResourceName(runtime.name, runtime.memory),
-      ...runtimeQueues(runtime.name, runtime.memory),
-      source: imageSource(runtime),
-    })),
+    runtimes: parsed.data.runtimes.map((runtime) => {
+      const { image: _image, dockerfile: _dockerfile, ...settings } = runtime;
+      return {
+        ...settings,
+        cpu: cpuForMemory(runtime.memory),
+        resourceName: runtimeResourceName(runtime.name, runtime.memory),
+        ...runtimeQueues(runtime.name, runtime.memory),
+        source: imageSource(runtime),
+      };
+    }),
   };
 }
 
