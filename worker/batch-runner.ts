@@ -3,7 +3,7 @@ import type { ContainerClient } from "@azure/storage-blob";
 import type { RemoteErrorInfo } from "../protocol/data-codec.ts";
 import { encodeValue } from "../protocol/data-codec.ts";
 import { outputKey } from "../protocol/keys.ts";
-import { callSlices, type CallBatchMessage } from "../protocol/message.ts";
+import { callSlices, type CallBatchMessage, type CallSlice } from "../protocol/message.ts";
 import type { BatchOutput, CallOutcome } from "../protocol/output.ts";
 import type { RequestCounter } from "../protocol/storage-connection.ts";
 import { NODE_MAJOR, PROTOCOL_VERSION } from "../protocol/version.ts";
@@ -29,39 +29,42 @@ export async function runBatch(message: CallBatchMessage, attempt: number, conte
       message: `the client runs Node.js ${message.nodeMajor} but this runtime runs Node.js ${NODE_MAJOR}; use a runtime built for Node.js ${message.nodeMajor}`,
     });
   } else {
-    const [funcText, data] = await Promise.all([
-      context.payloads.functionText(message.func),
-      context.payloads.bytes(message.data),
-    ]);
-    const funcId = createHash("sha256").update(funcText).digest("hex").slice(0, 16);
-    const timeout = Math.min(message.timeout, context.runtimeTimeout);
-    calls = await Promise.all(
-      callSlices(message.calls).map(async (call): Promise<CallOutcome> => {
-        const result = await context.pool.run(funcId, funcText, data.subarray(call.start, call.end), timeout);
-        const stats = {
-          started: result.started,
-          finished: result.finished,
-          workerId: context.workerId,
-          attempt,
-          resultBytes: result.ok ? result.result.byteLength : 0,
-        };
-        return result.ok
-          ? { callId: call.id, ok: true, result: result.result, stats }
-          : { callId: call.id, ok: false, error: result.error, stats };
-      }),
-    );
+    const runCall = await loadBatch(message, attempt, context);
+    calls = await Promise.all(callSlices(message.calls).map(runCall));
   }
   await storeBatchOutput(message, calls, context);
 }
 
+/** Loads a batch's function and data once; the returned function runs one call of the batch. */
+export async function loadBatch(
+  message: CallBatchMessage,
+  attempt: number,
+  context: BatchContext,
+): Promise<(call: CallSlice) => Promise<CallOutcome>> {
+  const [funcText, data] = await Promise.all([context.payloads.functionText(message.func), context.payloads.bytes(message.data)]);
+  const funcId = createHash("sha256").update(funcText).digest("hex").slice(0, 16);
+  const timeout = Math.min(message.timeout, context.runtimeTimeout);
+  return async (call) => {
+    const result = await context.pool.run(funcId, funcText, data.subarray(call.start, call.end), timeout);
+    const stats = {
+      started: result.started,
+      finished: result.finished,
+      workerId: context.workerId,
+      attempt,
+      resultBytes: result.ok ? result.result.byteLength : 0,
+    };
+    return result.ok ? { callId: call.id, ok: true, result: result.result, stats } : { callId: call.id, ok: false, error: result.error, stats };
+  };
+}
+
+/** The outcome of a call that failed without running. */
+export function failedOutcome(callId: string, attempt: number, workerId: string, error: RemoteErrorInfo, now = Date.now()): CallOutcome {
+  return { callId, ok: false, error, stats: { started: now, finished: now, workerId, attempt, resultBytes: 0 } };
+}
+
 export function failAll(message: CallBatchMessage, attempt: number, workerId: string, error: RemoteErrorInfo): CallOutcome[] {
   const now = Date.now();
-  return callSlices(message.calls).map((call) => ({
-    callId: call.id,
-    ok: false,
-    error,
-    stats: { started: now, finished: now, workerId, attempt, resultBytes: 0 },
-  }));
+  return callSlices(message.calls).map((call) => failedOutcome(call.id, attempt, workerId, error, now));
 }
 
 export async function storeBatchOutput(

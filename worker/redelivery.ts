@@ -1,11 +1,10 @@
-import { createHash } from "node:crypto";
 import type { AppendBlobClient } from "@azure/storage-blob";
 import { attemptLogKey } from "../protocol/keys.ts";
 import { callSlices, type CallBatchMessage } from "../protocol/message.ts";
 import type { CallOutcome } from "../protocol/output.ts";
 import { isNotFound } from "../protocol/storage-connection.ts";
 import { NODE_MAJOR } from "../protocol/version.ts";
-import { runBatch, storeBatchOutput, type BatchContext } from "./batch-runner.ts";
+import { failedOutcome, loadBatch, runBatch, storeBatchOutput, type BatchContext } from "./batch-runner.ts";
 
 /**
  * A batch whose message comes back (dequeueCount > 1) was held by a worker that died or
@@ -91,37 +90,23 @@ export async function runRedelivered(
   }
   await log.createIfNotExists();
   await append(log, { d: delivery, w: context.workerId });
-  const [funcText, data] = await Promise.all([context.payloads.functionText(message.func), context.payloads.bytes(message.data)]);
-  const funcId = createHash("sha256").update(funcText).digest("hex").slice(0, 16);
-  const timeout = Math.min(message.timeout, context.runtimeTimeout);
+  const runCall = await loadBatch(message, delivery, context);
   const calls: CallOutcome[] = [];
   const poisonedCalls: string[] = [];
   for (const call of slices) {
     const suspected = 1 + (analysis.blame.get(call.id) ?? 0);
     if (suspected >= maxDeliveries) {
-      const now = Date.now();
       poisonedCalls.push(call.id);
-      calls.push({
-        callId: call.id,
-        ok: false,
-        error: {
+      calls.push(
+        failedOutcome(call.id, delivery, context.workerId, {
           name: "PoisonCallError",
           message: `the call was running when its worker process died ${suspected} times (limit ${maxDeliveries}: local.max_deliveries / the runtime's maxDeliveries); it was not run again`,
-        },
-        stats: { started: now, finished: now, workerId: context.workerId, attempt: delivery, resultBytes: 0 },
-      });
+        }),
+      );
       continue;
     }
     await append(log, { s: call.id });
-    const result = await context.pool.run(funcId, funcText, data.subarray(call.start, call.end), timeout);
-    const stats = {
-      started: result.started,
-      finished: result.finished,
-      workerId: context.workerId,
-      attempt: delivery,
-      resultBytes: result.ok ? result.result.byteLength : 0,
-    };
-    calls.push(result.ok ? { callId: call.id, ok: true, result: result.result, stats } : { callId: call.id, ok: false, error: result.error, stats });
+    calls.push(await runCall(call));
   }
   await storeBatchOutput(message, calls, context);
   return { kind: "stored", poisonedCalls };
