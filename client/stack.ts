@@ -145,12 +145,6 @@ export async function selectedStack(workDir: string = pulumiProjectDir()): Promi
   }
 }
 
-/** The text a stack output holds (secrets revealed), or undefined. */
-function outputText(outputs: OutputMap, key: string): string | undefined {
-  const value = outputs[key]?.value;
-  return typeof value === "string" ? value : undefined;
-}
-
 /** A selected stack of the project, with the few operations lithops-aca needs. */
 export class StackSession {
   private constructor(
@@ -248,9 +242,9 @@ export class StackSession {
   }
 
   /** The stack's `clientConfig` output: the Lithops-style config a client needs, validated. */
-  async clientConfig(outputs?: OutputMap): Promise<LithopsConfigFile> {
-    const text = outputText(outputs ?? (await this.outputs()), "clientConfig");
-    if (text === undefined) {
+  async clientConfig(): Promise<LithopsConfigFile> {
+    const text = (await this.outputs()).clientConfig?.value;
+    if (typeof text !== "string") {
       throw new StackError(
         `stack '${this.name}' has no clientConfig output: it is not deployed (or was cleaned). ` +
           `Deploy it with \`npx lithops-aca runtime deploy default --stack ${this.name}\` or \`pulumi up --stack ${this.name}\``,
