@@ -40,11 +40,6 @@ export class CallThreadPool {
     for (let i = 0; i < size; i += 1) this.threads.push(this.spawn());
   }
 
-  /** Calls queued or running. */
-  get load(): number {
-    return this.waiting.length + this.threads.filter((t) => t.busy).length;
-  }
-
   get capacity(): number {
     return this.size;
   }
