@@ -127,13 +127,11 @@ export class LocalBackend implements ExecutionBackend {
     const { queue, poisonQueue } = runtimeQueues(name, memory);
     const target = { name, memory, queue, poisonQueue };
     if (this.scalers.has(queue) || !this.options.startWorkers) return target;
-    await Promise.all([
-      this.clients.queueService.getQueueClient(queue).createIfNotExists(),
-      this.clients.queueService.getQueueClient(poisonQueue).createIfNotExists(),
-    ]);
+    const queueClient = this.clients.queueService.getQueueClient(queue);
+    await Promise.all([queueClient.createIfNotExists(), this.clients.queueService.getQueueClient(poisonQueue).createIfNotExists()]);
     this.scalers.set(
       queue,
-      new LocalWorkerScaler(this.clients.queueService.getQueueClient(queue), {
+      new LocalWorkerScaler(queueClient, {
         maxWorkers: this.options.maxWorkers,
         messagesPerWorker: this.options.workerProcesses,
         cooldownMs: this.options.cooldown * 1000,
