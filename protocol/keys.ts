@@ -6,7 +6,8 @@
 export const JOBS_PREFIX = "lithops.jobs";
 export const RUNTIMES_PREFIX = "lithops.runtimes";
 
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+/** Executor, job and queue ids: also what a queue message may carry (protocol/message.ts). */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 export function assertId(kind: string, value: string): string {
   if (!ID_PATTERN.test(value)) {

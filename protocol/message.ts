@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { callId, JOBS_PREFIX } from "./keys.ts";
+import { callId, ID_PATTERN, jobPrefix } from "./keys.ts";
 import { PROTOCOL_VERSION } from "./version.ts";
 
 /** Azure Storage queue messages hold at most 64 KiB; base64 text of this many bytes fits with room for the envelope. */
@@ -7,7 +7,7 @@ export const MAX_MESSAGE_BYTES = 64 * 1024;
 export const MAX_INLINE_PAYLOAD_BYTES = 36 * 1024;
 export const MAX_CALLS_PER_MESSAGE = 1000;
 
-const idSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/);
+const idSchema = z.string().regex(ID_PATTERN);
 
 /** Bytes carried in the message itself (small payloads) or a byte range of a blob. */
 export const payloadRefSchema = z.union([
@@ -101,7 +101,7 @@ export function decodeMessage(text: string): CallBatchMessage {
   }
   const message = parsed.data;
   // A message may only point at blobs of its own job: no reading another job's data.
-  const prefix = `${JOBS_PREFIX}/${message.executorId}/${message.jobId}/`;
+  const prefix = jobPrefix(message.executorId, message.jobId);
   for (const [field, ref] of [["func", message.func], ["data", message.data]] as const) {
     if ("key" in ref && (!ref.key.startsWith(prefix) || ref.key.split("/").some((segment) => segment === ".." || segment === "."))) {
       throw new MalformedMessageError(`message ${field}.key ${JSON.stringify(ref.key.slice(0, 80))} is outside its job's prefix ${prefix}`);
