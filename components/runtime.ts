@@ -5,11 +5,13 @@ import { containerMemoryString } from "../protocol/memory.ts";
 import { PACKAGE_VERSION } from "../protocol/version.ts";
 import type { PullAccess } from "./registry.ts";
 import { assignRole } from "./roles.ts";
-import { MAX_GRACE_PERIOD_SECONDS, type RuntimeSpec } from "./stack-config.ts";
+import type { RuntimeSpec } from "./stack-config.ts";
 import type { PrincipalRef } from "./storage.ts";
 
 /** Seconds a stopping replica gets beyond the call timeout to store the outcome. */
 const STOP_MARGIN_SECONDS = 30;
+/** Azure's cap on `terminationGracePeriodSeconds`. */
+const MAX_GRACE_PERIOD_SECONDS = 600;
 const SIGNING_KEY_SECRET = "signing-key";
 const REGISTRY_PASSWORD_SECRET = "registry-password";
 

@@ -13,8 +13,6 @@ import { NODE_MAJOR, PACKAGE_VERSION } from "../protocol/version.ts";
  * message naming the key (`lithops-aca:runtimes[1].memory`) and what is allowed.
  */
 
-/** Azure's cap on `terminationGracePeriodSeconds`. */
-export const MAX_GRACE_PERIOD_SECONDS = 600;
 export const DEFAULT_JOB_CONTAINER = "lithops-jobs";
 /** Where the default runtime's Dockerfile lives, relative to the project root. */
 export const DEFAULT_DOCKERFILE = "runtimes/default/Dockerfile";
