@@ -64,6 +64,8 @@ const envOf = (appResource: MockResource): Record<string, { value?: string; secr
   Object.fromEntries(appResource.inputs.template.containers[0].env.map((e: { name: string }) => [e.name, e]));
 const rolesOf = (run: ProgramRun, principalId: string) =>
   ofType(run, T.role).filter((r) => r.inputs.principalId === principalId);
+/** How many resources of each kind in T the run declared. */
+const countsByKind = (run: ProgramRun) => Object.fromEntries(Object.entries(T).map(([k, type]) => [k, ofType(run, type).length]));
 const roleGuid = (assignment: MockResource) => String(assignment.inputs.roleDefinitionId).split("/").pop();
 
 /** Resources keyed by type and logical name, with their inputs as text, to diff two runs. */
@@ -88,7 +90,7 @@ describe("pulumi program: the dev stack's resource graph", () => {
   });
 
   it("declares each kind of resource the expected number of times", () => {
-    const counts = Object.fromEntries(Object.entries(T).map(([k, type]) => [k, ofType(run, type).length]));
+    const counts = countsByKind(run);
     assert.deepEqual(counts, {
       group: 1,
       account: 1,
@@ -433,7 +435,7 @@ describe("pulumi program: a stack with no runtimes (`lithops-aca:runtimes: []`, 
   });
 
   it("keeps storage, environment and signing key; declares no registry, image, app, queue or identity", () => {
-    const counts = Object.fromEntries(Object.entries(T).map(([k, type]) => [k, ofType(empty, type).length]));
+    const counts = countsByKind(empty);
     assert.deepEqual(counts, {
       group: 1,
       account: 1,
