@@ -60,6 +60,15 @@ export function loadCliConfig(path: string | undefined, env: NodeJS.ProcessEnv):
 
 /** -b wins; runtime build/deploy/update/delete act on a stack; a stack given (--stack, LITHOPS_STACK) means azure_containers; then the config; then local. */
 export function resolveBackend(request: CliRequest, file: LithopsConfigFile, env: NodeJS.ProcessEnv): BackendName {
+  const backend = backendOf(request, file, env);
+  // Only the local backend has a storage of its own; a runtime on Azure reads and writes Azure Storage.
+  if (request.storage === "local" && backend !== "local") {
+    throw new CliError(`-s local goes only with -b local; backend ${backend} uses -s azure_storage (or leave -s out)`);
+  }
+  return backend;
+}
+
+function backendOf(request: CliRequest, file: LithopsConfigFile, env: NodeJS.ProcessEnv): BackendName {
   if (request.backend) return request.backend;
   if (STACK_COMMANDS.has(request.command)) return "azure_containers";
   if (request.stack || env[STACK_ENV]) return "azure_containers";

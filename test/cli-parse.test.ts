@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { describe, it } from "node:test";
+import { resolveBackend } from "../cli/commands.ts";
 import { parseCommandLine, type CliRequest } from "../cli/main.ts";
 
 const root = resolve(import.meta.dirname, "..");
@@ -119,5 +120,18 @@ describe("cli: the command line parser (Lithops's words and flags)", () => {
     const bad = spawnSync(process.execPath, [resolve(root, "cli/bin.js"), "runtime", "deploy", "--memory", "x"], { encoding: "utf8", timeout: 60_000 });
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /--memory must be a whole number/);
+  });
+});
+
+describe("cli: -s/--storage agrees with the backend", () => {
+  it("refuses -s local with a backend other than local, naming both and the valid choice", () => {
+    const request = parse("hello", "-b", "azure_containers", "-s", "local").request!;
+    assert.throws(() => resolveBackend(request, {}, {}), (error: Error) => error.name === "CliError" && /-s local goes only with -b local; backend azure_containers uses -s azure_storage/.test(error.message));
+  });
+
+  it("accepts -s azure_storage with either backend and -s local with -b local", () => {
+    assert.equal(resolveBackend(parse("hello", "-b", "azure_containers", "-s", "azure_storage").request!, {}, {}), "azure_containers");
+    assert.equal(resolveBackend(parse("hello", "-b", "local", "-s", "azure_storage").request!, {}, {}), "local");
+    assert.equal(resolveBackend(parse("hello", "-b", "local", "-s", "local").request!, {}, {}), "local");
   });
 });
