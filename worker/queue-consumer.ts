@@ -72,7 +72,7 @@ export class QueueConsumer {
       }
       if (this.stopping) {
         // Received while stopping (SIGTERM): hand them back at once instead of starting them.
-        await Promise.all(received.map((item) => this.queue.updateMessage(item.messageId, item.popReceipt, undefined, 0).catch(() => undefined)));
+        await Promise.all(received.map((item) => this.giveBack(item.messageId, item.popReceipt)));
         break;
       }
       for (const item of received) this.track(this.handle(item));
@@ -104,12 +104,17 @@ export class QueueConsumer {
     await Promise.race([Promise.all(this.inFlight), grace]);
     clearTimeout(timer);
     await Promise.all(
-      [...this.held.values()].map(async (held) => {
+      [...this.held.values()].map((held) => {
         clearInterval(held.renewal);
-        await this.queue.updateMessage(held.messageId, held.popReceipt, undefined, 0).catch(() => undefined);
+        return this.giveBack(held.messageId, held.popReceipt);
       }),
     );
     this.held.clear();
+  }
+
+  /** Makes a message visible again at once, for another worker (best effort: it reappears after its timeout anyway). */
+  private giveBack(messageId: string, popReceipt: string): Promise<unknown> {
+    return this.queue.updateMessage(messageId, popReceipt, undefined, 0).catch(() => undefined);
   }
 
   private track(work: Promise<void>): void {
