@@ -150,7 +150,7 @@ export const clientConfig = pulumi.secret(
       environment.id,
       pulumi.all(runtimes.map((r) => pulumi.all([r.queue, r.poisonQueue, r.appName]))),
     ])
-    .apply(([key, account, container, blob, queue, group, environmentIdValue, names]) =>
+    .apply(([key, account, container, blob, queue, group, environmentIdValue, deployedNames]) =>
       stringify({
         lithops: { backend: "azure_containers", storage: "azure_storage", signing_key: key },
         azure_storage: { storage_account_name: account, storage_bucket: container, blob_endpoint: blob, queue_endpoint: queue },
@@ -168,9 +168,9 @@ export const clientConfig = pulumi.secret(
           runtimes: config.runtimes.map((spec, i) => ({
             name: spec.name,
             memory: spec.memory,
-            queue: names[i]![0],
-            poison_queue: names[i]![1],
-            app: names[i]![2],
+            queue: deployedNames[i]![0],
+            poison_queue: deployedNames[i]![1],
+            app: deployedNames[i]![2],
           })),
         },
       }),
