@@ -13,9 +13,13 @@ let storage: Promise<StorageClients> | undefined;
 
 function workerStorage(): Promise<StorageClients> {
   storage ??= (async () => {
-    const [{ storageSettingsFromEnv }, { connectStorage }] = await Promise.all([import("../protocol/env.ts"), import("../protocol/storage-connection.ts")]);
+    const [{ ENV, storageSettingsFromEnv }, { connectStorage }] = await Promise.all([import("../protocol/env.ts"), import("../protocol/storage-connection.ts")]);
     const settings = storageSettingsFromEnv(process.env);
-    if (!settings) throw new Error("this call needs storage, but the worker's environment names none");
+    if (!settings) {
+      throw new Error(
+        `this call reads storage (a StorageObject or other calls' results), but ${ENV.container} and ${ENV.queue} are not both set in its worker's environment; run it on a lithops-aca runtime`,
+      );
+    }
     return connectStorage(settings);
   })();
   return storage;
