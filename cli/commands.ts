@@ -1,7 +1,6 @@
 import { existsSync } from "node:fs";
-import { homedir, userInfo } from "node:os";
-import { join } from "node:path";
-import { configFileCandidates, ConfigError, DEFAULT_CONTAINER, readConfigFile, STACK_ENV, type LithopsConfigFile } from "../client/config.ts";
+import { userInfo } from "node:os";
+import { configFileCandidates, ConfigError, DEFAULT_CONTAINER, expandHome, readConfigFile, STACK_ENV, type LithopsConfigFile } from "../client/config.ts";
 import { pulumiProjectDir, selectedStack, StackError, StackSession } from "../client/stack.ts";
 import { cleanLocalDataDir, DEFAULT_LOCAL_DATA_DIR, LocalDataDirBusyError } from "../local/data-dir.ts";
 import type { BackendName } from "../protocol/env.ts";
@@ -78,8 +77,7 @@ function backendOf(request: CliRequest, file: LithopsConfigFile, env: NodeJS.Pro
 /** The local backend's persistent data folder: `local.data_dir` of the config, else ~/.lithops-aca/local. */
 export function localDataDir(file: LithopsConfigFile): string {
   const dir = file.local?.data_dir;
-  if (!dir) return DEFAULT_LOCAL_DATA_DIR;
-  return dir === "~" || dir.startsWith("~/") ? join(homedir(), dir.slice(1)) : dir;
+  return dir ? expandHome(dir) : DEFAULT_LOCAL_DATA_DIR;
 }
 
 /** The stack named on the command line or by LITHOPS_STACK, if any. */

@@ -138,7 +138,8 @@ export interface ExecutorConfig {
 /** The Pulumi stack a client binds to when no `stack` option is given. */
 export const STACK_ENV = "LITHOPS_STACK";
 
-function expandHome(path: string): string {
+/** `~` and `~/...` as the home folder, as in the config file's paths. */
+export function expandHome(path: string): string {
   return path === "~" || path.startsWith("~/") ? join(homedir(), path.slice(1)) : path;
 }
 
