@@ -84,11 +84,16 @@ const registry = config.runtimes.some((r) => r.source.kind === "build")
 
 // One image per distinct source: the same image at two memory sizes is built once.
 const images = new Map<string, RuntimeImage>();
+const imageNames = new Set<string>();
 function imageFor(source: ImageSource, revision: number): RuntimeImage {
   const key = source.kind === "build" ? `${source.repository}:${source.tag}` : source.image;
   let image = images.get(key);
   if (!image) {
-    image = new RuntimeImage(`image-${key.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`, {
+    // 'a/b:1' and 'a-b:1' slug alike; the second gets a hash so the two logical names (URNs) differ.
+    let name = `image-${key.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
+    if (imageNames.has(name)) name += `-${names.uniqueSuffix(key).slice(0, 6)}`;
+    imageNames.add(name);
+    image = new RuntimeImage(name, {
       source,
       registry,
       nodeMajor: NODE_MAJOR,

@@ -506,6 +506,16 @@ describe("pulumi program: stacks are independent", () => {
   });
 });
 
+describe("pulumi program: image names that slug alike", () => {
+  it("'myacct/img:1' and 'myacct-img:1' get two RuntimeImage components with distinct logical names", async () => {
+    const run = await runProgram({ config: { runtimes: [{ name: "myacct/img:1" }, { name: "myacct-img:1" }] } });
+    const images = run.resources.filter((r) => r.type === "lithops-aca:index:RuntimeImage").map((r) => r.name);
+    assert.equal(images.length, 2);
+    assert.equal(new Set(images).size, 2, images.join(", "));
+    assert.equal(images[0], "image-myacct-img-1", "the first keeps its name");
+  });
+});
+
 describe("pulumi program: other registries, existing resources, client principals", () => {
   it("Docker Hub: pushes with the user and secret token, the app pulls with a secret password; no ACR", async () => {
     const run = await runProgram({
