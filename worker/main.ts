@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { ENV, parseWorkerEnv } from "../protocol/env.ts";
+import { ENV, parseWorkerEnv, storageSettingsFromEnv } from "../protocol/env.ts";
 import { isWakeMessage } from "../protocol/polling.ts";
 import { connectStorage } from "../protocol/storage-connection.ts";
 import { PayloadReader } from "./payloads.ts";
@@ -19,13 +19,10 @@ const log = (line: string): void => {
   process.stderr.write(`[worker ${workerId}] ${line}\n`);
 };
 
-const storage = connectStorage({
-  connectionString: env[ENV.connectionString],
-  accountName: env[ENV.storageAccount],
-  blobEndpoint: env[ENV.blobEndpoint],
-  queueEndpoint: env[ENV.queueEndpoint],
-  container: env[ENV.container],
-});
+// The same settings the calls' own storage clients use (worker/call-refs.ts); parseWorkerEnv checked them.
+const storageSettings = storageSettingsFromEnv(process.env);
+if (!storageSettings) throw new Error(`worker environment is invalid: set ${ENV.container} and ${ENV.queue}`);
+const storage = connectStorage(storageSettings);
 const memory = env[ENV.runtimeMemory];
 const processes = env[ENV.workerProcesses];
 // Leave a quarter of the container's memory to the worker process itself.
