@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { FunctionExecutor, type CallOptions } from "../client/index.ts";
 import type { LocalBackend } from "../local/local-backend.ts";
 import { startAzurite } from "../local/azurite.ts";
-import { connectStorage } from "../protocol/storage-connection.ts";
+import { connectStorage } from "../azure/storage-connection.ts";
 import { InProcessPool, machineInfo, mb, median, millis, percentile, runChild, seconds, startCountingProxy } from "./lib.ts";
 import { addSeven, benchOptions, calibrateSpin, countWords, flipBytes, makeText, mergeCounts, noop, spin } from "./workloads.ts";
 

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
 import { configFileCandidates, ConfigError, DEFAULT_CONTAINER, expandHome, readConfigFile, STACK_ENV, type LithopsConfigFile } from "../client/config.ts";
-import { pulumiProjectDir, selectedStack, StackError, StackSession } from "../client/stack.ts";
+import { pulumiProjectDir, selectedStack, StackError, StackSession } from "../deploy/stack-session.ts";
 import { cleanLocalDataDir, DEFAULT_LOCAL_DATA_DIR, LocalDataDirBusyError } from "../local/data-dir.ts";
 import type { BackendName } from "../protocol/env.ts";
 import { readLocalState } from "./local-state.ts";
@@ -20,8 +20,8 @@ import {
   type RuntimeEntry,
   type StackPlan,
   type StackRef,
-} from "./plans.ts";
-import { runPlan, type CliIO } from "./run-plan.ts";
+} from "../deploy/plans.ts";
+import { runPlan, type CliIO } from "../deploy/run-plan.ts";
 
 /** A command that cannot go on; the message says what to do instead. */
 export class CliError extends Error {

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { openLocalStorage } from "../local/data-dir.ts";
 import { JOBS_PREFIX, RUNTIMES_PREFIX } from "../protocol/keys.ts";
 import type { RuntimeMetadata } from "../protocol/output.ts";
-import { connectStorage, downloadBytes } from "../protocol/storage-connection.ts";
+import { connectStorage, downloadBytes } from "../azure/storage-connection.ts";
 
 /** A runtime the local backend ran, from the metadata its workers recorded (`lithops.runtimes/<queue>/metadata.json`). */
 export interface LocalRuntime {

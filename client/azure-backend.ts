@@ -1,8 +1,8 @@
 import type { ExecutionBackend, RuntimeTarget } from "../protocol/backend.ts";
 import { runtimeMetadataKey } from "../protocol/keys.ts";
 import type { RuntimeMetadata } from "../protocol/output.ts";
-import { runtimeQueues } from "../protocol/runtime-name.ts";
-import { connectStorage, downloadBytes, isNotFound, type StorageSettings } from "../protocol/storage-connection.ts";
+import { runtimeQueues } from "../azure/runtime-name.ts";
+import { connectStorage, downloadBytes, isNotFound, type StorageSettings } from "../azure/storage-connection.ts";
 import { NODE_MAJOR } from "../protocol/version.ts";
 import type { DeployedRuntime } from "./config.ts";
 

@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { BACKENDS, ENV, storageSettingsFromEnv, type BackendName } from "../protocol/env.ts";
-import { DEFAULT_MAX_WORKERS, DEFAULT_RUNTIME_TIMEOUT_S } from "../protocol/runtime-defaults.ts";
-import { cpuForMemory, DEFAULT_MEMORY_MB } from "../protocol/memory.ts";
-import { assertRuntimeName, DEFAULT_RUNTIME } from "../protocol/runtime-name.ts";
-import type { StorageSettings } from "../protocol/storage-connection.ts";
+import { DEFAULT_MAX_WORKERS, DEFAULT_RUNTIME_TIMEOUT_S } from "../azure/runtime-defaults.ts";
+import { cpuForMemory, DEFAULT_MEMORY_MB } from "../azure/memory.ts";
+import { assertRuntimeName, DEFAULT_RUNTIME } from "../azure/runtime-name.ts";
+import type { StorageSettings } from "../azure/storage-connection.ts";
 
 /** Options of `new FunctionExecutor(options)`: they win over the config file. */
 export interface ExecutorOptions {

@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import type { ExecutionBackend, RuntimeTarget } from "../protocol/backend.ts";
 import { encodeCompact } from "../protocol/data-codec.ts";
 import { callId, executorPrefix } from "../protocol/keys.ts";
-import { cpuForMemory } from "../protocol/memory.ts";
+import { cpuForMemory } from "../azure/memory.ts";
 import { nextPollDelay, type PollPacing } from "../protocol/polling.ts";
 import type { FutureRef } from "../protocol/call-refs.ts";
-import { connectStorage, type StorageClients } from "../protocol/storage-connection.ts";
+import { connectStorage, type StorageClients } from "../azure/storage-connection.ts";
 import { callArguments } from "./args.ts";
 import { AzureContainersBackend, RuntimeNotDeployedError } from "./azure-backend.ts";
 import { ConfigError, resolveConfig, type ExecutorConfig, type ExecutorOptions } from "./config.ts";
@@ -442,7 +442,7 @@ export class FunctionExecutor implements AsyncDisposable {
       let deploy = this.deploys.get(key);
       if (!deploy) {
         this.log.info(`runtime '${runtime}' (${memory} MB) is not deployed in stack '${stack}': deploying it (autoDeploy)`);
-        deploy = import("./stack.ts").then(({ deployWithCli }) => deployWithCli(stack, runtime, memory, this.log.info));
+        deploy = import("../deploy/stack-session.ts").then(({ deployWithCli }) => deployWithCli(stack, runtime, memory, this.log.info));
         this.deploys.set(key, deploy);
       }
       await deploy;
@@ -453,7 +453,7 @@ export class FunctionExecutor implements AsyncDisposable {
   private async startBackend(): Promise<{ backend: ExecutionBackend; clients: StorageClients; monitor: JobMonitor }> {
     if (this.config.stack) {
       // Bound to a stack: its clientConfig output takes the place of the config file; options still win.
-      const { readStackClientConfig } = await import("./stack.ts");
+      const { readStackClientConfig } = await import("../deploy/stack-session.ts");
       const stackConfig = await readStackClientConfig(this.config.stack);
       this.resolved = resolveConfig({ ...this.options, backend: "azure_containers", stack: this.config.stack, config: stackConfig });
     }

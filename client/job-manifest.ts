@@ -1,7 +1,7 @@
 import type { ContainerClient } from "@azure/storage-blob";
 import { z } from "zod";
 import { executorPrefix, jobManifestKey } from "../protocol/keys.ts";
-import { blobExists, downloadBytes, isNotFound } from "../protocol/storage-connection.ts";
+import { blobExists, downloadBytes, isNotFound } from "../azure/storage-connection.ts";
 import type { PlannedBatch } from "./job-plan.ts";
 
 /**

@@ -2,7 +2,7 @@ import type { ContainerClient } from "@azure/storage-blob";
 import { decodeValue } from "../protocol/data-codec.ts";
 import { batchOfOutputKey, outputKey, outputPrefix } from "../protocol/keys.ts";
 import type { BatchOutput } from "../protocol/output.ts";
-import { downloadBytes, isNotFound } from "../protocol/storage-connection.ts";
+import { downloadBytes, isNotFound } from "../azure/storage-connection.ts";
 import type { ResponseFuture } from "./response-future.ts";
 
 interface WatchedJob {

@@ -1,6 +1,6 @@
 import { inspect } from "node:util";
 import { objectPartRef } from "../protocol/call-refs.ts";
-import { parseStorageUri } from "../protocol/storage-names.ts";
+import { parseStorageUri } from "../azure/storage-names.ts";
 import { partitionObject, validateChunking, type ObjectChunking } from "./object-partitioner.ts";
 import type { Storage } from "./storage.ts";
 

@@ -2,8 +2,8 @@ import type { Readable } from "node:stream";
 import type { ContainerClient } from "@azure/storage-blob";
 import type { ExecutionBackend } from "../protocol/backend.ts";
 import { storageSettingsFromEnv } from "../protocol/env.ts";
-import { connectStorage, downloadBytes, downloadStream, isNotFound, type StorageClients, type StorageSettings } from "../protocol/storage-connection.ts";
-import { assertBlobKey, assertContainerName } from "../protocol/storage-names.ts";
+import { connectStorage, downloadBytes, downloadStream, isNotFound, type StorageClients, type StorageSettings } from "../azure/storage-connection.ts";
+import { assertBlobKey, assertContainerName } from "../azure/storage-names.ts";
 import { ConfigError, resolveConfig } from "./config.ts";
 
 /** What a Storage can be made from: an executor (FunctionExecutor fits), whose backend says where storage is. */

@@ -1,10 +1,15 @@
+import { join, resolve } from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { ImageSource } from "./stack-config.ts";
+import { uniqueSuffix } from "../azure/resource-names.ts";
+import { stageImageContext } from "./image-context.ts";
 import type { RuntimeRegistry } from "./registry.ts";
+import { imageKey, type ImageSource } from "./stack-config.ts";
 
 /** Container Apps run linux/amd64, whatever machine runs `pulumi up`. */
 const IMAGE_PLATFORM = "linux/amd64";
+/** Build contexts are staged here, inside the Pulumi project (never inside node_modules). */
+export const STAGING_DIR = ".lithops-aca/build";
 
 export interface RuntimeImageArgs {
   source: ImageSource;
@@ -14,16 +19,39 @@ export interface RuntimeImageArgs {
   nodeMajor: number;
   /** The runtime's `revision`: above 0 it is passed as build arg LITHOPS_REVISION, so a new value rebuilds the image. */
   revision?: number;
+  /** The Pulumi project's root: Dockerfile paths are relative to it, and contexts are staged under it. */
+  projectRoot: string;
 }
 
 /**
- * The image a runtime runs: built from a Dockerfile (the project root is the build
- * context, since runtimes copy protocol/, worker/ and client/) and pushed, or a
- * prebuilt image used as is. `ref` is the pushed digest, so a changed image gives the
- * Container App a new revision even when the tag stays the same.
+ * The Pulumi resource names of the images of a stack, one per distinct image: `image-<slug>`,
+ * and a hash suffix for a later image whose slug an earlier one took ('a/b:1' and 'a-b:1').
+ * The program and `lithops-aca runtime build` (which targets an image's URN) both call this.
+ */
+export function imageResourceNames(sources: readonly ImageSource[]): Map<string, string> {
+  const names = new Map<string, string>();
+  const taken = new Set<string>();
+  for (const source of sources) {
+    const key = imageKey(source);
+    if (names.has(key)) continue;
+    let name = `image-${key.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
+    if (taken.has(name)) name += `-${uniqueSuffix(key).slice(0, 6)}`;
+    taken.add(name);
+    names.set(key, name);
+  }
+  return names;
+}
+
+/**
+ * The image a runtime runs: the runtime's Dockerfile with the worker layer added, built
+ * from a staged context that holds only the Dockerfile's folder and the worker bundle,
+ * and pushed; or a prebuilt image used as is. `ref` is the pushed digest, so a changed
+ * image gives the Container App a new revision even when the tag stays the same.
  */
 export class RuntimeImage extends pulumi.ComponentResource {
   readonly ref: pulumi.Output<string>;
+  /** sha256 of the staged build context; undefined for a prebuilt image. */
+  readonly contextDigest?: string;
 
   constructor(name: string, args: RuntimeImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lithops-aca:index:RuntimeImage", name, {}, opts);
@@ -32,16 +60,26 @@ export class RuntimeImage extends pulumi.ComponentResource {
       this.ref = pulumi.output(source.image);
     } else {
       if (!args.registry) throw new Error(`image ${name}: building ${source.dockerfile} needs a registry to push to`);
+      const staged = stageImageContext(resolve(args.projectRoot, source.dockerfile), join(args.projectRoot, STAGING_DIR, name));
+      this.contextDigest = staged.digest;
+      const imageName = args.registry.imageName(source.repository, source.tag);
       const image = new docker.Image(
         `${name}-build`,
         {
-          imageName: args.registry.imageName(source.repository, source.tag),
+          imageName,
           build: {
-            // Pulumi runs the program in the project root.
-            context: ".",
-            dockerfile: source.dockerfile,
+            context: staged.dir,
+            dockerfile: staged.dockerfile,
             platform: IMAGE_PLATFORM,
-            args: { NODE_MAJOR: String(args.nodeMajor), ...(args.revision ? { LITHOPS_REVISION: String(args.revision) } : {}) },
+            builderVersion: docker.BuilderVersion.BuilderBuildKit,
+            // The pushed image carries its layer cache, so a runner without local layers reuses them.
+            cacheFrom: { images: [imageName] },
+            args: {
+              NODE_MAJOR: String(args.nodeMajor),
+              BUILDKIT_INLINE_CACHE: "1",
+              LITHOPS_CONTEXT_DIGEST: staged.digest,
+              ...(args.revision ? { LITHOPS_REVISION: String(args.revision) } : {}),
+            },
           },
           registry: args.registry.push,
         },

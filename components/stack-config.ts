@@ -2,9 +2,9 @@ import { existsSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { DEFAULT_MAX_WORKERS, DEFAULT_RUNTIME_TIMEOUT_S } from "../protocol/runtime-defaults.ts";
-import { cpuForMemory, DEFAULT_MEMORY_MB, needsWorkloadProfile } from "../protocol/memory.ts";
-import { assertRuntimeName, DEFAULT_RUNTIME, runtimeQueues, runtimeResourceName } from "../protocol/runtime-name.ts";
+import { DEFAULT_MAX_WORKERS, DEFAULT_RUNTIME_TIMEOUT_S } from "../azure/runtime-defaults.ts";
+import { cpuForMemory, DEFAULT_MEMORY_MB, needsWorkloadProfile } from "../azure/memory.ts";
+import { assertRuntimeName, DEFAULT_RUNTIME, runtimeQueues, runtimeResourceName } from "../azure/runtime-name.ts";
 import { NODE_MAJOR, PACKAGE_VERSION } from "../protocol/version.ts";
 
 /**
@@ -134,6 +134,11 @@ const CONFIG_KEYS: readonly string[] = [...Object.keys(configSchema.shape), ...S
 export type ImageSource =
   | { kind: "prebuilt"; image: string }
   | { kind: "build"; dockerfile: string; repository: string; tag: string };
+
+/** One key per distinct image: runtimes with the same key share one image (built once). */
+export function imageKey(source: ImageSource): string {
+  return source.kind === "build" ? `${source.repository}:${source.tag}` : source.image;
+}
 
 /** A runtime's settings as configured (defaults applied), without how its image is given. */
 type RuntimeSettings = Omit<z.output<typeof runtimeSchema>, "image" | "dockerfile">;

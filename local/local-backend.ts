@@ -1,13 +1,28 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { ExecutionBackend, RuntimeTarget } from "../protocol/backend.ts";
 import { ENV } from "../protocol/env.ts";
-import { runtimeQueues } from "../protocol/runtime-name.ts";
-import { connectStorage, type StorageClients, type StorageSettings } from "../protocol/storage-connection.ts";
+import { runtimeQueues } from "../azure/runtime-name.ts";
+import { connectStorage, type StorageClients, type StorageSettings } from "../azure/storage-connection.ts";
 import { startAzurite, type Azurite } from "./azurite.ts";
 import { LocalWorkerScaler } from "./worker-scaler.ts";
+
+/**
+ * The folder of the program that runs the client (its main script's, or the current folder
+ * in a REPL): local workers resolve a function's imports from there, as an image resolves
+ * them from the packages its Dockerfile installed.
+ */
+export function userProjectDir(): string {
+  const main = process.argv[1];
+  if (!main) return process.cwd();
+  try {
+    return dirname(realpathSync(main));
+  } catch {
+    return process.cwd();
+  }
+}
 
 export interface LocalBackendOptions {
   /** Blob container for job data. */
@@ -191,6 +206,7 @@ export class LocalBackend implements ExecutionBackend {
       [ENV.workerProcesses]: String(this.options.workerProcesses),
       [ENV.visibilityTimeout]: String(this.options.visibilityTimeout),
       [ENV.maxDeliveries]: String(this.options.maxDeliveries),
+      [ENV.functionDir]: userProjectDir(),
     };
     if (this.options.signingKey) env[ENV.signingKey] = this.options.signingKey;
     return env;

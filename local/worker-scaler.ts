@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import type { QueueClient } from "@azure/storage-queue";
 import { ENV } from "../protocol/env.ts";
 import { WAKE_MESSAGE } from "../protocol/polling.ts";
+import { packageRoot, WORKER_BUNDLE } from "../protocol/version.ts";
 import { PARENT_WATCHDOG, stopChild } from "./azurite.ts";
 
 export interface ScalerSettings {
@@ -22,13 +23,13 @@ const IDLE_POLL_MS = 1000;
 /** Grace given to workers on scale-in: as much as ACA gives a replica. */
 const WORKER_STOP_TIMEOUT_MS = 30_000;
 
-const WORKER_ENTRY = fileURLToPath(new URL("../worker/main.ts", import.meta.url));
-const TSX_LOADER = import.meta.resolve("tsx");
+/** The bundled worker a runtime image runs (tools/build.mjs): local workers run the very same file. */
+const WORKER_ENTRY = join(packageRoot(), WORKER_BUNDLE);
 
 /**
  * The local KEDA: watches one runtime queue and keeps between 0 and maxWorkers worker
  * processes, one per `messagesPerWorker` queued messages, scaling to zero after the
- * cooldown. Workers are separate processes running worker/main.ts, as in a container.
+ * cooldown. Workers are separate processes running the worker bundle, as in a container.
  */
 export class LocalWorkerScaler {
   private readonly workers = new Set<ChildProcess>();
@@ -111,7 +112,7 @@ export class LocalWorkerScaler {
 
   private startWorker(): void {
     this.started += 1;
-    const worker = spawn(process.execPath, ["--require", PARENT_WATCHDOG, "--import", TSX_LOADER, WORKER_ENTRY], {
+    const worker = spawn(process.execPath, ["--require", PARENT_WATCHDOG, WORKER_ENTRY], {
       env: { ...process.env, ...this.settings.env, [ENV.workerId]: `local-${process.pid}-${this.started}` },
       // The IPC channel only tells the worker when this process is gone (parent-watchdog.cjs).
       stdio: ["ignore", this.settings.logFd, this.settings.logFd, "ipc"],

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { StorageSettings } from "./storage-connection.ts";
+import type { StorageSettings } from "../azure/storage-connection.ts";
 
 /**
  * Environment variables a worker reads: the Container App sets them from the Pulumi
@@ -23,6 +23,10 @@ export const ENV = {
   idlePollMaxMs: "LITHOPS_IDLE_POLL_MAX_MS",
   signingKey: "LITHOPS_SIGNING_KEY",
   workerId: "LITHOPS_WORKER_ID",
+  /** Folder shipped functions resolve `require` / `import()` from: the user's project locally, the image's WORKDIR (the default) on Azure. */
+  functionDir: "LITHOPS_FUNCTION_DIR",
+  /** The replica's termination grace period in seconds, exactly as the Container App sets it: the worker keeps its own margin inside it. */
+  terminationGrace: "LITHOPS_TERMINATION_GRACE_SECONDS",
   /** User-assigned managed identity's client id, read by DefaultAzureCredential. */
   azureClientId: "AZURE_CLIENT_ID",
   /** Set on the Container App (not read by the worker) from the runtime's `revision`: a new value rolls a new revision. */
@@ -53,6 +57,8 @@ export const workerEnvSchema = z.object({
   [ENV.idlePollMaxMs]: intFromEnv(10, 60_000).default(1000),
   [ENV.signingKey]: z.string().min(16).optional(),
   [ENV.workerId]: z.string().min(1).optional(),
+  [ENV.functionDir]: z.string().min(1).optional(),
+  [ENV.terminationGrace]: intFromEnv(1, 7 * 24 * 3600).default(30),
 });
 
 export type WorkerEnv = z.output<typeof workerEnvSchema>;

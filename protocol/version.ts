@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /**
  * Bumped whenever the queue message or output document changes shape.
@@ -6,12 +8,37 @@ import { readFileSync } from "node:fs";
  */
 export const PROTOCOL_VERSION = 2;
 
-const packageJson = JSON.parse(
-  readFileSync(new URL("../package.json", import.meta.url), "utf8"),
-) as { version: string };
+const PACKAGE_NAME = "lithops-aca";
+
+let root: string | undefined;
+/**
+ * The folder of this package's package.json, found by walking up from this module: the
+ * same answer from the TypeScript sources, the built JavaScript, the worker bundle and
+ * the package inside a runtime image.
+ */
+export function packageRoot(): string {
+  if (root) return root;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string };
+      if (manifest.name === PACKAGE_NAME) return (root = dir);
+    } catch {
+      // no package.json here: keep walking up
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`cannot find the ${PACKAGE_NAME} package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
+  }
+}
 
 /** The package version: recorded by workers in the runtime metadata and tagged on Azure resources. */
-export const PACKAGE_VERSION: string = packageJson.version;
+export const PACKAGE_VERSION: string = (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string }).version;
+
+/** The bundled worker and client (esbuild), relative to the package root: what runtime images and local workers run. */
+export const BUNDLE_DIR = "dist/bundle";
+export const WORKER_BUNDLE = `${BUNDLE_DIR}/worker.mjs`;
+export const CLIENT_BUNDLE = `${BUNDLE_DIR}/client.mjs`;
 
 /** Data is serialized with V8's format, which is only guaranteed to round-trip within one Node major. */
 export const NODE_MAJOR = Number(process.versions.node.split(".")[0]);

@@ -13,7 +13,7 @@ import {
   runtimeRows,
   validateRuntimes,
   type RuntimeEntry,
-} from "../cli/plans.ts";
+} from "../deploy/plans.ts";
 import { ENV } from "../protocol/env.ts";
 import { NODE_MAJOR, PACKAGE_VERSION } from "../protocol/version.ts";
 import { named, ofType, reveal, runProgram } from "./pulumi-harness.ts";

@@ -7,11 +7,11 @@ import { QueueServiceClient } from "@azure/storage-queue";
 import { stringify } from "yaml";
 import { execute } from "../cli/commands.ts";
 import type { CliRequest } from "../cli/main.ts";
-import type { RuntimeEntry } from "../cli/plans.ts";
+import type { RuntimeEntry } from "../deploy/plans.ts";
 import { RuntimeNotDeployedError } from "../client/azure-backend.ts";
 import { FunctionExecutor } from "../client/executor.ts";
 import { startAzurite, type Azurite } from "../local/azurite.ts";
-import { runtimeQueues } from "../protocol/runtime-name.ts";
+import { runtimeQueues } from "../azure/runtime-name.ts";
 import { PulumiStandIn, type StandInState } from "./support/pulumi-standin.ts";
 
 /**

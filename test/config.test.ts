@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ConfigError, readConfigFile, resolveConfig, type ExecutorOptions } from "../client/config.ts";
-import { ALLOWED_MEMORY_MB } from "../protocol/memory.ts";
+import { ALLOWED_MEMORY_MB } from "../azure/memory.ts";
 
 /** A ConfigError thrown by `run`, for assertions on its message. */
 function configError(run: () => unknown): ConfigError {

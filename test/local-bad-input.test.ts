@@ -11,7 +11,7 @@ import type { LocalBackend } from "../local/local-backend.ts";
 import { decodeValue } from "../protocol/data-codec.ts";
 import { jobPrefix, outputPrefix, runtimePrefix } from "../protocol/keys.ts";
 import type { BatchOutput } from "../protocol/output.ts";
-import { connectStorage, downloadBytes, type StorageClients } from "../protocol/storage-connection.ts";
+import { connectStorage, downloadBytes, type StorageClients } from "../azure/storage-connection.ts";
 import { testExecutor } from "./support/executor.ts";
 
 /** Polls `probe` until it returns a value, or fails naming what did not happen. */

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { partitionObject, type FunctionExecutor, type Storage, type StorageObject } from "../client/index.ts";
 import { startAzurite, type Azurite } from "../local/azurite.ts";
 import { objectPartRef } from "../protocol/call-refs.ts";
-import { connectStorage } from "../protocol/storage-connection.ts";
+import { connectStorage } from "../azure/storage-connection.ts";
 import { ObjectPart } from "../worker/object-part.ts";
 import { executorWithObjects } from "./support/executor.ts";
 

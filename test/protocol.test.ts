@@ -4,9 +4,9 @@ import fc from "fast-check";
 import { planJob, type JobInput } from "../client/job-plan.ts";
 import { decodeValue, encodeValue, UnserializableValueError } from "../protocol/data-codec.ts";
 import { assertId, callId, dataKey, executorPrefix, functionKey, jobPrefix, outputKey, runtimePrefix } from "../protocol/keys.ts";
-import { ALLOWED_MEMORY_MB, cpuForMemory, InvalidMemoryError } from "../protocol/memory.ts";
+import { ALLOWED_MEMORY_MB, cpuForMemory, InvalidMemoryError } from "../azure/memory.ts";
 import { callSlices, decodeMessage, MalformedMessageError, MAX_MESSAGE_BYTES, type CallBatchMessage } from "../protocol/message.ts";
-import { APP_NAME_MAX, assertRuntimeName, InvalidRuntimeNameError, runtimeQueues, runtimeResourceName } from "../protocol/runtime-name.ts";
+import { APP_NAME_MAX, assertRuntimeName, InvalidRuntimeNameError, runtimeQueues, runtimeResourceName } from "../azure/runtime-name.ts";
 import { attachSignature, detachSignature, verifySignature } from "../protocol/signing.ts";
 import { NODE_MAJOR, PROTOCOL_VERSION } from "../protocol/version.ts";
 

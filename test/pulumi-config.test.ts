@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
-import { ALLOWED_MEMORY_MB } from "../protocol/memory.ts";
-import { runtimeQueues, runtimeResourceName } from "../protocol/runtime-name.ts";
+import { ALLOWED_MEMORY_MB } from "../azure/memory.ts";
+import { runtimeQueues, runtimeResourceName } from "../azure/runtime-name.ts";
 import { NODE_MAJOR, PACKAGE_VERSION } from "../protocol/version.ts";
 import { DEFAULT_DOCKERFILE, parseStackConfig, StackConfigError } from "../components/stack-config.ts";
 import { programError } from "./pulumi-harness.ts";

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
 import { parse } from "yaml";
-import { runtimeResourceName } from "../protocol/runtime-name.ts";
+import { runtimeResourceName } from "../azure/runtime-name.ts";
 
 /**
  * A real `pulumi up` runs `node <runtime.options.nodeargs> <Pulumi's run.js>`, which

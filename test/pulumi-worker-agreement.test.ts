@@ -7,7 +7,7 @@ import { FunctionExecutor } from "../client/index.ts";
 import { startAzurite, stopChild, type Azurite } from "../local/azurite.ts";
 import { ENV, parseWorkerEnv } from "../protocol/env.ts";
 import { runtimeMetadataKey } from "../protocol/keys.ts";
-import { connectStorage } from "../protocol/storage-connection.ts";
+import { connectStorage } from "../azure/storage-connection.ts";
 import { named, runProgram, type ProgramRun } from "./pulumi-harness.ts";
 import { clientConfigOnAzurite, containerEnv, createRuntimeStorage, workerStorageOnAzurite } from "./support/runtime-app.ts";
 

@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { RemoteCallError, ResponseFuture } from "../client/index.ts";
 import type { LocalBackend } from "../local/local-backend.ts";
 import { outputPrefix } from "../protocol/keys.ts";
-import { connectStorage } from "../protocol/storage-connection.ts";
+import { connectStorage } from "../azure/storage-connection.ts";
 import { suiteExecutor } from "./support/executor.ts";
 import { aliveAfter, sleep } from "./support/processes.ts";
 

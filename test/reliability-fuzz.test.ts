@@ -11,7 +11,7 @@ import { planJob } from "../client/job-plan.ts";
 import { encodeValue } from "../protocol/data-codec.ts";
 import { parseWorkerEnv } from "../protocol/env.ts";
 import { decodeMessage, MalformedMessageError } from "../protocol/message.ts";
-import { RequestCounter } from "../protocol/storage-connection.ts";
+import { RequestCounter } from "../azure/storage-connection.ts";
 import type { BatchContext } from "../worker/batch-runner.ts";
 import { PayloadReader } from "../worker/payloads.ts";
 import { QueueConsumer } from "../worker/queue-consumer.ts";

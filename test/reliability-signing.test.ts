@@ -13,7 +13,7 @@ import type { RuntimeTarget } from "../protocol/backend.ts";
 import { encodeValue } from "../protocol/data-codec.ts";
 import { outputKey, runtimePrefix } from "../protocol/keys.ts";
 import { attachSignature, detachSignature } from "../protocol/signing.ts";
-import { connectStorage, type StorageClients } from "../protocol/storage-connection.ts";
+import { connectStorage, type StorageClients } from "../azure/storage-connection.ts";
 import { testExecutor } from "./support/executor.ts";
 
 /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { RequestCounter } from "../protocol/storage-connection.ts";
+import { RequestCounter } from "../azure/storage-connection.ts";
 
 describe("RequestCounter.unreported: every worker request reported once", () => {
   it("reports requests since the previous report, plus the ones announced ahead", () => {

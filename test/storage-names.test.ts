@@ -4,8 +4,8 @@ import fc from "fast-check";
 import { ConfigError, validateConfigFile } from "../client/config.ts";
 import { attemptLogKey, dataKey, executorPrefix, functionKey, jobManifestKey, jobPrefix, outputKey, rejectedMessageKey, runtimeMetadataKey } from "../protocol/keys.ts";
 import { decodeMessage, MalformedMessageError } from "../protocol/message.ts";
-import { assertRuntimeName, APP_NAME_MAX, InvalidRuntimeNameError, runtimeQueues, runtimeResourceName } from "../protocol/runtime-name.ts";
-import { assertBlobKey, assertContainerName, InvalidStorageNameError, parseStorageUri } from "../protocol/storage-names.ts";
+import { assertRuntimeName, APP_NAME_MAX, InvalidRuntimeNameError, runtimeQueues, runtimeResourceName } from "../azure/runtime-name.ts";
+import { assertBlobKey, assertContainerName, InvalidStorageNameError, parseStorageUri } from "../azure/storage-names.ts";
 import { PROTOCOL_VERSION } from "../protocol/version.ts";
 
 /**

@@ -3,7 +3,7 @@ import dc from "node:diagnostics_channel";
 import type http from "node:http";
 import { after, before, describe, it } from "node:test";
 import { startAzurite, type Azurite } from "../local/azurite.ts";
-import { blobExists, connectStorage, downloadBytes, isNotFound, type StorageClients } from "../protocol/storage-connection.ts";
+import { blobExists, connectStorage, downloadBytes, isNotFound, type StorageClients } from "../azure/storage-connection.ts";
 
 describe("storage reads that keep connections alive (Azurite)", () => {
   let azurite: Azurite;

@@ -5,7 +5,7 @@ import { encodeValue } from "../protocol/data-codec.ts";
 import { outputKey } from "../protocol/keys.ts";
 import { callSlices, type CallBatchMessage, type CallSlice } from "../protocol/message.ts";
 import type { BatchOutput, CallOutcome } from "../protocol/output.ts";
-import type { RequestCounter } from "../protocol/storage-connection.ts";
+import type { RequestCounter } from "../azure/storage-connection.ts";
 import { NODE_MAJOR, PROTOCOL_VERSION } from "../protocol/version.ts";
 import type { PayloadReader } from "./payloads.ts";
 import type { CallThreadPool } from "./thread-pool.ts";

@@ -1,5 +1,5 @@
 import { isCallResultsRef, isFutureRefSource, isObjectPartRef, TO_FUTURE_REF } from "../protocol/call-refs.ts";
-import type { StorageClients } from "../protocol/storage-connection.ts";
+import type { StorageClients } from "../azure/storage-connection.ts";
 
 /**
  * Turns the references in a call's arguments into what the function works with (a
@@ -13,7 +13,7 @@ let storage: Promise<StorageClients> | undefined;
 
 function workerStorage(): Promise<StorageClients> {
   storage ??= (async () => {
-    const [{ ENV, storageSettingsFromEnv }, { connectStorage }] = await Promise.all([import("../protocol/env.ts"), import("../protocol/storage-connection.ts")]);
+    const [{ ENV, storageSettingsFromEnv }, { connectStorage }] = await Promise.all([import("../protocol/env.ts"), import("../azure/storage-connection.ts")]);
     const settings = storageSettingsFromEnv(process.env);
     if (!settings) {
       throw new Error(

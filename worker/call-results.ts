@@ -5,7 +5,7 @@ import { decodeValue } from "../protocol/data-codec.ts";
 import { batchOfOutputKey, callId, outputKey, outputPrefix } from "../protocol/keys.ts";
 import { nextPollDelay } from "../protocol/polling.ts";
 import type { BatchOutput } from "../protocol/output.ts";
-import { downloadBytes } from "../protocol/storage-connection.ts";
+import { downloadBytes } from "../azure/storage-connection.ts";
 
 const FIRST_POLL_MS = 25;
 const MAX_POLL_MS = 1000;

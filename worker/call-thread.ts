@@ -1,5 +1,6 @@
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parentPort } from "node:worker_threads";
+import { ENV } from "../protocol/env.ts";
 import { decodeValue, describeThrown, encodeCompact } from "../protocol/data-codec.ts";
 import { reviveArguments, transferableResult } from "./call-refs.ts";
 import { loadFunction } from "./load-function.ts";
@@ -12,7 +13,8 @@ import type { ThreadReply, ThreadRequest } from "./thread-messages.ts";
 const port = parentPort;
 if (!port) throw new Error("call-thread must run in a worker thread");
 
-const packageRoot = fileURLToPath(new URL("../", import.meta.url));
+// Shipped functions resolve packages as a file in this folder would: the user's project locally, the image's WORKDIR on Azure.
+const functionDir = process.env[ENV.functionDir] || process.cwd();
 const handlers = new Map<string, (...args: unknown[]) => unknown>();
 
 async function runCall(funcId: string, argBytes: Uint8Array): Promise<{ ok: true; result: Uint8Array } | { ok: false; error: ReturnType<typeof describeThrown> }> {
@@ -30,7 +32,7 @@ async function runCall(funcId: string, argBytes: Uint8Array): Promise<{ ok: true
 port.on("message", async (request: ThreadRequest) => {
   if (request.type === "load") {
     try {
-      handlers.set(request.funcId, loadFunction(request.text, "handler", `${packageRoot}.lithops-function-${request.funcId}.cjs`));
+      handlers.set(request.funcId, loadFunction(request.text, "handler", join(functionDir, `.lithops-function-${request.funcId}.cjs`)));
     } catch (thrown) {
       // Remembered as a function that throws, so every call of the job reports why it could not load.
       const error = thrown;

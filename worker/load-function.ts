@@ -15,9 +15,9 @@ type ModuleConstructor = {
 
 /**
  * Turns a shipped function (a CommonJS module text) back into a callable. The module is
- * compiled as if it lived at `filename` inside the worker's package, so `require` and
- * `import()` inside it resolve Node built-ins, the runtime image's packages and
- * `lithops-aca` itself (nested jobs).
+ * compiled as if it lived at `filename` (nothing is written there), so `require` and
+ * `import()` inside it resolve Node built-ins, the user's packages and `lithops-aca`
+ * itself (nested jobs) as a file of the user's project, or of the image's WORKDIR, would.
  */
 export function loadFunction(text: string, exportName: string, filename: string): (...args: unknown[]) => unknown {
   const ModuleClass = Module as unknown as ModuleConstructor;

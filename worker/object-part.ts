@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import type { ContainerClient } from "@azure/storage-blob";
 import type { ObjectPartRef, StorageObject } from "../protocol/call-refs.ts";
-import { downloadStream } from "../protocol/storage-connection.ts";
+import { downloadStream } from "../azure/storage-connection.ts";
 
 const NEWLINE = 0x0a;
 /** Bytes read past a part's nominal end per request while looking for the end of its last line. */

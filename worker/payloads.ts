@@ -1,6 +1,6 @@
 import type { ContainerClient } from "@azure/storage-blob";
 import type { PayloadRef } from "../protocol/message.ts";
-import { downloadBytes } from "../protocol/storage-connection.ts";
+import { downloadBytes } from "../azure/storage-connection.ts";
 
 const FUNCTION_CACHE_SIZE = 64;
 

@@ -3,7 +3,7 @@ import type { DequeuedMessageItem, QueueClient } from "@azure/storage-queue";
 import { outputKey, rejectedMessageKey } from "../protocol/keys.ts";
 import { decodeMessage, MalformedMessageError, type CallBatchMessage } from "../protocol/message.ts";
 import { nextPollDelay } from "../protocol/polling.ts";
-import { blobExists } from "../protocol/storage-connection.ts";
+import { blobExists } from "../azure/storage-connection.ts";
 import { detachSignature, verifySignature } from "../protocol/signing.ts";
 import { failAll, runBatch, storeBatchOutput, type BatchContext } from "./batch-runner.ts";
 import { runRedelivered } from "./redelivery.ts";

@@ -2,7 +2,7 @@ import type { AppendBlobClient } from "@azure/storage-blob";
 import { attemptLogKey } from "../protocol/keys.ts";
 import { callSlices, type CallBatchMessage } from "../protocol/message.ts";
 import type { CallOutcome } from "../protocol/output.ts";
-import { isNotFound } from "../protocol/storage-connection.ts";
+import { isNotFound } from "../azure/storage-connection.ts";
 import { NODE_MAJOR } from "../protocol/version.ts";
 import { failedOutcome, loadBatch, runBatch, storeBatchOutput, type BatchContext } from "./batch-runner.ts";
 

@@ -20,7 +20,8 @@ interface CallThread {
   busy?: { seq: number; call: PendingCall; started: number; timer: NodeJS.Timeout };
 }
 
-const THREAD_SCRIPT = new URL("./call-thread-entry.mjs", import.meta.url);
+/** The thread entry sits next to the worker in the bundle (tools/build.mjs names it so). */
+const THREAD_SCRIPT = new URL("./call-thread.mjs", import.meta.url);
 
 /**
  * `workerProcesses` threads that run calls one at a time each. A thread whose call times

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { DEV_ACCOUNT, type Azurite } from "../../local/azurite.ts";
 import { ENV } from "../../protocol/env.ts";
-import { connectStorage } from "../../protocol/storage-connection.ts";
+import { connectStorage } from "../../azure/storage-connection.ts";
 import { named, reveal, type ProgramRun } from "../pulumi-harness.ts";
 
 /**

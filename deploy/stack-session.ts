@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { OutputMap, Stack, UpOptions } from "@pulumi/pulumi/automation/index.js";
 import { parse as parseYaml } from "yaml";
-import { ConfigError, validateConfigFile, type LithopsConfigFile } from "./config.ts";
+import { ConfigError, validateConfigFile, type LithopsConfigFile } from "../client/config.ts";
 
 /**
  * A Pulumi stack of this project, driven through Pulumi's Automation API (which runs the

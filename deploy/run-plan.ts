@@ -1,4 +1,4 @@
-import type { StackSession } from "../client/stack.ts";
+import type { StackSession } from "./stack-session.ts";
 import type { StackPlan } from "./plans.ts";
 
 /** Where the command line writes: progress and results to `out`, problems to `err`. */

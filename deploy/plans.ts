@@ -1,7 +1,8 @@
 import { isAbsolute, relative, resolve } from "node:path";
-import { parseStackConfig, type RuntimeSpec } from "../components/stack-config.ts";
-import { cpuForMemory, DEFAULT_MEMORY_MB } from "../protocol/memory.ts";
-import { assertRuntimeName, DEFAULT_RUNTIME } from "../protocol/runtime-name.ts";
+import { imageResourceNames } from "../components/image.ts";
+import { imageKey, parseStackConfig, type RuntimeSpec } from "../components/stack-config.ts";
+import { cpuForMemory, DEFAULT_MEMORY_MB } from "../azure/memory.ts";
+import { assertRuntimeName, DEFAULT_RUNTIME } from "../azure/runtime-name.ts";
 
 /**
  * What each runtime command does to a stack, as data: the change to the stack's
@@ -364,7 +365,8 @@ export function planBuild(input: BuildInput): StackPlan {
       }
     }
   }
-  const spec = validateRuntimes(input, after).find((s) => s.name === name)!;
+  const specs = validateRuntimes(input, after);
+  const spec = specs.find((s) => s.name === name)!;
   if (spec.source.kind !== "build") throw new PlanError(`runtime '${name}' has no Dockerfile to build`);
   if (!input.hasRegistry) {
     throw new PlanError(
@@ -374,7 +376,7 @@ export function planBuild(input: BuildInput): StackPlan {
   }
   const image = `${spec.source.repository}:${spec.source.tag}`;
   notes.push(`building ${spec.source.dockerfile} into ${image} and pushing it to the stack's registry`);
-  return configThenUp("build", input, { before, after, values, target: imageUrns(input, spec) }, notes, `Runtime ${name} built and pushed (${image}) in stack '${input.stack}'`);
+  return configThenUp("build", input, { before, after, values, target: imageUrns(input, spec, specs) }, notes, `Runtime ${name} built and pushed (${image}) in stack '${input.stack}'`);
 }
 
 /** `clean`: `pulumi destroy` of the stack; its config (Pulumi.<stack>.yaml) stays, as Lithops keeps its config. */
@@ -393,19 +395,14 @@ export function planClean(input: Omit<StackRef, "projectRoot"> & { current: Runt
   };
 }
 
-/** The type tokens and names index.ts gives an image: `RuntimeImage` component `image-<repo-tag>` with the docker Image `<name>-build`. */
+/** The type tokens and names the program gives an image: `RuntimeImage` component `image-<repo-tag>` with the docker Image `<name>-build`. */
 const IMAGE_COMPONENT_TYPE = "lithops-aca:index:RuntimeImage";
 const DOCKER_IMAGE_TYPE = "docker:index/image:Image";
 
-export function imageResourceName(spec: Pick<RuntimeSpec, "source">): string {
-  const key = spec.source.kind === "build" ? `${spec.source.repository}:${spec.source.tag}` : spec.source.image;
-  return `image-${key.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
-}
-
 /** The URNs of a runtime's image component and its docker Image, as `pulumi up --target` takes them. */
-export function imageUrns(ref: StackRef, spec: Pick<RuntimeSpec, "source">): string[] {
+export function imageUrns(ref: StackRef, spec: Pick<RuntimeSpec, "source">, all: readonly Pick<RuntimeSpec, "source">[]): string[] {
   const stack = ref.stack.split("/").pop()!;
-  const name = imageResourceName(spec);
+  const name = imageResourceNames(all.map((r) => r.source)).get(imageKey(spec.source))!;
   const prefix = `urn:pulumi:${stack}::${ref.project}::`;
   return [`${prefix}${IMAGE_COMPONENT_TYPE}::${name}`, `${prefix}${IMAGE_COMPONENT_TYPE}$${DOCKER_IMAGE_TYPE}::${name}-build`];
 }

@@ -1,0 +1,81 @@
+import { createHash } from "node:crypto";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { BUNDLE_DIR, CLIENT_BUNDLE, WORKER_BUNDLE, packageRoot } from "../protocol/version.ts";
+
+/** Where the worker sits in every runtime image: a package Node resolves `lithops-aca` to from any folder (nested jobs). */
+export const IMAGE_PACKAGE_DIR = "/node_modules/lithops-aca";
+/** The folder of the staged context that holds the worker package. */
+const STAGED_WORKER_DIR = ".lithops-aca-worker";
+/** The Dockerfile the build runs: the user's, plus the worker layer. */
+export const STAGED_DOCKERFILE = "Dockerfile.lithops-aca";
+/** Never part of a build context, whatever the runtime folder holds. */
+const SKIPPED = new Set(["node_modules", ".git"]);
+
+export interface StagedContext {
+  /** The folder to build in. */
+  dir: string;
+  /** The Dockerfile inside it. */
+  dockerfile: string;
+  /** sha256 of every file of the context: changes exactly when what the image is built from changes. */
+  digest: string;
+}
+
+/**
+ * The worker layer every runtime image gets on top of the user's Dockerfile: the bundled
+ * worker as a package at the file-system root, and the command that runs it. A user's
+ * Dockerfile names only its own packages and system libraries.
+ */
+export function workerLayer(): string {
+  return [
+    "",
+    "# Added by lithops-aca: the worker (one bundled file and its thread entry) on top of the runtime above.",
+    `COPY ${STAGED_WORKER_DIR}/ ${IMAGE_PACKAGE_DIR}/`,
+    "ARG LITHOPS_CONTEXT_DIGEST=none",
+    "ARG LITHOPS_REVISION=0",
+    'LABEL org.lithops-aca.context="${LITHOPS_CONTEXT_DIGEST}" org.lithops-aca.revision="${LITHOPS_REVISION}"',
+    `CMD ["node", "${IMAGE_PACKAGE_DIR}/${WORKER_BUNDLE}"]`,
+    "",
+  ].join("\n");
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)))
+    .sort();
+}
+
+export function contextDigest(dir: string): string {
+  const hash = createHash("sha256");
+  for (const file of filesUnder(dir)) hash.update(file).update("\0").update(readFileSync(join(dir, file))).update("\0");
+  return hash.digest("hex");
+}
+
+/**
+ * Stages the build context of a runtime image in `stagingDir`: the folder of its
+ * Dockerfile (only that folder, so editing the README, a test or a stack file rebuilds
+ * nothing), the worker package, and the Dockerfile with the worker layer appended.
+ */
+export function stageImageContext(dockerfile: string, stagingDir: string): StagedContext {
+  const sourceDir = dirname(dockerfile);
+  rmSync(stagingDir, { recursive: true, force: true });
+  mkdirSync(stagingDir, { recursive: true });
+  cpSync(sourceDir, stagingDir, {
+    recursive: true,
+    filter: (path) => !SKIPPED.has(relative(sourceDir, path).split("/")[0]!) && resolve(path) !== resolve(stagingDir),
+  });
+  const workerDir = join(stagingDir, STAGED_WORKER_DIR);
+  const bundle = join(packageRoot(), BUNDLE_DIR);
+  if (!statSync(join(packageRoot(), WORKER_BUNDLE), { throwIfNoEntry: false })?.isFile()) {
+    throw new Error(`the worker bundle is missing from ${bundle}: run \`npm run build\` in ${packageRoot()}`);
+  }
+  cpSync(bundle, join(workerDir, BUNDLE_DIR), { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { name: string; version: string };
+  writeFileSync(
+    join(workerDir, "package.json"),
+    `${JSON.stringify({ name: manifest.name, version: manifest.version, type: "module", exports: { ".": `./${CLIENT_BUNDLE}` } }, null, 2)}\n`,
+  );
+  writeFileSync(join(stagingDir, STAGED_DOCKERFILE), readFileSync(dockerfile, "utf8").trimEnd() + "\n" + workerLayer());
+  return { dir: stagingDir, dockerfile: join(stagingDir, STAGED_DOCKERFILE), digest: contextDigest(stagingDir) };
+}

@@ -1,0 +1,17 @@
+/** `lithops-aca/pulumi`: the components of a lithops-aca stack, for this repository's program and anyone else's. */
+export { lithopsStack, type DeployedRuntime, type LithopsStackArgs, type LithopsStackOutputs } from "./lithops-stack.ts";
+export { LithopsRuntime, type LithopsRuntimeArgs, type StorageRef } from "./runtime.ts";
+export { JobStorage, type JobStorageArgs, type PrincipalRef } from "./storage.ts";
+export { RuntimeEnvironment, type RuntimeEnvironmentArgs } from "./environment.ts";
+export { RuntimeRegistry, type RuntimeRegistryArgs } from "./registry.ts";
+export { RuntimeImage, imageResourceNames, type RuntimeImageArgs } from "./image.ts";
+export {
+  DEFAULT_JOB_CONTAINER,
+  StackConfigError,
+  imageKey,
+  loadStackConfig,
+  parseStackConfig,
+  type ImageSource,
+  type RuntimeSpec,
+  type StackConfig,
+} from "./stack-config.ts";

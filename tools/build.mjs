@@ -1,0 +1,41 @@
+// `npm run build`: the package's JavaScript and declarations (tsc, into dist/), the files
+// tsc does not copy, and the worker bundle (esbuild, into dist/bundle/) that runtime images
+// and local workers run on plain Node.
+import { execFileSync } from "node:child_process";
+import { chmodSync, cpSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const only = process.argv[2]; // "bundle": the worker bundle alone (what the tests need after a worker change)
+
+if (only !== "bundle") {
+  rmSync(join(root, "dist"), { recursive: true, force: true });
+  const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+  execFileSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json")], { stdio: "inherit" });
+  cpSync(join(root, "local/parent-watchdog.cjs"), join(root, "dist/local/parent-watchdog.cjs"));
+  chmodSync(join(root, "dist/cli/bin.js"), 0o755);
+}
+
+await build({
+  absWorkingDir: root,
+  // worker: the container's program; call-thread: its thread entry (worker/thread-pool.ts);
+  // client: what `import("lithops-aca")` gives a function inside a runtime image (nested jobs).
+  entryPoints: { worker: "worker/main.ts", "call-thread": "worker/call-thread.ts", client: "client/index.ts" },
+  outdir: "dist/bundle",
+  outExtension: { ".js": ".mjs" },
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  minify: true,
+  sourcemap: "linked",
+  logLevel: "warning",
+  // CommonJS dependencies call require(); give the ES module bundle one.
+  banner: { js: "import { createRequire as __lithopsRequire } from 'node:module'; const require = __lithopsRequire(import.meta.url);" },
+  // Never inside a runtime image: the deploy side, the local emulator and plotting.
+  external: ["@pulumi/*", "azurite", "vega", "vega-lite", "commander", "cli-progress"],
+});
