@@ -6,6 +6,7 @@ import {
   QueueServiceClient,
   StorageSharedKeyCredential as QueueSharedKeyCredential,
 } from "@azure/storage-queue";
+import { ENV } from "../protocol/env.ts";
 
 /**
  * How client and worker reach Azure Storage (or Azurite): a connection string, an
@@ -135,4 +136,20 @@ export async function blobExists(container: ContainerClient, key: string): Promi
 
 export function isNotFound(error: unknown): boolean {
   return (error as { statusCode?: number }).statusCode === 404;
+}
+
+/**
+ * The storage a worker was given, or undefined outside a worker: what code running inside
+ * a call (nested executors, Storage, StorageObject) connects with.
+ */
+export function storageSettingsFromEnv(env: NodeJS.ProcessEnv): StorageSettings | undefined {
+  const container = env[ENV.container];
+  if (!container || !env[ENV.queue]) return undefined;
+  return {
+    connectionString: env[ENV.connectionString] || undefined,
+    accountName: env[ENV.storageAccount] || undefined,
+    blobEndpoint: env[ENV.blobEndpoint] || undefined,
+    queueEndpoint: env[ENV.queueEndpoint] || undefined,
+    container,
+  };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { ExecutionBackend, RuntimeTarget } from "../protocol/backend.ts";
+import type { ExecutionBackend, RuntimeTarget } from "../azure/execution-backend.ts";
 import { encodeCompact } from "../protocol/data-codec.ts";
 import { callId, executorPrefix } from "../protocol/keys.ts";
 import { cpuForMemory } from "../azure/memory.ts";

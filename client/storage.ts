@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import type { ContainerClient } from "@azure/storage-blob";
-import type { ExecutionBackend } from "../protocol/backend.ts";
-import { storageSettingsFromEnv } from "../protocol/env.ts";
+import type { ExecutionBackend } from "../azure/execution-backend.ts";
+import { storageSettingsFromEnv } from "../azure/storage-connection.ts";
 import { connectStorage, downloadBytes, downloadStream, isNotFound, type StorageClients, type StorageSettings } from "../azure/storage-connection.ts";
 import { assertBlobKey, assertContainerName } from "../azure/storage-names.ts";
 import { ConfigError, resolveConfig } from "./config.ts";

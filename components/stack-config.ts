@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
-import { isAbsolute, relative, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { DEFAULT_MAX_WORKERS, DEFAULT_RUNTIME_TIMEOUT_S } from "../azure/runtime-defaults.ts";
 import { cpuForMemory, DEFAULT_MEMORY_MB, needsWorkloadProfile } from "../azure/memory.ts";
 import { assertRuntimeName, DEFAULT_RUNTIME, runtimeQueues, runtimeResourceName } from "../azure/runtime-name.ts";
-import { NODE_MAJOR, PACKAGE_VERSION } from "../protocol/version.ts";
+import { NODE_MAJOR, PACKAGE_VERSION, packageRoot } from "../protocol/version.ts";
 
 /**
  * The stack configuration (`Pulumi.<stack>.yaml`, keys under the project namespace),
@@ -15,7 +15,8 @@ import { NODE_MAJOR, PACKAGE_VERSION } from "../protocol/version.ts";
 
 export const DEFAULT_JOB_CONTAINER = "lithops-jobs";
 /** Where the default runtime's Dockerfile lives, relative to the project root. */
-export const DEFAULT_DOCKERFILE = "runtimes/default/Dockerfile";
+/** The default runtime's Dockerfile ships with the package, so any Pulumi program can build it. */
+export const DEFAULT_DOCKERFILE = join(packageRoot(), "runtimes/default/Dockerfile");
 
 const armId = (provider: string) =>
   z

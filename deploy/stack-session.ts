@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
-import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import type { OutputMap, Stack, UpOptions } from "@pulumi/pulumi/automation/index.js";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, validateConfigFile, type LithopsConfigFile } from "../client/config.ts";
+import { packageRoot } from "../protocol/version.ts";
 
 /**
  * A Pulumi stack of this project, driven through Pulumi's Automation API (which runs the
@@ -16,7 +16,7 @@ import { ConfigError, validateConfigFile, type LithopsConfigFile } from "../clie
 export const PULUMI_DIR_ENV = "LITHOPS_PULUMI_DIR";
 
 export function pulumiProjectDir(env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env[PULUMI_DIR_ENV] || fileURLToPath(new URL("..", import.meta.url)));
+  return resolve(env[PULUMI_DIR_ENV] || packageRoot());
 }
 
 /** A Pulumi failure, explained: `message` says what happened and what to do next. */
@@ -267,8 +267,8 @@ export async function readStackClientConfig(stack: string, workDir: string = pul
   return session.clientConfig();
 }
 
-/** The package's command line entry (cli/bin.js). */
-export const CLI_ENTRY = fileURLToPath(new URL("../cli/bin.js", import.meta.url));
+/** The package's command line entry, built (dist/cli/bin.js). */
+export const CLI_ENTRY = join(packageRoot(), "dist/cli/bin.js");
 
 /**
  * autoDeploy: runs `lithops-aca runtime deploy NAME --memory MB --stack STACK` in a child

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { closeSync, mkdtempSync, openSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import type { ExecutionBackend, RuntimeTarget } from "../protocol/backend.ts";
+import type { ExecutionBackend, RuntimeTarget } from "../azure/execution-backend.ts";
 import { ENV } from "../protocol/env.ts";
 import { runtimeQueues } from "../azure/runtime-name.ts";
 import { connectStorage, type StorageClients, type StorageSettings } from "../azure/storage-connection.ts";

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { StorageSettings } from "../azure/storage-connection.ts";
 
 /**
  * Environment variables a worker reads: the Container App sets them from the Pulumi
@@ -75,20 +74,4 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerEnv {
     throw new Error(`worker environment is invalid: set ${ENV.connectionString} or ${ENV.storageAccount}`);
   }
   return value;
-}
-
-/**
- * The storage a worker was given, or undefined outside a worker: what code running inside
- * a call (nested executors, Storage, StorageObject) connects with.
- */
-export function storageSettingsFromEnv(env: NodeJS.ProcessEnv): StorageSettings | undefined {
-  const container = env[ENV.container];
-  if (!container || !env[ENV.queue]) return undefined;
-  return {
-    connectionString: env[ENV.connectionString] || undefined,
-    accountName: env[ENV.storageAccount] || undefined,
-    blobEndpoint: env[ENV.blobEndpoint] || undefined,
-    queueEndpoint: env[ENV.queueEndpoint] || undefined,
-    container,
-  };
 }

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { CLI_BIN } from "./support/package-paths.ts";
 import { lockDataDir, openLocalStorage } from "../local/data-dir.ts";
 
 /**
@@ -13,13 +14,12 @@ import { lockDataDir, openLocalStorage } from "../local/data-dir.ts";
  * package's bin as a user would.
  */
 
-const root = resolve(import.meta.dirname, "..");
 let scratch: string;
 let dataDir: string;
 let config: string;
 
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [join(root, "cli/bin.js"), ...args, "-c", config], {
+  const result = spawnSync(process.execPath, [CLI_BIN, ...args, "-c", config], {
     encoding: "utf8",
     timeout: 90_000,
     env: { ...process.env, LITHOPS_STACK: "" },

@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { describe, it } from "node:test";
 import { resolveBackend } from "../cli/commands.ts";
 import { parseCommandLine, type CliRequest } from "../cli/main.ts";
+import { CLI_BIN } from "./support/package-paths.ts";
 
 const root = resolve(import.meta.dirname, "..");
 
@@ -113,11 +114,11 @@ describe("cli: the command line parser (Lithops's words and flags)", () => {
     assert.match(parse("--version").out, /^\d+\.\d+\.\d+\n$/);
   });
 
-  it("`npx lithops-aca --help` runs the package's bin (cli/bin.js registers tsx) from the repository", () => {
+  it("`npx lithops-aca --help` runs the package's built bin on plain Node from the repository", () => {
     const result = spawnSync("npx", ["--no-install", "lithops-aca", "--help"], { cwd: root, encoding: "utf8", timeout: 60_000 });
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /Usage: lithops-aca \[options\] \[command\]/);
-    const bad = spawnSync(process.execPath, [resolve(root, "cli/bin.js"), "runtime", "deploy", "--memory", "x"], { encoding: "utf8", timeout: 60_000 });
+    const bad = spawnSync(process.execPath, [CLI_BIN, "runtime", "deploy", "--memory", "x"], { encoding: "utf8", timeout: 60_000 });
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /--memory must be a whole number/);
   });

@@ -10,6 +10,7 @@ import { startAzurite, stopChild, type Azurite } from "../local/azurite.ts";
 import { runProgram } from "./pulumi-harness.ts";
 import { PulumiStandIn } from "./support/pulumi-standin.ts";
 import { clientConfigOnAzurite, containerEnv, createRuntimeStorage, workerStorageOnAzurite } from "./support/runtime-app.ts";
+import { WORKER_BIN } from "./support/package-paths.ts";
 
 /**
  * `lithops-aca hello --stack dev` end to end, with everything but Azure real: the stack's
@@ -34,7 +35,7 @@ describe("cli: hello --stack dev (stack outputs from the program, real worker, A
     const env = containerEnv(run, APP);
     azurite = await startAzurite();
     await createRuntimeStorage(azurite, env);
-    worker = spawn(process.execPath, ["--import", "tsx", "worker/main.ts"], { cwd: root, env: { ...env, ...workerStorageOnAzurite(azurite) }, stdio: "ignore" });
+    worker = spawn(process.execPath, [WORKER_BIN], { cwd: root, env: { ...env, ...workerStorageOnAzurite(azurite) }, stdio: "ignore" });
 
     // The stack's outputs as `pulumi up` of this program leaves them, storage pointed at Azurite.
     const clientConfig = clientConfigOnAzurite(run.outputs.clientConfig as string, azurite);

@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { describe, it } from "node:test";
 
 /**
  * DESIGN.md's one direction of dependency, checked on the import statements: protocol/
- * depends on nothing of ours; client/, worker/, components/, local/ only on protocol/
- * (client may load local/ lazily, with a dynamic import, for the embedded backend); the
- * runtime image holds protocol/, worker/ and client/, so those must not import anything else
- * statically.
+ * (the wire contract) depends on nothing of ours; azure/ (SDK plumbing, naming rules) on
+ * protocol/; client/, worker/, components/, local/ on those two (client may load local/
+ * and deploy/ lazily, with a dynamic import); deploy/ (driving Pulumi) sits on
+ * components/ and client/; cli/ on top. The worker bundle holds protocol/, azure/,
+ * worker/ and client/, so those must not import anything else statically.
  */
 const root = resolve(import.meta.dirname, "..");
 
@@ -36,11 +37,14 @@ function importedDirs(file: string): { static: Set<string>; dynamic: Set<string>
 }
 
 const allowed: Record<string, { static: string[]; dynamic: string[] }> = {
-  protocol: { static: ["protocol", "package.json"], dynamic: [] },
-  worker: { static: ["worker", "protocol", "package.json"], dynamic: [] },
-  client: { static: ["client", "protocol"], dynamic: ["local"] },
-  local: { static: ["local", "protocol"], dynamic: [] },
-  components: { static: ["components", "protocol"], dynamic: [] },
+  protocol: { static: ["protocol"], dynamic: [] },
+  azure: { static: ["azure", "protocol"], dynamic: [] },
+  worker: { static: ["worker", "protocol", "azure"], dynamic: [] },
+  client: { static: ["client", "protocol", "azure"], dynamic: ["local", "deploy"] },
+  local: { static: ["local", "protocol", "azure"], dynamic: [] },
+  components: { static: ["components", "protocol", "azure"], dynamic: [] },
+  deploy: { static: ["deploy", "components", "client", "protocol", "azure"], dynamic: [] },
+  cli: { static: ["cli", "deploy", "client", "local", "components", "protocol", "azure"], dynamic: ["cli", "client", "local", "deploy"] },
 };
 
 describe("layout: one direction of dependency", () => {
@@ -57,4 +61,17 @@ describe("layout: one direction of dependency", () => {
       }
     });
   }
+});
+
+describe("layout: what the package starts as processes exists in the build", () => {
+  it("package.json's bin, the worker bundle with its thread entry, and the parent watchdog are built files", async () => {
+    const { CLI_BIN, WORKER_BIN } = await import("./support/package-paths.ts");
+    const { PARENT_WATCHDOG } = await import("../local/azurite.ts");
+    for (const path of [CLI_BIN, WORKER_BIN, join(WORKER_BIN, "../call-thread.mjs"), PARENT_WATCHDOG]) {
+      assert.ok(existsSync(path), `${path} exists (run npm run build)`);
+    }
+    // The worker bundle runs on plain Node: no TypeScript loader, no import of the sources.
+    const bundle = readFileSync(WORKER_BIN, "utf8");
+    assert.doesNotMatch(bundle, /from\s*["'][^"']*\.ts["']|tsx\/esm/);
+  });
 });

@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 
 /**
@@ -215,3 +217,14 @@ export const named = (run: ProgramRun, name: string) => {
   if (!found) throw new Error(`no resource named ${name}; have ${run.resources.map((r) => r.name).join(", ")}`);
   return found;
 };
+
+/**
+ * The docker Image built from a Dockerfile (a path from the repository root): images are
+ * built from a staged copy whose Dockerfile is the original text plus the worker layer.
+ */
+export function imageBuiltFrom(run: ProgramRun, dockerfile: string): MockResource {
+  const original = readFileSync(resolve(import.meta.dirname, "..", dockerfile), "utf8").trimEnd();
+  const image = run.resources.find((r) => r.type === "docker:index/image:Image" && readFileSync(r.inputs.build.dockerfile, "utf8").startsWith(original));
+  if (!image) throw new Error(`no image is built from ${dockerfile}`);
+  return image;
+}

@@ -10,6 +10,7 @@ import { ACR_TOKEN_USER } from "../components/registry.ts";
 import { ROLES } from "../components/roles.ts";
 import {
   ACR_REFRESH_TOKEN,
+  imageBuiltFrom,
   ARM_TOKEN,
   DEPLOYER,
   isSecretValue,
@@ -244,14 +245,19 @@ describe("pulumi program: the dev stack's resource graph", () => {
 
   it("builds each image for linux/amd64 with this machine's Node major, and runs the pushed digest", () => {
     const images = ofType(run, T.image);
-    const dockerfiles = images.map((i) => i.inputs.build.dockerfile).sort();
-    assert.deepEqual(dockerfiles, [IMAGING, "runtimes/default/Dockerfile"].sort());
+    assert.equal(images.length, 2);
+    const defaultImage = imageBuiltFrom(run, "runtimes/default/Dockerfile");
+    assert.notEqual(imageBuiltFrom(run, IMAGING), defaultImage);
     for (const image of images) {
       assert.equal(image.inputs.build.platform, "linux/amd64");
-      assert.equal(image.inputs.build.context, ".");
-      assert.deepEqual(image.inputs.build.args, { NODE_MAJOR: String(NODE_MAJOR) });
+      // Built from a staged context of its own (the Dockerfile's folder and the worker), never the project root.
+      assert.match(image.inputs.build.context, /[/\\]\.lithops-aca[/\\]build[/\\]image-[a-z0-9-]+$/);
+      assert.equal(image.inputs.build.args.NODE_MAJOR, String(NODE_MAJOR));
+      assert.match(image.inputs.build.args.LITHOPS_CONTEXT_DIGEST, /^[0-9a-f]{64}$/);
+      // The pushed image carries its layer cache, so a runner without local layers reuses them.
+      assert.equal(image.inputs.build.args.BUILDKIT_INLINE_CACHE, "1");
+      assert.deepEqual(image.inputs.build.cacheFrom, { images: [image.inputs.imageName] });
     }
-    const defaultImage = images.find((i) => i.inputs.build.dockerfile === "runtimes/default/Dockerfile")!;
     assert.match(defaultImage.inputs.imageName, new RegExp(`/lithops-aca-default-node${NODE_MAJOR}:${PACKAGE_VERSION.replace(/\./g, "\\.")}$`));
     // The app gets the digest (the mock's repoDigest), not the tag.
     assert.equal(app(run, "lithops-default-512").inputs.template.containers[0].image, defaultImage.id);
@@ -306,8 +312,7 @@ describe("pulumi program: the dev stack's resource graph", () => {
   });
 
   it("outputs per runtime name, image, memory, queues and app, and the storage names", () => {
-    const images = ofType(run, T.image);
-    const imageOf = (dockerfile: string) => images.find((i) => i.inputs.build.dockerfile === dockerfile)!.id;
+    const imageOf = (dockerfile: string) => imageBuiltFrom(run, dockerfile).id;
     assert.deepEqual(run.outputs.runtimes, [
       { name: "default", image: imageOf("runtimes/default/Dockerfile"), memory: 512, queue: "lithops-default-512", poisonQueue: "lithops-default-512-poison", appName: "lithops-default-512" },
       { name: "imaging", image: imageOf(IMAGING), memory: 2048, queue: "lithops-imaging-2048", poisonQueue: "lithops-imaging-2048-poison", appName: "lithops-imaging-2048" },
@@ -525,7 +530,7 @@ describe("pulumi program: other registries, existing resources, client principal
     assert.equal(ofType(run, T.registry).length, 0);
     assert.equal(run.fetches.length, 0);
     assert.equal(rolesOf(run, named(run, "lithops-imaging-2048-identity").state.principalId).length, 3, "no AcrPull");
-    const image = ofType(run, T.image).find((i) => i.inputs.build.dockerfile === IMAGING)!;
+    const image = imageBuiltFrom(run, IMAGING);
     assert.equal(image.inputs.imageName, "docker.io/someuser/imaging:latest");
     assert.ok(isSecretValue(image.inputs.registry));
     assert.deepEqual(reveal(image.inputs.registry), { server: "docker.io", username: "someuser", password: "dckr_pat_secret" });

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { FunctionExecutor } from "../client/index.ts";
@@ -8,6 +7,7 @@ import { startAzurite, stopChild, type Azurite } from "../local/azurite.ts";
 import { ENV, parseWorkerEnv } from "../protocol/env.ts";
 import { runtimeMetadataKey } from "../protocol/keys.ts";
 import { connectStorage } from "../azure/storage-connection.ts";
+import { IMAGE_PACKAGE_DIR, workerLayer } from "../components/image-context.ts";
 import { named, runProgram, type ProgramRun } from "./pulumi-harness.ts";
 import { clientConfigOnAzurite, containerEnv, createRuntimeStorage, workerStorageOnAzurite } from "./support/runtime-app.ts";
 
@@ -21,13 +21,14 @@ import { clientConfigOnAzurite, containerEnv, createRuntimeStorage, workerStorag
 const root = fileURLToPath(new URL("..", import.meta.url));
 const APP = "lithops-default-512";
 
-/** The runtime image's CMD, e.g. ["node", "--import", "tsx", "worker/main.ts"], run from the image's WORKDIR. */
+/**
+ * The runtime image's CMD (the worker layer the stack appends to every runtime's
+ * Dockerfile), with the image's package folder mapped to this package's root.
+ */
 function imageCommand(): string[] {
-  const dockerfile = readFileSync(`${root}runtimes/default/Dockerfile`, "utf8");
-  const cmd = /^CMD (\[.*\])\s*$/m.exec(dockerfile);
-  assert.ok(cmd, "runtimes/default/Dockerfile has an exec-form CMD");
-  assert.match(dockerfile, /^WORKDIR \/app$/m, "the image runs from /app, which holds what the project root holds");
-  return JSON.parse(cmd[1]!) as string[];
+  const cmd = /^CMD (\[.*\])\s*$/m.exec(workerLayer());
+  assert.ok(cmd, "the worker layer has an exec-form CMD");
+  return (JSON.parse(cmd[1]!) as string[]).map((part) => part.replace(`${IMAGE_PACKAGE_DIR}/`, `${root}`));
 }
 
 describe("pulumi program and worker agree (real worker, Azurite)", () => {

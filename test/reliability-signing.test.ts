@@ -9,7 +9,7 @@ import { callArguments } from "../client/args.ts";
 import { planJob } from "../client/job-plan.ts";
 import { shipFunction } from "../client/ship-function.ts";
 import type { LocalBackend } from "../local/local-backend.ts";
-import type { RuntimeTarget } from "../protocol/backend.ts";
+import type { RuntimeTarget } from "../azure/execution-backend.ts";
 import { encodeValue } from "../protocol/data-codec.ts";
 import { outputKey, runtimePrefix } from "../protocol/keys.ts";
 import { attachSignature, detachSignature } from "../protocol/signing.ts";

@@ -2,7 +2,7 @@
 // tsc does not copy, and the worker bundle (esbuild, into dist/bundle/) that runtime images
 // and local workers run on plain Node.
 import { execFileSync } from "node:child_process";
-import { chmodSync, cpSync, rmSync } from "node:fs";
+import { chmodSync, cpSync, renameSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,19 +12,21 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const only = process.argv[2]; // "bundle": the worker bundle alone (what the tests need after a worker change)
 
 if (only !== "bundle") {
-  rmSync(join(root, "dist"), { recursive: true, force: true });
   const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
   execFileSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json")], { stdio: "inherit" });
   cpSync(join(root, "local/parent-watchdog.cjs"), join(root, "dist/local/parent-watchdog.cjs"));
   chmodSync(join(root, "dist/cli/bin.js"), 0o755);
 }
 
+// Built beside the bundle folder, then swapped in, so a worker starting meanwhile never sees half a bundle.
+const bundleDir = join(root, "dist/bundle");
+const staging = `${bundleDir}.${process.pid}`;
 await build({
   absWorkingDir: root,
   // worker: the container's program; call-thread: its thread entry (worker/thread-pool.ts);
   // client: what `import("lithops-aca")` gives a function inside a runtime image (nested jobs).
   entryPoints: { worker: "worker/main.ts", "call-thread": "worker/call-thread.ts", client: "client/index.ts" },
-  outdir: "dist/bundle",
+  outdir: staging,
   outExtension: { ".js": ".mjs" },
   bundle: true,
   splitting: true,
@@ -39,3 +41,5 @@ await build({
   // Never inside a runtime image: the deploy side, the local emulator and plotting.
   external: ["@pulumi/*", "azurite", "vega", "vega-lite", "commander", "cli-progress"],
 });
+rmSync(bundleDir, { recursive: true, force: true });
+renameSync(staging, bundleDir);

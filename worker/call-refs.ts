@@ -13,7 +13,7 @@ let storage: Promise<StorageClients> | undefined;
 
 function workerStorage(): Promise<StorageClients> {
   storage ??= (async () => {
-    const [{ ENV, storageSettingsFromEnv }, { connectStorage }] = await Promise.all([import("../protocol/env.ts"), import("../azure/storage-connection.ts")]);
+    const [{ ENV }, { connectStorage, storageSettingsFromEnv }] = await Promise.all([import("../protocol/env.ts"), import("../azure/storage-connection.ts")]);
     const settings = storageSettingsFromEnv(process.env);
     if (!settings) {
       throw new Error(

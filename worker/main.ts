@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
-import { ENV, parseWorkerEnv, storageSettingsFromEnv } from "../protocol/env.ts";
+import { ENV, parseWorkerEnv } from "../protocol/env.ts";
 import { isWakeMessage } from "../protocol/polling.ts";
-import { connectStorage } from "../azure/storage-connection.ts";
+import { connectStorage, storageSettingsFromEnv } from "../azure/storage-connection.ts";
 import { PayloadReader } from "./payloads.ts";
 import { QueueConsumer } from "./queue-consumer.ts";
 import { recordRuntimeMetadata } from "./runtime-metadata.ts";
