@@ -1,0 +1,30 @@
+/**
+ * The base class of every error lithops-aca throws, on the client, in the worker and in the
+ * Pulumi components: `error instanceof LithopsError` tells the package's errors from others.
+ * It lives in protocol/ because every folder may import protocol/; the client re-exports it
+ * from client/errors.ts.
+ */
+export class LithopsError extends Error {
+  override name = "LithopsError";
+}
+
+/**
+ * The error names a worker gives the failures it detects itself (rather than errors the
+ * call threw). The client picks the RemoteCallError subclass of a failed call by them.
+ */
+export const REMOTE_ERROR_NAMES = {
+  /** The call ran longer than its timeout. */
+  timeout: "TimeoutError",
+  /** The call's thread ran out of heap (the runtime's memory). */
+  outOfMemory: "OutOfMemoryError",
+  /** The call ended its process (process.exit). */
+  exited: "CallExitedError",
+  /** The call was running each time its worker process died, up to the delivery limit. */
+  poisonCall: "PoisonCallError",
+  /** The whole batch reached the delivery limit and went to the poison queue. */
+  poisonMessage: "PoisonMessageError",
+  /** The worker refused the call's message (schema, protocol version, signature). */
+  messageRejected: "MessageRejectedError",
+  /** The client's Node.js major differs from the runtime's. */
+  runtimeMismatch: "RuntimeMismatchError",
+} as const;
