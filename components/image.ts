@@ -1,10 +1,9 @@
 import { join, resolve } from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { uniqueSuffix } from "../azure/resource-names.ts";
 import { stageImageContext } from "./image-context.ts";
 import type { RuntimeRegistry } from "./registry.ts";
-import { imageKey, type ImageSource } from "./stack-config.ts";
+import type { ImageSource } from "./stack-config.ts";
 
 /** Container Apps run linux/amd64, whatever machine runs `pulumi up`. */
 const IMAGE_PLATFORM = "linux/amd64";
@@ -21,25 +20,6 @@ export interface RuntimeImageArgs {
   revision?: number;
   /** The Pulumi project's root: Dockerfile paths are relative to it, and contexts are staged under it. */
   projectRoot: string;
-}
-
-/**
- * The Pulumi resource names of the images of a stack, one per distinct image: `image-<slug>`,
- * and a hash suffix for a later image whose slug an earlier one took ('a/b:1' and 'a-b:1').
- * The program and `lithops-aca runtime build` (which targets an image's URN) both call this.
- */
-export function imageResourceNames(sources: readonly ImageSource[]): Map<string, string> {
-  const names = new Map<string, string>();
-  const taken = new Set<string>();
-  for (const source of sources) {
-    const key = imageKey(source);
-    if (names.has(key)) continue;
-    let name = `image-${key.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
-    if (taken.has(name)) name += `-${uniqueSuffix(key).slice(0, 6)}`;
-    taken.add(name);
-    names.set(key, name);
-  }
-  return names;
 }
 
 /**

@@ -4,11 +4,12 @@ export { LithopsRuntime, type LithopsRuntimeArgs, type StorageRef } from "./runt
 export { JobStorage, type JobStorageArgs, type PrincipalRef } from "./storage.ts";
 export { RuntimeEnvironment, type RuntimeEnvironmentArgs } from "./environment.ts";
 export { RuntimeRegistry, type RuntimeRegistryArgs } from "./registry.ts";
-export { RuntimeImage, imageResourceNames, type RuntimeImageArgs } from "./image.ts";
+export { RuntimeImage, type RuntimeImageArgs } from "./image.ts";
 export {
   DEFAULT_JOB_CONTAINER,
   StackConfigError,
   imageKey,
+  imageResourceNames,
   loadStackConfig,
   parseStackConfig,
   type ImageSource,

@@ -5,10 +5,10 @@ import { stringify } from "yaml";
 import * as names from "../azure/resource-names.ts";
 import { NODE_MAJOR } from "../protocol/version.ts";
 import { RuntimeEnvironment } from "./environment.ts";
-import { imageResourceNames, RuntimeImage } from "./image.ts";
+import { RuntimeImage } from "./image.ts";
 import { RuntimeRegistry, type RuntimeRegistryArgs } from "./registry.ts";
 import { LithopsRuntime } from "./runtime.ts";
-import { DEFAULT_JOB_CONTAINER, imageKey, type StackConfig } from "./stack-config.ts";
+import { DEFAULT_JOB_CONTAINER, imageKey, imageResourceNames, type StackConfig } from "./stack-config.ts";
 import { JobStorage, type PrincipalRef } from "./storage.ts";
 
 export interface LithopsStackArgs {

@@ -3,6 +3,7 @@ import { isAbsolute, join, relative, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { DEFAULT_MAX_WORKERS, DEFAULT_RUNTIME_TIMEOUT_S } from "../azure/runtime-defaults.ts";
+import { uniqueSuffix } from "../azure/resource-names.ts";
 import { cpuForMemory, DEFAULT_MEMORY_MB, needsWorkloadProfile } from "../azure/memory.ts";
 import { assertRuntimeName, DEFAULT_RUNTIME, runtimeQueues, runtimeResourceName } from "../azure/runtime-name.ts";
 import { NODE_MAJOR, PACKAGE_VERSION, packageRoot } from "../protocol/version.ts";
@@ -139,6 +140,25 @@ export type ImageSource =
 /** One key per distinct image: runtimes with the same key share one image (built once). */
 export function imageKey(source: ImageSource): string {
   return source.kind === "build" ? `${source.repository}:${source.tag}` : source.image;
+}
+
+/**
+ * The Pulumi resource names of the images of a stack, one per distinct image: `image-<slug>`,
+ * and a hash suffix for a later image whose slug an earlier one took ('a/b:1' and 'a-b:1').
+ * The program and `lithops-aca runtime build` (which targets an image's URN) both call this.
+ */
+export function imageResourceNames(sources: readonly ImageSource[]): Map<string, string> {
+  const names = new Map<string, string>();
+  const taken = new Set<string>();
+  for (const source of sources) {
+    const key = imageKey(source);
+    if (names.has(key)) continue;
+    let name = `image-${key.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
+    if (taken.has(name)) name += `-${uniqueSuffix(key).slice(0, 6)}`;
+    taken.add(name);
+    names.set(key, name);
+  }
+  return names;
 }
 
 /** A runtime's settings as configured (defaults applied), without how its image is given. */

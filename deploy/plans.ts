@@ -1,8 +1,8 @@
 import { isAbsolute, relative, resolve } from "node:path";
-import { imageResourceNames } from "../components/image.ts";
-import { imageKey, parseStackConfig, type RuntimeSpec } from "../components/stack-config.ts";
+import { imageKey, imageResourceNames, parseStackConfig, type RuntimeSpec } from "../components/stack-config.ts";
 import { cpuForMemory, DEFAULT_MEMORY_MB } from "../azure/memory.ts";
 import { assertRuntimeName, DEFAULT_RUNTIME } from "../azure/runtime-name.ts";
+import { LithopsError } from "../protocol/errors.ts";
 
 /**
  * What each runtime command does to a stack, as data: the change to the stack's
@@ -51,7 +51,7 @@ export interface StackPlan {
 }
 
 /** A command that cannot be planned: the message says why and what to run instead. */
-export class PlanError extends Error {
+export class PlanError extends LithopsError {
   override name = "PlanError";
 }
 
