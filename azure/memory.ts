@@ -1,3 +1,5 @@
+import { LithopsError } from "../protocol/errors.ts";
+
 /**
  * Lithops's memory -> vCPU table for Azure Container Apps. Container Apps only accept
  * these cpu/memory pairs; above 2 vCPU / 4 GiB a workload-profiles environment is needed.
@@ -21,7 +23,7 @@ export const CONSUMPTION_MAX_MEMORY_MB = 4096;
 
 export const ALLOWED_MEMORY_MB: readonly number[] = [...MEMORY_TABLE.keys()];
 
-export class InvalidMemoryError extends Error {
+export class InvalidMemoryError extends LithopsError {
   override name = "InvalidMemoryError";
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { LithopsError } from "../protocol/errors.ts";
 
 /**
  * A runtime is named like Lithops names it: `default`, or a container image reference
@@ -11,7 +12,7 @@ const IMAGE_REFERENCE =
 
 export const DEFAULT_RUNTIME = "default";
 
-export class InvalidRuntimeNameError extends Error {
+export class InvalidRuntimeNameError extends LithopsError {
   override name = "InvalidRuntimeNameError";
 }
 

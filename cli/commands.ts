@@ -22,9 +22,10 @@ import {
   type StackRef,
 } from "../deploy/plans.ts";
 import { runPlan, type CliIO } from "../deploy/run-plan.ts";
+import { LithopsError } from "../protocol/errors.ts";
 
 /** A command that cannot go on; the message says what to do instead. */
-export class CliError extends Error {
+export class CliError extends LithopsError {
   override name = "CliError";
 }
 

@@ -5,8 +5,9 @@ import { runtimeQueues } from "../azure/runtime-name.ts";
 import { connectStorage, downloadBytes, isNotFound, type StorageSettings } from "../azure/storage-connection.ts";
 import { NODE_MAJOR } from "../protocol/version.ts";
 import type { DeployedRuntime } from "./config.ts";
+import { LithopsError } from "./errors.ts";
 
-export class RuntimeNotDeployedError extends Error {
+export class RuntimeNotDeployedError extends LithopsError {
   override name = "RuntimeNotDeployedError";
 }
 

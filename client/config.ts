@@ -9,6 +9,7 @@ import { DEFAULT_MAX_WORKERS, DEFAULT_RUNTIME_TIMEOUT_S } from "../azure/runtime
 import { cpuForMemory, DEFAULT_MEMORY_MB } from "../azure/memory.ts";
 import { assertRuntimeName, DEFAULT_RUNTIME } from "../azure/runtime-name.ts";
 import type { StorageSettings } from "../azure/storage-connection.ts";
+import { LithopsError } from "./errors.ts";
 
 /** Options of `new FunctionExecutor(options)`: they win over the config file. */
 export interface ExecutorOptions {
@@ -144,7 +145,7 @@ export function expandHome(path: string): string {
   return path === "~" || path.startsWith("~/") ? join(homedir(), path.slice(1)) : path;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends LithopsError {
   override name = "ConfigError";
 }
 

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { executorPrefix, jobManifestKey } from "../protocol/keys.ts";
 import { blobExists, downloadBytes, isNotFound } from "../azure/storage-connection.ts";
 import type { PlannedBatch } from "./job-plan.ts";
+import { LithopsError } from "./errors.ts";
 
 /**
  * The job manifest, `lithops.jobs/<executor>/<job>/job.json`: written by the client at
@@ -32,7 +33,7 @@ const manifestSchema = z
   .refine((m) => m.batches.reduce((sum, [, , count]) => sum + count, 0) === m.callCount, "batches must add up to callCount");
 export type JobManifest = z.infer<typeof manifestSchema>;
 
-export class JobNotFoundError extends Error {
+export class JobNotFoundError extends LithopsError {
   override name = "JobNotFoundError";
 }
 

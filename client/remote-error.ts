@@ -1,10 +1,11 @@
 import type { RemoteErrorInfo } from "../protocol/data-codec.ts";
+import { LithopsError } from "./errors.ts";
 
 /**
  * A call's failure, rethrown on the client: the remote error's name, message and stack,
  * plus which call it was.
  */
-export class RemoteCallError extends Error {
+export class RemoteCallError extends LithopsError {
   readonly remoteStack?: string;
   /** What the call threw when it was not an Error. */
   readonly thrownValue?: unknown;
@@ -22,6 +23,6 @@ export class RemoteCallError extends Error {
   }
 }
 
-export class ResultTimeoutError extends Error {
+export class ResultTimeoutError extends LithopsError {
   override name = "ResultTimeoutError";
 }

@@ -12,6 +12,7 @@ import { collectMapInput, type Iterdata } from "./object-input.ts";
 import { ResultTimeoutError, type RemoteCallError } from "./remote-error.ts";
 import type { ResponseFuture } from "./response-future.ts";
 import { Storage } from "./storage.ts";
+import { LithopsError } from "./errors.ts";
 
 export interface RetryingMapOptions extends MapOptions {
   /** Times a failed call is run again; default 0, as in Lithops. */
@@ -19,7 +20,7 @@ export interface RetryingMapOptions extends MapOptions {
 }
 
 /** A call that failed on its first run and on every retry. */
-export class RetriesExhaustedError extends Error {
+export class RetriesExhaustedError extends LithopsError {
   override name = "RetriesExhaustedError";
 
   constructor(

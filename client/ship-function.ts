@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { types } from "node:util";
+import { LithopsError } from "./errors.ts";
 
 /**
  * Functions are shipped as a CommonJS module text made by Pulumi's closure serializer,
@@ -7,7 +8,7 @@ import { types } from "node:util";
  * the serializer would silently get wrong (a Map's entries, a Date's time) are refused
  * here with a clear error instead.
  */
-export class UnshippableFunctionError extends Error {
+export class UnshippableFunctionError extends LithopsError {
   override name = "UnshippableFunctionError";
 }
 

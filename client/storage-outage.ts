@@ -1,3 +1,5 @@
+import { LithopsError } from "./errors.ts";
+
 /**
  * The client rides over a storage outage (an emulator restart, throttling, a network blip)
  * while it waits for results: the SDK retries each request with backoff, and the wait loop
@@ -5,7 +7,7 @@
  * `lithops.storage_retry_timeout` seconds; then it fails with StorageUnavailableError
  * instead of waiting forever.
  */
-export class StorageUnavailableError extends Error {
+export class StorageUnavailableError extends LithopsError {
   override name = "StorageUnavailableError";
 }
 

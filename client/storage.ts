@@ -5,6 +5,7 @@ import { storageSettingsFromEnv } from "../azure/storage-connection.ts";
 import { connectStorage, downloadBytes, downloadStream, isNotFound, type StorageClients, type StorageSettings } from "../azure/storage-connection.ts";
 import { assertBlobKey, assertContainerName } from "../azure/storage-names.ts";
 import { ConfigError, resolveConfig } from "./config.ts";
+import { LithopsError } from "./errors.ts";
 
 /** What a Storage can be made from: an executor (FunctionExecutor fits), whose backend says where storage is. */
 export interface StorageSource {
@@ -35,7 +36,7 @@ export interface GetObjectOptions {
 
 export type ObjectBody = string | Uint8Array | Readable;
 
-export class StorageNoSuchKeyError extends Error {
+export class StorageNoSuchKeyError extends LithopsError {
   override name = "StorageNoSuchKeyError";
 }
 

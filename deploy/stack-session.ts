@@ -4,6 +4,7 @@ import type { OutputMap, Stack, UpOptions } from "@pulumi/pulumi/automation/inde
 import { parse as parseYaml } from "yaml";
 import { ConfigError, validateConfigFile, type LithopsConfigFile } from "../client/config.ts";
 import { packageRoot } from "../protocol/version.ts";
+import { LithopsError } from "../protocol/errors.ts";
 
 /**
  * A Pulumi stack of this project, driven through Pulumi's Automation API (which runs the
@@ -20,7 +21,7 @@ export function pulumiProjectDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** A Pulumi failure, explained: `message` says what happened and what to do next. */
-export class StackError extends Error {
+export class StackError extends LithopsError {
   override name = "StackError";
   constructor(
     message: string,

@@ -2,6 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { startAzurite } from "./azurite.ts";
+import { LithopsError } from "../protocol/errors.ts";
 
 /**
  * A persistent home for the local backend's storage: Azurite keeps its data in this folder
@@ -17,7 +18,7 @@ export const DEFAULT_LOCAL_DATA_DIR = join(homedir(), ".lithops-aca", "local");
 
 const LOCK_FILE = "lithops-aca.lock";
 
-export class LocalDataDirBusyError extends Error {
+export class LocalDataDirBusyError extends LithopsError {
   override name = "LocalDataDirBusyError";
 }
 

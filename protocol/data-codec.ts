@@ -1,4 +1,5 @@
 import { deserialize, serialize } from "node:v8";
+import { LithopsError } from "./errors.ts";
 
 /**
  * Arguments and results travel in V8's structured-clone format: unlike JSON it keeps
@@ -6,7 +7,7 @@ import { deserialize, serialize } from "node:v8";
  * within one Node major, which is why messages carry the client's Node major. Plain JSON
  * data may travel as JSON text instead (encodeCompact), decoding to the same value.
  */
-export class UnserializableValueError extends Error {
+export class UnserializableValueError extends LithopsError {
   override name = "UnserializableValueError";
 }
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { callId, ID_PATTERN, jobPrefix } from "./keys.ts";
 import { PROTOCOL_VERSION } from "./version.ts";
+import { LithopsError } from "./errors.ts";
 
 /** Azure Storage queue messages hold at most 64 KiB; base64 text of this many bytes fits with room for the envelope. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -66,7 +67,7 @@ export const callBatchMessageSchema = z
   .strict();
 export type CallBatchMessage = z.infer<typeof callBatchMessageSchema>;
 
-export class MalformedMessageError extends Error {
+export class MalformedMessageError extends LithopsError {
   override name = "MalformedMessageError";
 }
 

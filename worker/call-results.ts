@@ -6,11 +6,12 @@ import { batchOfOutputKey, callId, outputKey, outputPrefix } from "../protocol/k
 import { nextPollDelay } from "../protocol/polling.ts";
 import type { BatchOutput } from "../protocol/output.ts";
 import { downloadBytes } from "../azure/storage-connection.ts";
+import { LithopsError } from "../protocol/errors.ts";
 
 const FIRST_POLL_MS = 25;
 const MAX_POLL_MS = 1000;
 
-export class MapCallError extends Error {
+export class MapCallError extends LithopsError {
   override name = "MapCallError";
 }
 
