@@ -67,6 +67,31 @@ export const callBatchMessageSchema = z
   .strict();
 export type CallBatchMessage = z.infer<typeof callBatchMessageSchema>;
 
+/**
+ * The part of a message that says which batch's futures wait on it, read even from a
+ * message that fails validation (unknown fields ignored), so that a rejection can be
+ * reported to the job. Ids must still match ID_PATTERN: they name storage keys.
+ */
+const batchAddressSchema = z.object({
+  executorId: idSchema,
+  jobId: idSchema,
+  batch: z.number().int().min(0),
+  calls: callRangeSchema,
+});
+export type BatchAddress = z.infer<typeof batchAddressSchema>;
+
+/** The batch a message text names, or undefined when its ids or calls cannot be read. */
+export function readBatchAddress(text: string): BatchAddress | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const parsed = batchAddressSchema.safeParse(raw);
+  return parsed.success ? parsed.data : undefined;
+}
+
 export class MalformedMessageError extends LithopsError {
   override name = "MalformedMessageError";
 }

@@ -3,7 +3,7 @@ import type { ContainerClient } from "@azure/storage-blob";
 import type { RemoteErrorInfo } from "../protocol/data-codec.ts";
 import { encodeValue } from "../protocol/data-codec.ts";
 import { outputKey } from "../protocol/keys.ts";
-import { callSlices, type CallBatchMessage, type CallSlice } from "../protocol/message.ts";
+import { callSlices, type BatchAddress, type CallBatchMessage, type CallSlice } from "../protocol/message.ts";
 import type { BatchOutput, CallOutcome } from "../protocol/output.ts";
 import type { RequestCounter } from "../azure/storage-connection.ts";
 import { NODE_MAJOR, PROTOCOL_VERSION } from "../protocol/version.ts";
@@ -62,13 +62,13 @@ export function failedOutcome(callId: string, attempt: number, workerId: string,
   return { callId, ok: false, error, stats: { started: now, finished: now, workerId, attempt, resultBytes: 0 } };
 }
 
-export function failAll(message: CallBatchMessage, attempt: number, workerId: string, error: RemoteErrorInfo): CallOutcome[] {
+export function failAll(message: BatchAddress, attempt: number, workerId: string, error: RemoteErrorInfo): CallOutcome[] {
   const now = Date.now();
   return callSlices(message.calls).map((call) => failedOutcome(call.id, attempt, workerId, error, now));
 }
 
 export async function storeBatchOutput(
-  message: CallBatchMessage,
+  message: BatchAddress,
   calls: CallOutcome[],
   context: Pick<BatchContext, "container" | "counter" | "workerId">,
 ): Promise<void> {
