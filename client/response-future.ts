@@ -1,7 +1,7 @@
 import { futureRef, TO_FUTURE_REF, type FutureRef, type FutureRefSource } from "../protocol/call-refs.ts";
 import { decodeValue } from "../protocol/data-codec.ts";
 import type { CallOutcome } from "../protocol/output.ts";
-import { RemoteCallError, ResultTimeoutError } from "./remote-error.ts";
+import { remoteCallError, ResultTimeoutError, type RemoteCallError } from "./remote-error.ts";
 
 export type CallStatus = "invoked" | "success" | "error";
 
@@ -81,7 +81,7 @@ export class ResponseFuture implements FutureRefSource {
   error(): RemoteCallError | undefined {
     if (this.nested && "error" in this.nested) return this.nested.error;
     const outcome = this.outcome;
-    return outcome && !outcome.ok ? new RemoteCallError(outcome.error, this.jobId, this.callId) : undefined;
+    return outcome && !outcome.ok ? remoteCallError(outcome.error, this.jobId, this.callId) : undefined;
   }
 
   /** The value (or, with throwExcept false, the error) of a finished call. */
@@ -94,7 +94,7 @@ export class ResponseFuture implements FutureRefSource {
       return this.nested.error;
     }
     if (!outcome.ok) {
-      const error = new RemoteCallError(outcome.error, this.jobId, this.callId);
+      const error = remoteCallError(outcome.error, this.jobId, this.callId);
       if (throwExcept) throw error;
       return error;
     }

@@ -1,5 +1,8 @@
+import { EventEmitter } from "node:events";
+import { Socket } from "node:net";
+import { Stream } from "node:stream";
 import { deserialize, serialize } from "node:v8";
-import { LithopsError } from "./errors.ts";
+import { LithopsError, REMOTE_ERROR_NAMES } from "./errors.ts";
 
 /**
  * Arguments and results travel in V8's structured-clone format: unlike JSON it keeps
@@ -8,17 +11,62 @@ import { LithopsError } from "./errors.ts";
  * data may travel as JSON text instead (encodeCompact), decoding to the same value.
  */
 export class UnserializableValueError extends LithopsError {
-  override name = "UnserializableValueError";
+  override name = REMOTE_ERROR_NAMES.unserializable;
 }
 
 export function encodeValue(value: unknown, what: string): Buffer {
   try {
+    // A live handle serializes as a plain object of its fields when none of them is a
+    // function: it would arrive as a silently different value.
+    if (value instanceof EventEmitter) throw new Error("a live handle");
     return serialize(value);
   } catch (error) {
+    const culprit = findUnserializable(value, "", new Set(), 0);
+    const problem = culprit
+      ? `${culprit.path === "" ? "it is" : `it holds, at ${culprit.path},`} ${kindOf(culprit.value)}`
+      : (error as Error).message.split("\n")[0];
     throw new UnserializableValueError(
-      `${what} cannot be serialized (${(error as Error).message}); use plain data: numbers, strings, arrays, objects, Buffer, Date, Map, Set, BigInt, typed arrays`,
+      `${what} cannot be serialized: ${problem}; use plain data: numbers, strings, arrays, objects, Buffer, Date, Map, Set, BigInt, typed arrays`,
     );
   }
+}
+
+/** What a value that cannot travel is, in words a user recognises (not the source of some internal function). */
+function kindOf(value: unknown): string {
+  if (typeof value === "function") return value.name ? `a function (${value.name})` : "a function";
+  if (typeof value === "symbol") return `a symbol (${String(value)})`;
+  const className = (value as object).constructor?.name ?? "Object";
+  if (value instanceof Socket) return `a socket (${className})`;
+  if (value instanceof Stream) return `a stream (${className})`;
+  if (value instanceof EventEmitter) return `an event emitter (${className})`;
+  if (value instanceof Promise) return "a Promise (await it and pass its value)";
+  return `a ${className}`;
+}
+
+/**
+ * The first value inside `value` that V8's serializer refuses, with its path: functions,
+ * symbols, promises, weak collections, and live handles (sockets, streams and other event
+ * emitters, refused as a whole rather than by the internal callback V8 trips over).
+ */
+function findUnserializable(value: unknown, path: string, seen: Set<object>, depth: number): { path: string; value: unknown } | undefined {
+  if (typeof value === "function" || typeof value === "symbol") return { path, value };
+  if (typeof value !== "object" || value === null || seen.has(value) || depth > 100) return undefined;
+  seen.add(value);
+  if (value instanceof EventEmitter || value instanceof Promise || value instanceof WeakMap || value instanceof WeakSet || value instanceof WeakRef) {
+    return { path, value };
+  }
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return undefined;
+  const entries: [string, unknown][] =
+    value instanceof Map
+      ? [...value].flatMap(([k, v], i): [string, unknown][] => [[`${path}<key ${i}>`, k], [`${path}<value ${i}>`, v]])
+      : value instanceof Set
+        ? [...value].map((v, i): [string, unknown] => [`${path}<element ${i}>`, v])
+        : Object.keys(value).map((key): [string, unknown] => [Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`, (value as Record<string, unknown>)[key]]);
+  for (const [childPath, child] of entries) {
+    const found = findUnserializable(child, childPath, seen, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** V8's format always starts with its version tag; JSON text (UTF-8) never contains this byte. */
