@@ -7,7 +7,7 @@ import { ENV } from "../protocol/env.ts";
 import { runtimeQueues } from "../azure/runtime-name.ts";
 import { connectStorage, type StorageClients, type StorageSettings } from "../azure/storage-connection.ts";
 import { startAzurite, type Azurite } from "./azurite.ts";
-import { LocalWorkerScaler } from "./worker-scaler.ts";
+import { LOCAL_TERMINATION_GRACE_SECONDS, LocalWorkerScaler } from "./worker-scaler.ts";
 
 /**
  * The folder of the program that runs the client (its main script's, or the current folder
@@ -207,6 +207,7 @@ export class LocalBackend implements ExecutionBackend {
       [ENV.visibilityTimeout]: String(this.options.visibilityTimeout),
       [ENV.maxDeliveries]: String(this.options.maxDeliveries),
       [ENV.functionDir]: userProjectDir(),
+      [ENV.terminationGrace]: String(LOCAL_TERMINATION_GRACE_SECONDS),
     };
     if (this.options.signingKey) env[ENV.signingKey] = this.options.signingKey;
     return env;

@@ -20,8 +20,13 @@ export interface ScalerSettings {
 
 const BUSY_POLL_MS = 200;
 const IDLE_POLL_MS = 1000;
-/** Grace given to workers on scale-in: as much as ACA gives a replica. */
-const WORKER_STOP_TIMEOUT_MS = 30_000;
+/**
+ * The local stand-in for a Container App's terminationGracePeriodSeconds: workers get it
+ * (ENV.terminationGrace) and are SIGKILLed that long after SIGTERM. Shorter than ACA's 30 s
+ * default so that close() with a call running returns within seconds.
+ */
+export const LOCAL_TERMINATION_GRACE_SECONDS = 10;
+const WORKER_STOP_TIMEOUT_MS = LOCAL_TERMINATION_GRACE_SECONDS * 1000;
 
 /** The bundled worker a runtime image runs (tools/build.mjs): local workers run the very same file. */
 const WORKER_ENTRY = join(packageRoot(), WORKER_BUNDLE);

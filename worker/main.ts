@@ -11,7 +11,13 @@ import { CallThreadPool } from "./thread-pool.ts";
  * The worker: the program a runtime's container runs, and the program the local backend
  * starts as child processes, configured only by environment variables (protocol/env.ts).
  */
-const SIGTERM_GRACE_MS = 25_000; // inside ACA's default 30 s termination grace period
+/**
+ * Seconds of the termination grace (ENV.terminationGrace) kept back after calls stop being
+ * waited for: handing each unfinished message back takes an attempt-log append and a queue
+ * update, which with the SDK's retries on a slow or throttled account can take seconds, and
+ * must be done before the platform's SIGKILL or the release counts as a crash.
+ */
+const RELEASE_MARGIN_SECONDS = 5;
 
 const env = parseWorkerEnv(process.env);
 const workerId = env[ENV.workerId] ?? `${hostname()}-${process.pid}`;
@@ -58,15 +64,16 @@ if (process.channel) {
   process.channel.unref();
 }
 
+// Scale-in or a new revision: take no more messages, let running calls finish within the
+// grace, hand back the rest. Exit at once after that: terminating the call threads first
+// would end the handed-back calls with failures that could still be stored as their outcome.
 let stopping = false;
 process.on("SIGTERM", () => {
   if (stopping) return;
   stopping = true;
-  log("SIGTERM: finishing running calls");
-  void consumer
-    .stop(SIGTERM_GRACE_MS)
-    .then(() => pool.close())
-    .finally(() => process.exit(0));
+  const drainSeconds = Math.max(0, env[ENV.terminationGrace] - RELEASE_MARGIN_SECONDS);
+  log(`SIGTERM: finishing running calls for up to ${drainSeconds} s, then handing the rest back`);
+  void consumer.stop(drainSeconds * 1000).finally(() => process.exit(0));
 });
 
 await recordRuntimeMetadata(storage.container, env[ENV.runtimeName], memory, env[ENV.queue]).catch((error: Error) =>

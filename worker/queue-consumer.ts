@@ -1,12 +1,13 @@
 import type { ContainerClient } from "@azure/storage-blob";
 import type { DequeuedMessageItem, QueueClient } from "@azure/storage-queue";
 import { outputKey, rejectedMessageKey } from "../protocol/keys.ts";
-import { decodeMessage, MalformedMessageError, type CallBatchMessage } from "../protocol/message.ts";
+import { REMOTE_ERROR_NAMES } from "../protocol/errors.ts";
+import { decodeMessage, MalformedMessageError, readBatchAddress, type CallBatchMessage } from "../protocol/message.ts";
 import { nextPollDelay } from "../protocol/polling.ts";
 import { blobExists } from "../azure/storage-connection.ts";
 import { detachSignature, verifySignature } from "../protocol/signing.ts";
 import { failAll, runBatch, storeBatchOutput, type BatchContext } from "./batch-runner.ts";
-import { runRedelivered } from "./redelivery.ts";
+import { recordRelease, runRedelivered } from "./redelivery.ts";
 
 export interface ConsumerSettings {
   queueName: string;
@@ -20,7 +21,7 @@ export interface ConsumerSettings {
 }
 
 interface HeldMessage {
-  messageId: string;
+  item: DequeuedMessageItem;
   popReceipt: string;
   renewal: NodeJS.Timeout;
 }
@@ -72,7 +73,7 @@ export class QueueConsumer {
       }
       if (this.stopping) {
         // Received while stopping (SIGTERM): hand them back at once instead of starting them.
-        await Promise.all(received.map((item) => this.giveBack(item.messageId, item.popReceipt)));
+        await Promise.all(received.map((item) => this.handBack(item, item.popReceipt)));
         break;
       }
       for (const item of received) this.track(this.handle(item));
@@ -93,7 +94,7 @@ export class QueueConsumer {
     this.wake?.();
   }
 
-  /** Stops taking messages; waits up to `graceMs` for running batches, then releases the rest. */
+  /** Stops taking messages (SIGTERM); waits up to `graceMs` for running batches, then hands the rest back. */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     this.wake?.();
@@ -103,18 +104,25 @@ export class QueueConsumer {
     });
     await Promise.race([Promise.all(this.inFlight), grace]);
     clearTimeout(timer);
-    await Promise.all(
-      [...this.held.values()].map((held) => {
-        clearInterval(held.renewal);
-        return this.giveBack(held.messageId, held.popReceipt);
-      }),
-    );
-    this.held.clear();
+    const unfinished = [...this.held.values()];
+    for (const held of unfinished) this.release(held);
+    await Promise.all(unfinished.map((held) => this.handBack(held.item, held.popReceipt)));
   }
 
-  /** Makes a message visible again at once, for another worker (best effort: it reappears after its timeout anyway). */
-  private giveBack(messageId: string, popReceipt: string): Promise<unknown> {
-    return this.queue.updateMessage(messageId, popReceipt, undefined, 0).catch(() => undefined);
+  /**
+   * Makes a message visible again at once, for another worker, after noting in its batch's
+   * attempt log that this delivery was handed back on SIGTERM rather than lost to a crash,
+   * so it counts toward no delivery limit. Best effort: unrecorded, the delivery counts as a
+   * failed one; not handed back, the message reappears after its visibility timeout anyway.
+   */
+  private async handBack(item: DequeuedMessageItem, popReceipt: string): Promise<void> {
+    const batch = readBatchAddress(item.messageText);
+    if (batch) {
+      await recordRelease(this.container, batch, item.dequeueCount, this.batch.workerId).catch((error: Error) =>
+        this.settings.log(`could not record the release of message ${item.messageId}: ${error.message}`),
+      );
+    }
+    await this.queue.updateMessage(item.messageId, popReceipt, undefined, 0).catch(() => undefined);
   }
 
   private track(work: Promise<void>): void {
@@ -142,6 +150,7 @@ export class QueueConsumer {
     try {
       const parsed = this.parse(item);
       if ("reason" in parsed) {
+        await this.failRejectedCalls(item, parsed.reason);
         await this.reject(item, parsed.reason, held);
         return;
       }
@@ -188,6 +197,21 @@ export class QueueConsumer {
     }
   }
 
+  /**
+   * A message this runtime will not run still names its batch, most often: the batch's
+   * output then fails each of its calls with the reason, so that the futures waiting on it
+   * end within a poll instead of never. A batch that has an outcome already keeps it.
+   */
+  private async failRejectedCalls(item: DequeuedMessageItem, reason: string): Promise<void> {
+    const batch = readBatchAddress(item.messageText);
+    if (!batch || (await blobExists(this.container, outputKey(batch.executorId, batch.jobId, batch.batch)))) return;
+    const calls = failAll(batch, item.dequeueCount, this.batch.workerId, {
+      name: REMOTE_ERROR_NAMES.messageRejected,
+      message: `the runtime's worker rejected the queue message carrying this call, so it did not run: ${reason}`,
+    });
+    await storeBatchOutput(batch, calls, this.batch);
+  }
+
   /** Records a message this runtime will not run, then removes it so it cannot block the queue. */
   private async reject(item: DequeuedMessageItem, reason: string, held: HeldMessage): Promise<void> {
     this.settings.log(`rejected message ${item.messageId}: ${reason}`);
@@ -215,7 +239,7 @@ export class QueueConsumer {
 
   private hold(item: DequeuedMessageItem): HeldMessage {
     const held: HeldMessage = {
-      messageId: item.messageId,
+      item,
       popReceipt: item.popReceipt,
       renewal: setInterval(() => void this.renew(held), (this.settings.visibilityTimeout * 1000) / 3),
     };
@@ -225,21 +249,21 @@ export class QueueConsumer {
 
   private async renew(held: HeldMessage): Promise<void> {
     try {
-      const response = await this.queue.updateMessage(held.messageId, held.popReceipt, undefined, this.settings.visibilityTimeout);
+      const response = await this.queue.updateMessage(held.item.messageId, held.popReceipt, undefined, this.settings.visibilityTimeout);
       if (response.popReceipt) held.popReceipt = response.popReceipt;
     } catch (error) {
-      this.settings.log(`could not renew message ${held.messageId}: ${(error as Error).message}`);
+      this.settings.log(`could not renew message ${held.item.messageId}: ${(error as Error).message}`);
     }
   }
 
   private release(held: HeldMessage): void {
     clearInterval(held.renewal);
-    this.held.delete(held.messageId);
+    this.held.delete(held.item.messageId);
   }
 
   private async delete(held: HeldMessage): Promise<void> {
     this.release(held);
-    await this.queue.deleteMessage(held.messageId, held.popReceipt);
+    await this.queue.deleteMessage(held.item.messageId, held.popReceipt);
   }
 }
 

@@ -1,6 +1,7 @@
-import type { AppendBlobClient } from "@azure/storage-blob";
+import type { AppendBlobClient, ContainerClient } from "@azure/storage-blob";
 import { attemptLogKey } from "../protocol/keys.ts";
-import { callSlices, type CallBatchMessage } from "../protocol/message.ts";
+import { REMOTE_ERROR_NAMES } from "../protocol/errors.ts";
+import { callSlices, type BatchAddress, type CallBatchMessage } from "../protocol/message.ts";
 import type { CallOutcome } from "../protocol/output.ts";
 import { isNotFound } from "../azure/storage-connection.ts";
 import { NODE_MAJOR } from "../protocol/version.ts";
@@ -15,9 +16,13 @@ import { failedOutcome, loadBatch, runBatch, storeBatchOutput, type BatchContext
  * first, parallel delivery counts once for every call of the batch) is reported as a
  * PoisonCallError without running again; the other calls of the batch still run.
  *
+ * A worker stopped by SIGTERM (scale-in, a new revision) that hands a batch back notes
+ * that too: such a delivery did not die and counts against no call and no limit.
+ *
  * Log lines (JSON): `{"d":<delivery>,"w":"<worker>"}` when a delivery starts, `{"s":"<callId>"}`
- * before each call. The batch as a whole is poisoned (the old rule) when deliveries keep
- * dying before any call starts, or after `maxDeliveries x (calls + 1)` deliveries in all.
+ * before each call, `{"r":<delivery>,"w":"<worker>"}` when that delivery was released on
+ * SIGTERM. The batch as a whole is poisoned (the old rule) when deliveries keep dying
+ * before any call starts, or after `maxDeliveries x (calls + 1)` unreleased deliveries in all.
  */
 export type RedeliveryOutcome =
   | { kind: "stored"; poisonedCalls: string[] }
@@ -28,44 +33,55 @@ export type RedeliveryOutcome =
 const MAX_LOG_LINES = 40_000;
 
 interface LogAnalysis {
+  /** 1 when the first delivery, which ran the calls in parallel, died: every call is suspect once for it. */
+  parallelDeaths: number;
   /** Deliveries that died while this call was the one running. */
   blame: Map<string, number>;
-  /** Deliveries that died before starting any call (the first, parallel, delivery included). */
+  /** Deliveries that died before any single call could be blamed (the first, parallel, one included). */
   unattributed: number;
+  /** Deliveries released on SIGTERM: not failures. */
+  released: number;
   lines: number;
 }
 
 export function analyzeAttemptLog(text: string): LogAnalysis {
-  const blame = new Map<string, number>();
-  let unattributed = 1; // the first delivery ran the calls in parallel: no single call to blame
+  const released = new Set<number>();
+  // The first delivery writes no line of its own: it ran the calls in parallel, with no single call to blame.
+  const deliveries: { delivery: number; lastStarted?: string }[] = [{ delivery: 1 }];
   let lines = 0;
-  let inSegment = false;
-  let lastStarted: string | undefined;
-  const closeSegment = (): void => {
-    if (!inSegment) return;
-    if (lastStarted === undefined) unattributed += 1;
-    else blame.set(lastStarted, (blame.get(lastStarted) ?? 0) + 1);
-  };
   for (const line of text.split("\n")) {
     if (line.trim() === "") continue;
     lines += 1;
-    let record: { d?: unknown; s?: unknown } | null;
+    let record: { d?: unknown; s?: unknown; r?: unknown } | null;
     try {
-      record = JSON.parse(line) as { d?: unknown; s?: unknown } | null;
+      record = JSON.parse(line) as { d?: unknown; s?: unknown; r?: unknown } | null;
     } catch {
       continue;
     }
     if (record === null || typeof record !== "object") continue;
-    if (typeof record.d === "number") {
-      closeSegment();
-      inSegment = true;
-      lastStarted = undefined;
-    } else if (typeof record.s === "string" && inSegment) {
-      lastStarted = record.s;
-    }
+    if (typeof record.d === "number") deliveries.push({ delivery: record.d });
+    else if (typeof record.s === "string" && deliveries.length > 1) deliveries[deliveries.length - 1].lastStarted = record.s;
+    else if (typeof record.r === "number") released.add(record.r);
   }
-  closeSegment();
-  return { blame, unattributed, lines };
+  const blame = new Map<string, number>();
+  let unattributed = 0;
+  for (const { delivery, lastStarted } of deliveries) {
+    if (released.has(delivery)) continue;
+    if (lastStarted === undefined) unattributed += 1;
+    else blame.set(lastStarted, (blame.get(lastStarted) ?? 0) + 1);
+  }
+  return { parallelDeaths: released.has(1) ? 0 : 1, blame, unattributed, released: released.size, lines };
+}
+
+/**
+ * Notes that this worker hands the batch's message back on SIGTERM, before it does: the
+ * next delivery then knows this one did not die. Messages of any delivery (the first,
+ * parallel one included) are recorded.
+ */
+export async function recordRelease(container: ContainerClient, batch: BatchAddress, delivery: number, workerId: string): Promise<void> {
+  const log = container.getAppendBlobClient(attemptLogKey(batch.executorId, batch.jobId, batch.batch));
+  await log.createIfNotExists();
+  await append(log, { r: delivery, w: workerId });
 }
 
 export async function runRedelivered(
@@ -82,10 +98,12 @@ export async function runRedelivered(
   }
   const log = context.container.getAppendBlobClient(attemptLogKey(message.executorId, message.jobId, message.batch));
   const analysis = analyzeAttemptLog(await readLog(log));
-  if (analysis.unattributed >= maxDeliveries || delivery > maxDeliveries * (slices.length + 1) || analysis.lines > MAX_LOG_LINES) {
+  // Deliveries handed back on SIGTERM did not fail: only the others count toward the limits.
+  const failedDeliveries = delivery - 1 - analysis.released;
+  if (analysis.unattributed >= maxDeliveries || failedDeliveries >= maxDeliveries * (slices.length + 1) || analysis.lines > MAX_LOG_LINES) {
     return {
       kind: "poison-batch",
-      reason: `the batch was delivered ${delivery - 1} times without an outcome and ${analysis.unattributed} of those deliveries died before any single call could be blamed (limit ${maxDeliveries})`,
+      reason: `the batch was delivered ${failedDeliveries} times without an outcome (not counting ${analysis.released} released on SIGTERM) and ${analysis.unattributed} of those deliveries died before any single call could be blamed (limit ${maxDeliveries})`,
     };
   }
   await log.createIfNotExists();
@@ -94,12 +112,12 @@ export async function runRedelivered(
   const calls: CallOutcome[] = [];
   const poisonedCalls: string[] = [];
   for (const call of slices) {
-    const suspected = 1 + (analysis.blame.get(call.id) ?? 0);
+    const suspected = analysis.parallelDeaths + (analysis.blame.get(call.id) ?? 0);
     if (suspected >= maxDeliveries) {
       poisonedCalls.push(call.id);
       calls.push(
         failedOutcome(call.id, delivery, context.workerId, {
-          name: "PoisonCallError",
+          name: REMOTE_ERROR_NAMES.poisonCall,
           message: `the call was running when its worker process died ${suspected} times (limit ${maxDeliveries}: local.max_deliveries / the runtime's maxDeliveries); it was not run again`,
         }),
       );
