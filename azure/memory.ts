@@ -1,20 +1,11 @@
 import { LithopsError } from "../protocol/errors.ts";
 
 /**
- * Lithops's memory -> vCPU table for Azure Container Apps. Container Apps only accept
- * these cpu/memory pairs; above 2 vCPU / 4 GiB a workload-profiles environment is needed.
+ * Lithops's memory -> vCPU table for Azure Container Apps: 0.25 vCPU per 512 MB, from
+ * 512 MB up to 8192 MB. Container Apps only accept these cpu/memory pairs; above
+ * 2 vCPU / 4 GiB (4608 MB and up) a workload-profiles environment is needed.
  */
-export const MEMORY_TABLE: ReadonlyMap<number, number> = new Map([
-  [512, 0.25],
-  [1024, 0.5],
-  [1536, 0.75],
-  [2048, 1],
-  [2560, 1.25],
-  [3072, 1.5],
-  [3584, 1.75],
-  [4096, 2],
-  [8192, 4],
-]);
+export const MEMORY_TABLE: ReadonlyMap<number, number> = new Map(Array.from({ length: 16 }, (_, i) => [512 * (i + 1), 0.25 * (i + 1)]));
 
 export const DEFAULT_MEMORY_MB = 512;
 
