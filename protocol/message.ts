@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ENV } from "./env.ts";
 import { callId, ID_PATTERN, jobPrefix } from "./keys.ts";
 import { PROTOCOL_VERSION } from "./version.ts";
 import { LithopsError } from "./errors.ts";
@@ -48,6 +49,17 @@ export function callSlices(range: CallRange): CallSlice[] {
   return range.offsets.slice(1).map((end, i) => ({ id: callId(range.first + i), start: range.offsets[i], end }));
 }
 
+const WORKER_ENV_NAMES: ReadonlySet<string> = new Set(Object.values(ENV));
+
+/** Variables a call may get (extraEnv): shell-style names, string values, none of the worker's own settings. */
+export const callEnvSchema = z.record(
+  z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "not an environment variable name: use letters, digits and _, not starting with a digit")
+    .refine((name) => !WORKER_ENV_NAMES.has(name), "is one of the worker's own settings, which calls cannot change"),
+  z.string(),
+);
+
 export const callBatchMessageSchema = z
   .object({
     v: z.literal(PROTOCOL_VERSION),
@@ -61,6 +73,8 @@ export const callBatchMessageSchema = z
     data: payloadRefSchema,
     calls: callRangeSchema,
     submitted: z.number(),
+    /** Environment variables set for the batch's calls (extraEnv); absent when there are none, which older workers require. */
+    env: callEnvSchema.optional(),
     /** HMAC of the rest of the message, when the runtime has a signing key. */
     sig: z.string().optional(),
   })
