@@ -313,6 +313,7 @@ export class FunctionExecutor implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.config.dataCleaner) await this.clean().catch((error: Error) => this.log.warn(`data_cleaner: job data not removed: ${error.message}`));
     if (this.backendStart) await (await this.backendStart.catch(() => undefined))?.backend.close();
     for (const close of this.closers.splice(0)) await close();
   }
@@ -347,7 +348,7 @@ export class FunctionExecutor implements AsyncDisposable {
       functionText,
       calls,
       parallelism: this.config.maxWorkers * this.config.workerProcesses,
-      timeout: Math.min(options.timeout ?? this.config.runtimeTimeout, this.config.runtimeTimeout),
+      timeout: Math.min(options.timeout ?? this.config.executionTimeout, this.config.runtimeTimeout),
       signingKey: this.config.signingKey ?? backend.signingKey,
     });
     // The job manifest goes with the payloads, before any message: another client can re-attach by the job's ids.
