@@ -31,8 +31,8 @@ if (!storageSettings) throw new Error(`worker environment is invalid: set ${ENV.
 const storage = connectStorage(storageSettings);
 const memory = env[ENV.runtimeMemory];
 const processes = env[ENV.workerProcesses];
-// Leave a quarter of the container's memory to the worker process itself.
-const pool = new CallThreadPool(processes, Math.max(64, Math.floor((memory * 0.75) / processes)));
+// The pool splits the container's memory between its call threads and the worker process itself.
+const pool = new CallThreadPool(processes, memory);
 const consumer = new QueueConsumer(
   storage.queueService.getQueueClient(env[ENV.queue]),
   storage.queueService.getQueueClient(env[ENV.poisonQueue]),
