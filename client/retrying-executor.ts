@@ -15,7 +15,7 @@ import { Storage } from "./storage.ts";
 import { LithopsError } from "./errors.ts";
 
 export interface RetryingMapOptions extends MapOptions {
-  /** Times a failed call is run again; default 0, as in Lithops. */
+  /** Times a failed call is run again; default lithops.retries from the config, else 0, as in Lithops. */
   retries?: number;
 }
 
@@ -88,7 +88,7 @@ export class RetryingFunctionExecutor implements AsyncDisposable {
   constructor(readonly fexec: FunctionExecutor) {}
 
   async map(fn: unknown, iterdata: Iterdata, options: RetryingMapOptions = {}): Promise<RetryingFuture[]> {
-    const { retries = 0, objChunkSize, objChunkNumber, ...callOptions } = options;
+    const { retries = this.fexec.config.retries, objChunkSize, objChunkNumber, ...callOptions } = options;
     if (!Number.isInteger(retries) || retries < 0) {
       throw new RangeError(`retries: ${JSON.stringify(retries)} is not valid; use a whole number of 0 or more`);
     }

@@ -8,6 +8,7 @@ import { after, before, describe, it, type TestContext } from "node:test";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { DEFAULT_CONTAINER, readConfigFile, resolveConfig, unusedKeyNotes, validateConfigFile, type ExecutorOptions, type LithopsConfigInput } from "../client/config.ts";
 import { CallTimeoutError } from "../client/remote-error.ts";
+import { RetriesExhaustedError, RetryingFunctionExecutor } from "../client/retrying-executor.ts";
 import { didYouMean, nearestName } from "../client/suggest.ts";
 import { executorPrefix } from "../protocol/keys.ts";
 import { startAzurite, type Azurite } from "../local/azurite.ts";
@@ -300,7 +301,7 @@ describe("honoured Lithops keys on the local backend", () => {
     backend: undefined,
     maxWorkers: undefined,
     logLevel: undefined,
-    config: { lithops: { backend: "localhost", log_level: "debug", execution_timeout: 1 }, localhost: { worker_processes: 2 } },
+    config: { lithops: { backend: "localhost", log_level: "debug", execution_timeout: 1, retries: 2 }, localhost: { worker_processes: 2 } },
   });
 
   it("backend: localhost runs calls on the local backend, with localhost.worker_processes workers", async () => {
@@ -325,6 +326,19 @@ describe("honoured Lithops keys on the local backend", () => {
     await assert.rejects(fexec().getResult(timedOut), (error: unknown) => error instanceof CallTimeoutError);
     const longer = await fexec().callAsync(sleepy, 2, { timeout: 30 });
     assert.equal(await fexec().getResult(longer), 2);
+  });
+
+  it("retries is RetryingFunctionExecutor.map's default; its retries option wins", async () => {
+    const retrying = new RetryingFunctionExecutor(fexec());
+    const alwaysFails = (x: number) => {
+      throw new Error(`no ${x}`);
+    };
+    const [byConfig] = await retrying.map(alwaysFails, [1]);
+    const [byOption] = await retrying.map(alwaysFails, [2], { retries: 0 });
+    await retrying.wait([byConfig, byOption], { throwExcept: false });
+    assert.equal(byConfig.attempts, 3, "the first run and lithops.retries: 2 more");
+    assert.equal(byOption.attempts, 1);
+    assert.ok(byConfig.error() instanceof RetriesExhaustedError);
   });
 });
 
