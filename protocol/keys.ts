@@ -49,6 +49,17 @@ export function outputKey(executorId: string, jobId: string, batch: number): str
   return `${outputPrefix(executorId, jobId)}${String(batch).padStart(BATCH_DIGITS, "0")}.bin`;
 }
 
+/** A running batch's progress (protocol/output.ts's BatchProgress), beside its status document's folder. */
+export function progressKey(executorId: string, jobId: string, batch: number): string {
+  return `${jobPrefix(executorId, jobId)}progress/${String(batch).padStart(BATCH_DIGITS, "0")}.json`;
+}
+
+/** The batch number of a progress key, or undefined for any other key. */
+export function batchOfProgressKey(key: string): number | undefined {
+  const match = /\/progress\/(\d+)\.json$/.exec(key);
+  return match ? Number(match[1]) : undefined;
+}
+
 /** Written by the client at submit: what a new client needs to re-attach to the job (client/job-manifest.ts). */
 export function jobManifestKey(executorId: string, jobId: string): string {
   return `${jobPrefix(executorId, jobId)}job.json`;

@@ -13,11 +13,34 @@ export interface CallStats {
   /** Which delivery of the message produced this outcome (1 = first). */
   attempt: number;
   resultBytes: number;
+  /**
+   * Milliseconds the call's thread was busy (its event loop's active time, not waiting) while
+   * the call ran: its CPU time, plus any synchronous blocking. Absent when the worker ended
+   * the call (timeout, out of memory).
+   */
+  cpuMs?: number;
+  /** The most the call's thread's V8 heap and buffers grew above their size at the call's start, in bytes (sampled). */
+  peakMemoryBytes?: number;
 }
 
+/** A call's captured console output (stdout and stderr) is kept up to this many bytes, then marked truncated. */
+export const MAX_CALL_LOG_BYTES = 64 * 1024;
+export const TRUNCATED_LOG_MARKER = "\n[truncated]\n";
+
+/** `logs`: what the call wrote to stdout and stderr (capped), absent when it wrote nothing. */
 export type CallOutcome =
-  | { callId: string; ok: true; /** V8-serialized return value, decoded only when the client asks for it. */ result: Uint8Array; stats: CallStats }
-  | { callId: string; ok: false; error: RemoteErrorInfo; stats: CallStats };
+  | { callId: string; ok: true; /** V8-serialized return value, decoded only when the client asks for it. */ result: Uint8Array; stats: CallStats; logs?: string }
+  | { callId: string; ok: false; error: RemoteErrorInfo; stats: CallStats; logs?: string };
+
+/**
+ * Written by the worker while a batch runs (at most once a second, and only for batches
+ * that run longer than that), so the client sees calls start and finish before the batch's
+ * status document exists: JSON, call ids.
+ */
+export interface BatchProgress {
+  running: string[];
+  finished: string[];
+}
 
 export interface BatchOutput {
   v: number;

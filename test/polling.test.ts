@@ -34,8 +34,8 @@ describe("poll pacing", () => {
   });
 });
 
-/** A thread pool with room for one call. */
-const oneSlot = { pool: { capacity: 1 } } as unknown as BatchContext;
+/** A thread pool with room for one call (none of whose calls ever waits on a nested job). */
+const oneSlot = { pool: { capacity: 1, capacityChanged: () => new Promise(() => undefined) } } as unknown as BatchContext;
 /** Idle polls back off to at most one a second. */
 const settings: ConsumerSettings = { queueName: "q", visibilityTimeout: 10, maxDeliveries: 3, idlePollMaxMs: 1000, log: () => undefined };
 

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
-import type { ContainerClient } from "@azure/storage-blob";
+import type { BlockBlobClient, ContainerClient } from "@azure/storage-blob";
 import type { RemoteErrorInfo } from "../protocol/data-codec.ts";
 import { encodeValue } from "../protocol/data-codec.ts";
-import { outputKey } from "../protocol/keys.ts";
+import { outputKey, progressKey } from "../protocol/keys.ts";
 import { callSlices, type BatchAddress, type CallBatchMessage, type CallSlice } from "../protocol/message.ts";
-import type { BatchOutput, CallOutcome } from "../protocol/output.ts";
+import type { BatchOutput, BatchProgress, CallOutcome, CallStats } from "../protocol/output.ts";
 import type { RequestCounter } from "../azure/storage-connection.ts";
 import { NODE_MAJOR, PROTOCOL_VERSION } from "../protocol/version.ts";
 import type { PayloadReader } from "./payloads.ts";
@@ -29,10 +29,69 @@ export async function runBatch(message: CallBatchMessage, attempt: number, conte
       message: `the client runs Node.js ${message.nodeMajor} but this runtime runs Node.js ${NODE_MAJOR}; use a runtime built for Node.js ${message.nodeMajor}`,
     });
   } else {
-    const runCall = await loadBatch(message, attempt, context);
-    calls = await Promise.all(callSlices(message.calls).map(runCall));
+    const progress = new ProgressRecorder(context.container.getBlockBlobClient(progressKey(message.executorId, message.jobId, message.batch)));
+    try {
+      const runCall = await loadBatch(message, attempt, context, progress);
+      calls = await Promise.all(callSlices(message.calls).map(runCall));
+    } finally {
+      await progress.stop();
+    }
   }
   await storeBatchOutput(message, calls, context);
+}
+
+/** How often at most a running batch's progress is written: batches shorter than this write none. */
+const PROGRESS_INTERVAL_MS = 1000;
+
+/**
+ * Which calls of a running batch started and finished, written to the batch's progress blob
+ * (protocol/keys.ts's progressKey) once a second while something changed, so the client's
+ * progress bar and futures' `running` / `ready` states follow calls, not batches. The
+ * first write comes a second after the batch started: tiny batches cost no request.
+ */
+export class ProgressRecorder {
+  private readonly running = new Set<string>();
+  private readonly finished: string[] = [];
+  private changed = false;
+  private writing?: Promise<void>;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly blob: BlockBlobClient) {
+    this.timer = setInterval(() => this.write(), PROGRESS_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  started(callId: string): void {
+    this.running.add(callId);
+    this.changed = true;
+  }
+
+  ended(callId: string): void {
+    this.running.delete(callId);
+    this.finished.push(callId);
+    this.changed = true;
+  }
+
+  /** Stops writing (the status document takes over); waits for a write in progress. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.writing;
+  }
+
+  private write(): void {
+    if (!this.changed || this.writing) return;
+    this.changed = false;
+    const progress: BatchProgress = { running: [...this.running], finished: [...this.finished] };
+    const body = JSON.stringify(progress);
+    // Progress is a hint: a failed write is retried with the next change, never fails the batch.
+    this.writing = this.blob
+      .upload(body, Buffer.byteLength(body))
+      .then(
+        () => undefined,
+        () => void (this.changed = true),
+      )
+      .finally(() => (this.writing = undefined));
+  }
 }
 
 /** Loads a batch's function and data once; the returned function runs one call of the batch. */
@@ -40,20 +99,31 @@ export async function loadBatch(
   message: CallBatchMessage,
   attempt: number,
   context: BatchContext,
+  progress?: ProgressRecorder,
 ): Promise<(call: CallSlice) => Promise<CallOutcome>> {
   const [funcText, data] = await Promise.all([context.payloads.functionText(message.func), context.payloads.bytes(message.data)]);
   const funcId = createHash("sha256").update(funcText).digest("hex").slice(0, 16);
-  const timeout = Math.min(message.timeout, context.runtimeTimeout);
+  const timeoutSeconds = Math.min(message.timeout, context.runtimeTimeout);
   return async (call) => {
-    const result = await context.pool.run(funcId, funcText, data.subarray(call.start, call.end), timeout);
-    const stats = {
+    const result = await context.pool.run({
+      funcId,
+      funcText,
+      args: data.subarray(call.start, call.end),
+      timeoutSeconds,
+      onStart: progress && (() => progress.started(call.id)),
+    });
+    progress?.ended(call.id);
+    const stats: CallStats = {
       started: result.started,
       finished: result.finished,
       workerId: context.workerId,
       attempt,
       resultBytes: result.ok ? result.result.byteLength : 0,
+      cpuMs: result.cpuMs,
+      peakMemoryBytes: result.peakMemoryBytes,
     };
-    return result.ok ? { callId: call.id, ok: true, result: result.result, stats } : { callId: call.id, ok: false, error: result.error, stats };
+    const logs = result.logs === undefined ? {} : { logs: result.logs };
+    return result.ok ? { callId: call.id, ok: true, result: result.result, stats, ...logs } : { callId: call.id, ok: false, error: result.error, stats, ...logs };
   };
 }
 

@@ -3,6 +3,7 @@ import type { ContainerClient } from "@azure/storage-blob";
 import type { CallResultsRef } from "../protocol/call-refs.ts";
 import { decodeValue } from "../protocol/data-codec.ts";
 import { batchOfOutputKey, callId, outputKey, outputPrefix } from "../protocol/keys.ts";
+import { nestedWaitHook } from "../protocol/nested-wait.ts";
 import { nextPollDelay } from "../protocol/polling.ts";
 import type { BatchOutput } from "../protocol/output.ts";
 import { downloadBytes } from "../azure/storage-connection.ts";
@@ -23,6 +24,20 @@ export class MapCallError extends LithopsError {
 export async function readCallResults(container: ContainerClient, ref: CallResultsRef): Promise<unknown[]> {
   const values: unknown[] = new Array(ref.count);
   const pending = new Set(ref.batches);
+  // A reducer waiting on its map calls frees its worker slot for them, as a nested job's wait does.
+  const endWait = nestedWaitHook()?.begin(`the results of job ${ref.executorId}/${ref.jobId}`);
+  try {
+    await collect(container, ref, values, pending);
+  } finally {
+    endWait?.();
+  }
+  const missing = values.findIndex((_, index) => !(index in values));
+  if (missing !== -1) throw new MapCallError(`call ${ref.jobId}/${callId(ref.first + missing)} has no outcome in its batch's status document`);
+  return values;
+}
+
+/** Fills `values` from the status documents of the `pending` batches as they appear. */
+async function collect(container: ContainerClient, ref: CallResultsRef, values: unknown[], pending: Set<number>): Promise<void> {
   let lastProgress = Date.now();
   while (pending.size > 0) {
     const finished: number[] = [];
@@ -49,7 +64,4 @@ export async function readCallResults(container: ContainerClient, ref: CallResul
     if (finished.length > 0) lastProgress = Date.now();
     await sleep(nextPollDelay(Date.now() - lastProgress, { minMs: FIRST_POLL_MS, maxMs: MAX_POLL_MS, fraction: 0.25 }));
   }
-  const missing = values.findIndex((_, index) => !(index in values));
-  if (missing !== -1) throw new MapCallError(`call ${ref.jobId}/${callId(ref.first + missing)} has no outcome in its batch's status document`);
-  return values;
 }

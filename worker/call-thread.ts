@@ -1,14 +1,21 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { getHeapStatistics } from "node:v8";
 import { parentPort } from "node:worker_threads";
 import { ENV } from "../protocol/env.ts";
 import { decodeValue, describeThrown, encodeCompact } from "../protocol/data-codec.ts";
+import { installNestedWaitHook } from "../protocol/nested-wait.ts";
+import { MAX_CALL_LOG_BYTES, TRUNCATED_LOG_MARKER } from "../protocol/output.ts";
 import { reviveArguments, transferableResult } from "./call-refs.ts";
 import { loadFunction } from "./load-function.ts";
 import type { ThreadReply, ThreadRequest } from "./thread-messages.ts";
 
 /**
- * Runs inside a worker thread: one call at a time, so a call that loops forever or runs
- * out of memory can be stopped by terminating this thread alone.
+ * Runs inside a worker thread, so that a call that loops forever or runs out of memory can
+ * be stopped by terminating this thread alone. A thread runs one call at a time, except
+ * that the pool may start another call here while this one waits on a nested job
+ * (worker/thread-pool.ts): the async context below tells whose output and waits are whose.
  */
 const port = parentPort;
 if (!port) throw new Error("call-thread must run in a worker thread");
@@ -16,6 +23,75 @@ if (!port) throw new Error("call-thread must run in a worker thread");
 // Shipped functions resolve packages as a file in this folder would: the user's project locally, the image's WORKDIR on Azure.
 const functionDir = process.env[ENV.functionDir] || process.cwd();
 const handlers = new Map<string, (...args: unknown[]) => unknown>();
+
+interface RunningCall {
+  seq: number;
+  /** Nested waits in progress (a call may wait on several things at once). */
+  waits: number;
+  loggedBytes: number;
+  heapAtStart: number;
+  heapPeak: number;
+}
+
+const currentCall = new AsyncLocalStorage<RunningCall>();
+const running = new Set<RunningCall>();
+
+const post = (reply: ThreadReply): void => port.postMessage(reply);
+
+/** V8 heap in use plus memory held by buffers: what a call's data costs this thread. */
+function heapInUse(): number {
+  const stats = getHeapStatistics();
+  return stats.used_heap_size + stats.external_memory;
+}
+
+// Between a call's start and end samples, the heap is sampled every 100 ms while calls run
+// (when the call lets the event loop turn), so a peak the call frees before it ends is seen too.
+const SAMPLE_MS = 100;
+let sampler: NodeJS.Timeout | undefined;
+function sampleHeap(): void {
+  const inUse = heapInUse();
+  for (const call of running) call.heapPeak = Math.max(call.heapPeak, inUse);
+}
+
+/** Sends the call's console output to the pool as it is written (so a call stopped by its timeout keeps it), up to the cap. */
+function capture(call: RunningCall, chunk: unknown): void {
+  if (call.loggedBytes >= MAX_CALL_LOG_BYTES) return;
+  const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : Buffer.from(chunk as Uint8Array);
+  const room = MAX_CALL_LOG_BYTES - call.loggedBytes;
+  if (bytes.length <= room) {
+    call.loggedBytes += bytes.length;
+    post({ type: "output", seq: call.seq, text: bytes.toString("utf8") });
+  } else {
+    call.loggedBytes = MAX_CALL_LOG_BYTES;
+    post({ type: "output", seq: call.seq, text: `${bytes.subarray(0, room).toString("utf8")}${TRUNCATED_LOG_MARKER}` });
+  }
+}
+
+// console.log and direct writes alike go through these; the worker's own log gets them too.
+for (const stream of [process.stdout, process.stderr]) {
+  const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+  stream.write = ((...args: unknown[]) => {
+    const call = currentCall.getStore();
+    if (call) capture(call, args[0]);
+    return write(...args);
+  }) as typeof stream.write;
+}
+
+installNestedWaitHook({
+  begin(on) {
+    const call = currentCall.getStore();
+    if (!call) return () => undefined;
+    call.waits += 1;
+    if (call.waits === 1) post({ type: "waiting", seq: call.seq, on });
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      call.waits -= 1;
+      if (call.waits === 0 && running.has(call)) post({ type: "resumed", seq: call.seq });
+    };
+  },
+});
 
 async function runCall(funcId: string, argBytes: Uint8Array): Promise<{ ok: true; result: Uint8Array } | { ok: false; error: ReturnType<typeof describeThrown> }> {
   try {
@@ -29,7 +105,25 @@ async function runCall(funcId: string, argBytes: Uint8Array): Promise<{ ok: true
   }
 }
 
-port.on("message", async (request: ThreadRequest) => {
+async function measuredCall(request: Extract<ThreadRequest, { type: "call" }>): Promise<void> {
+  const heap = heapInUse();
+  const call: RunningCall = { seq: request.seq, waits: 0, loggedBytes: 0, heapAtStart: heap, heapPeak: heap };
+  running.add(call);
+  sampler ??= setInterval(sampleHeap, SAMPLE_MS).unref();
+  const started = Date.now();
+  const busyAtStart = performance.eventLoopUtilization();
+  const outcome = await currentCall.run(call, () => runCall(request.funcId, request.args));
+  const cpuMs = performance.eventLoopUtilization(busyAtStart).active;
+  call.heapPeak = Math.max(call.heapPeak, heapInUse());
+  running.delete(call);
+  if (running.size === 0) {
+    clearInterval(sampler);
+    sampler = undefined;
+  }
+  post({ type: "done", seq: request.seq, started, finished: Date.now(), cpuMs, peakMemoryBytes: call.heapPeak - call.heapAtStart, ...outcome });
+}
+
+port.on("message", (request: ThreadRequest) => {
   if (request.type === "load") {
     try {
       handlers.set(request.funcId, loadFunction(request.text, "handler", join(functionDir, `.lithops-function-${request.funcId}.cjs`)));
@@ -42,8 +136,5 @@ port.on("message", async (request: ThreadRequest) => {
     }
     return;
   }
-  const started = Date.now();
-  const outcome = await runCall(request.funcId, request.args);
-  const reply: ThreadReply = { type: "done", seq: request.seq, started, finished: Date.now(), ...outcome };
-  port.postMessage(reply);
+  void measuredCall(request);
 });

@@ -55,7 +55,8 @@ export class QueueConsumer {
     while (!this.stopping) {
       const room = this.batch.pool.capacity - this.inFlight.size;
       if (room <= 0) {
-        await Promise.race(this.inFlight);
+        // A batch ends, or a call starts waiting on a nested job (which frees its slot).
+        await Promise.race([...this.inFlight, this.batch.pool.capacityChanged()]);
         continue;
       }
       let received: DequeuedMessageItem[];

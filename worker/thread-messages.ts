@@ -5,6 +5,18 @@ export type ThreadRequest =
   | { type: "load"; funcId: string; text: string }
   | { type: "call"; seq: number; funcId: string; args: Uint8Array };
 
+/** How a call ended, as its thread measured it (see protocol/output.ts's CallStats for cpuMs and peakMemoryBytes). */
+export type CallEnd = ({ ok: true; result: Uint8Array } | { ok: false; error: RemoteErrorInfo }) & {
+  started: number;
+  finished: number;
+  cpuMs: number;
+  peakMemoryBytes: number;
+};
+
 export type ThreadReply =
-  | { type: "done"; seq: number; ok: true; result: Uint8Array; started: number; finished: number }
-  | { type: "done"; seq: number; ok: false; error: RemoteErrorInfo; started: number; finished: number };
+  | ({ type: "done"; seq: number } & CallEnd)
+  /** Console output the call wrote (already capped by the thread). */
+  | { type: "output"; seq: number; text: string }
+  /** The call waits on futures of a nested job: its slot is free until it resumes. */
+  | { type: "waiting"; seq: number; on: string }
+  | { type: "resumed"; seq: number };

@@ -1,53 +1,103 @@
 import { Worker } from "node:worker_threads";
 import type { RemoteErrorInfo } from "../protocol/data-codec.ts";
-import type { ThreadReply, ThreadRequest } from "./thread-messages.ts";
+import type { CallEnd, ThreadReply, ThreadRequest } from "./thread-messages.ts";
 
-export type CallResult =
-  | { ok: true; result: Uint8Array; started: number; finished: number }
-  | { ok: false; error: RemoteErrorInfo; started: number; finished: number };
+/** A call's outcome with what its thread measured (absent when the pool ended the call) and its console output. */
+export type CallResult = ({ ok: true; result: Uint8Array } | { ok: false; error: RemoteErrorInfo }) &
+  Pick<CallEnd, "started" | "finished"> &
+  Partial<Pick<CallEnd, "cpuMs" | "peakMemoryBytes">> & { logs?: string };
 
-interface PendingCall {
+export interface CallRequest {
   funcId: string;
   funcText: string;
   args: Uint8Array;
-  timeoutMs: number;
+  timeoutSeconds: number;
+  /** Told when a thread starts the call. */
+  onStart?: () => void;
+}
+
+interface QueuedCall extends CallRequest {
   resolve: (result: CallResult) => void;
+}
+
+interface RunningCall {
+  seq: number;
+  call: QueuedCall;
+  thread: CallThread;
+  started: number;
+  timer: NodeJS.Timeout;
+  /** What the call waits on while it waits on a nested job. */
+  waitingOn?: string;
+  output: string[];
 }
 
 interface CallThread {
   worker: Worker;
   loaded: Set<string>;
-  busy?: { seq: number; call: PendingCall; started: number; timer: NodeJS.Timeout };
+  calls: Map<number, RunningCall>;
 }
 
 /** The thread entry sits next to the worker in the bundle (tools/build.mjs names it so). */
 const THREAD_SCRIPT = new URL("./call-thread.mjs", import.meta.url);
 
+/** Calls get this share of the runtime's memory; the rest is the worker process's own. */
+const CALLS_MEMORY_SHARE = 0.75;
+/** What one more thread costs (measured: about 43 MB once a call in it has loaded the client for a nested job). */
+const THREAD_COST_MB = 48;
+/** Above this share of the runtime's memory in use, waiting calls no longer make room for more calls. */
+const MORE_CALLS_MEMORY_SHARE = 0.9;
+
+const MB = 1024 * 1024;
+
 /**
- * `workerProcesses` threads that run calls one at a time each. A thread whose call times
- * out, runs out of memory or exits is replaced; the call gets a failure outcome and the
- * worker process goes on.
+ * Runs calls in worker threads, `size` at a time (the runtime's workerProcesses). A thread
+ * whose call times out, runs out of memory or exits is replaced; the call gets a failure
+ * outcome and the worker process goes on.
+ *
+ * A call that waits on futures of a nested job (protocol/nested-wait.ts) does not count
+ * against `size` while it waits: another call starts, in a new thread while the process's
+ * memory allows one more, else in the thread of a waiting call (whose event loop is free
+ * meanwhile). `capacity` grows by the calls waiting, so the worker takes more messages:
+ * bounded by memory, not by the slot count, and nested jobs never deadlock.
  */
 export class CallThreadPool {
   private readonly threads: CallThread[] = [];
-  private readonly waiting: PendingCall[] = [];
+  private readonly queued: QueuedCall[] = [];
+  private readonly running = new Map<number, RunningCall>();
+  private waitingCalls = 0;
   private seq = 0;
   private closed = false;
+  private readonly memoryPerThreadMb: number;
+  private capacitySignal?: { promise: Promise<void>; resolve: () => void };
 
   constructor(
     private readonly size: number,
-    private readonly memoryPerThreadMb: number,
+    /** The runtime's memory (MB): split between the threads, and the bound on extra threads and calls. */
+    private readonly runtimeMemoryMb: number,
   ) {
+    this.memoryPerThreadMb = Math.max(64, Math.floor((runtimeMemoryMb * CALLS_MEMORY_SHARE) / size));
     for (let i = 0; i < size; i += 1) this.threads.push(this.spawn());
   }
 
+  /** Calls the pool has room for: its slots, plus one per call waiting on a nested job while memory allows. */
   get capacity(): number {
-    return this.size;
+    const memoryAllows = process.memoryUsage.rss() < this.runtimeMemoryMb * MORE_CALLS_MEMORY_SHARE * MB;
+    return this.size + (memoryAllows ? this.waitingCalls : 0);
   }
 
-  run(funcId: string, funcText: string, args: Uint8Array, timeoutSeconds: number): Promise<CallResult> {
+  /** Resolves when `capacity` may have changed (a call started or stopped waiting, or ended). */
+  capacityChanged(): Promise<void> {
+    if (!this.capacitySignal) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.capacitySignal = { promise, resolve };
+    }
+    return this.capacitySignal.promise;
+  }
+
+  run(request: CallRequest): Promise<CallResult> {
     return new Promise((resolve) => {
-      this.waiting.push({ funcId, funcText, args, timeoutMs: timeoutSeconds * 1000, resolve });
+      this.queued.push({ ...request, resolve });
       this.dispatch();
     });
   }
@@ -63,8 +113,8 @@ export class CallThreadPool {
       stdout: false,
       stderr: false,
     });
-    const thread: CallThread = { worker, loaded: new Set() };
-    worker.on("message", (reply: ThreadReply) => this.onReply(thread, reply));
+    const thread: CallThread = { worker, loaded: new Set(), calls: new Map() };
+    worker.on("message", (reply: ThreadReply) => this.onReply(reply));
     worker.on("error", (error: Error & { code?: string }) => {
       const outOfMemory = error.code === "ERR_WORKER_OUT_OF_MEMORY";
       this.failThread(thread, {
@@ -82,59 +132,132 @@ export class CallThreadPool {
   }
 
   private dispatch(): void {
-    for (const thread of this.threads) {
-      if (thread.busy) continue;
-      const call = this.waiting.shift();
-      if (!call) return;
-      this.start(thread, call);
+    while (this.queued.length > 0 && this.running.size - this.waitingCalls < this.size) {
+      this.start(this.threadForNextCall(), this.queued.shift()!);
     }
   }
 
-  private start(thread: CallThread, call: PendingCall): void {
+  /**
+   * An idle thread; else a new one while memory allows; else the thread of waiting calls
+   * with the fewest calls (one exists: fewer calls are active than slots, and there are at
+   * least as many threads as slots).
+   */
+  private threadForNextCall(): CallThread {
+    const idle = this.threads.find((t) => t.calls.size === 0);
+    if (idle) return idle;
+    if (process.memoryUsage.rss() + THREAD_COST_MB * MB <= this.runtimeMemoryMb * CALLS_MEMORY_SHARE * MB) {
+      const thread = this.spawn();
+      this.threads.push(thread);
+      return thread;
+    }
+    const allWaiting = this.threads.filter((t) => [...t.calls.values()].every((c) => c.waitingOn !== undefined));
+    return allWaiting.reduce((a, b) => (b.calls.size < a.calls.size ? b : a));
+  }
+
+  private start(thread: CallThread, call: QueuedCall): void {
     const seq = (this.seq += 1);
     if (!thread.loaded.has(call.funcId)) {
       this.post(thread, { type: "load", funcId: call.funcId, text: call.funcText });
       thread.loaded.add(call.funcId);
     }
-    const timer = setTimeout(() => {
-      this.failThread(thread, {
-        name: "TimeoutError",
-        message: `the call did not finish within its timeout of ${call.timeoutMs / 1000} s`,
-      });
-    }, call.timeoutMs);
-    thread.busy = { seq, call, started: Date.now(), timer };
+    const timer = setTimeout(() => this.timedOut(seq), call.timeoutSeconds * 1000);
+    const running: RunningCall = { seq, call, thread, started: Date.now(), timer, output: [] };
+    thread.calls.set(seq, running);
+    this.running.set(seq, running);
     this.post(thread, { type: "call", seq, funcId: call.funcId, args: call.args });
+    call.onStart?.();
   }
 
   private post(thread: CallThread, request: ThreadRequest): void {
     thread.worker.postMessage(request);
   }
 
-  private onReply(thread: CallThread, reply: ThreadReply): void {
-    const busy = thread.busy;
-    if (!busy || busy.seq !== reply.seq) return;
-    clearTimeout(busy.timer);
-    thread.busy = undefined;
-    const { type: _type, seq: _seq, ...result } = reply;
-    busy.call.resolve(result);
+  private onReply(reply: ThreadReply): void {
+    const running = this.running.get(reply.seq);
+    if (!running) return;
+    switch (reply.type) {
+      case "output":
+        running.output.push(reply.text);
+        return;
+      case "waiting":
+        if (running.waitingOn !== undefined) return;
+        running.waitingOn = reply.on;
+        this.waitingCalls += 1;
+        this.signalCapacity();
+        this.dispatch();
+        return;
+      case "resumed":
+        this.stopWaiting(running);
+        this.signalCapacity();
+        return;
+      case "done": {
+        const { type: _type, seq: _seq, ...result } = reply;
+        this.settle(running, result);
+        const { thread } = running;
+        // Threads beyond the slots were started for calls that waited: let them go when idle.
+        if (thread.calls.size === 0 && this.threads.length > this.size) this.retire(thread);
+        this.dispatch();
+      }
+    }
+  }
+
+  private timedOut(seq: number): void {
+    const running = this.running.get(seq);
+    if (!running) return;
+    const waiting = running.waitingOn === undefined ? "" : ` (it was waiting on ${running.waitingOn}, which made no progress in time)`;
+    this.failThread(running.thread, { name: "TimeoutError", message: `the call did not finish within its timeout of ${running.call.timeoutSeconds} s${waiting}` }, seq);
+  }
+
+  private stopWaiting(running: RunningCall): void {
+    if (running.waitingOn === undefined) return;
+    running.waitingOn = undefined;
+    this.waitingCalls -= 1;
+  }
+
+  /** Resolves a call's outcome and forgets it. */
+  private settle(running: RunningCall, result: CallResult): void {
+    clearTimeout(running.timer);
+    this.stopWaiting(running);
+    this.running.delete(running.seq);
+    running.thread.calls.delete(running.seq);
+    const logs = running.output.length > 0 ? running.output.join("") : undefined;
+    running.call.resolve(logs === undefined ? result : { ...result, logs });
+    this.signalCapacity();
+  }
+
+  private retire(thread: CallThread): void {
+    this.threads.splice(this.threads.indexOf(thread), 1);
+    thread.worker.removeAllListeners();
+    void thread.worker.terminate();
+  }
+
+  /**
+   * Ends a thread's calls with `error` and puts a fresh thread in its place. With `culprit`,
+   * only that call gets `error`: calls that shared its thread get an error that names it.
+   */
+  private failThread(thread: CallThread, error: RemoteErrorInfo, culprit?: number): void {
+    if (!this.threads.includes(thread)) return;
+    this.retire(thread);
+    const finished = Date.now();
+    for (const running of [...thread.calls.values()]) {
+      const own = culprit === undefined || running.seq === culprit;
+      this.settle(running, {
+        ok: false,
+        error: own
+          ? error
+          : { name: "CallInterruptedError", message: `the call shared its thread, while it waited on a nested job, with a call that ended it (${error.name}: ${error.message})` },
+        started: running.started,
+        finished,
+      });
+    }
+    if (this.closed) return;
+    if (this.threads.length < this.size) this.threads.push(this.spawn());
     this.dispatch();
   }
 
-  /** Ends a thread's call with `error` and puts a fresh thread in its place. */
-  private failThread(thread: CallThread, error: RemoteErrorInfo): void {
-    const index = this.threads.indexOf(thread);
-    if (index === -1) return;
-    const busy = thread.busy;
-    thread.busy = undefined;
-    this.threads.splice(index, 1);
-    thread.worker.removeAllListeners();
-    void thread.worker.terminate();
-    if (busy) {
-      clearTimeout(busy.timer);
-      busy.call.resolve({ ok: false, error, started: busy.started, finished: Date.now() });
-    }
-    if (this.closed) return;
-    this.threads.push(this.spawn());
-    this.dispatch();
+  private signalCapacity(): void {
+    const signal = this.capacitySignal;
+    this.capacitySignal = undefined;
+    signal?.resolve();
   }
 }
