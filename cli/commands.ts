@@ -1,32 +1,32 @@
 import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
-import { configFileCandidates, ConfigError, DEFAULT_CONTAINER, expandHome, readConfigFile, STACK_ENV, type LithopsConfigFile } from "../client/config.ts";
-import { pulumiProjectDir, selectedStack, StackError, StackSession } from "../deploy/stack-session.ts";
-import { cleanLocalDataDir, DEFAULT_LOCAL_DATA_DIR, LocalDataDirBusyError } from "../local/data-dir.ts";
+import { createInterface } from "node:readline/promises";
+import { configFileCandidates, DEFAULT_CONTAINER, readConfigFile, resolveLocalDataDir, STACK_ENV, type LithopsConfigFile } from "../client/config.ts";
+import { deleteJobData } from "../deploy/job-data.ts";
+import { CLEANED_PREFIXES, checkArguments, planClean, planDestroy, projectDockerfile, runtimeRows } from "../deploy/plans.ts";
+import { pulumiProject } from "../deploy/pulumi-project.ts";
+import { currentRuntimes, planRuntimeChange, stackRef, type RuntimeChange } from "../deploy/runtime-changes.ts";
+import { runPlan, type CliIO } from "../deploy/run-plan.ts";
+import { selectedStack, StackSession } from "../deploy/stack-session.ts";
+import { openLocalStorage } from "../local/data-dir.ts";
 import type { BackendName } from "../protocol/env.ts";
+import { LithopsError } from "../protocol/errors.ts";
 import { readLocalState } from "./local-state.ts";
 import type { CliRequest } from "./main.ts";
-import {
-  checkArguments,
-  PlanError,
-  planBuild,
-  planClean,
-  planDelete,
-  planDeploy,
-  planUpdate,
-  projectDockerfile,
-  RUNTIMES_KEY,
-  runtimeRows,
-  type RuntimeEntry,
-  type StackPlan,
-  type StackRef,
-} from "../deploy/plans.ts";
-import { runPlan, type CliIO } from "../deploy/run-plan.ts";
-import { LithopsError } from "../protocol/errors.ts";
 
 /** A command that cannot go on; the message says what to do instead. */
 export class CliError extends LithopsError {
   override name = "CliError";
+}
+
+/** Asks on the terminal; only when both ends are one (a script or CI gets no question, and no answer). */
+async function askOnTerminal(question: string): Promise<string> {
+  const terminal = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return await terminal.question(question);
+  } finally {
+    terminal.close();
+  }
 }
 
 export function consoleIO(debug: boolean): CliIO {
@@ -34,11 +34,12 @@ export function consoleIO(debug: boolean): CliIO {
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
     debug,
+    ...(process.stdin.isTTY && process.stdout.isTTY ? { ask: askOnTerminal } : {}),
   };
 }
 
 /** The commands that change a Pulumi stack: they always act on azure_containers. */
-const STACK_COMMANDS: ReadonlySet<CliRequest["command"]> = new Set(["runtime build", "runtime deploy", "runtime update", "runtime delete"]);
+const STACK_COMMANDS: ReadonlySet<CliRequest["command"]> = new Set(["runtime build", "runtime deploy", "runtime update", "runtime delete", "stack destroy"]);
 
 export interface CliContext {
   file: LithopsConfigFile;
@@ -46,8 +47,6 @@ export interface CliContext {
   configPath?: string;
   backend: BackendName;
   env: NodeJS.ProcessEnv;
-  /** The Pulumi project folder. */
-  workDir: string;
   cwd: string;
 }
 
@@ -75,10 +74,14 @@ function backendOf(request: CliRequest, file: LithopsConfigFile, env: NodeJS.Pro
   return file.lithops?.backend ?? "local";
 }
 
-/** The local backend's persistent data folder: `local.data_dir` of the config, else ~/.lithops-aca/local. */
+/** The local backend's persistent data folder, by the client's rule (local.data_dir, $LITHOPS_LOCAL_DATA_DIR, ~/.lithops-aca/local). */
 export function localDataDir(file: LithopsConfigFile): string {
-  const dir = file.local?.data_dir;
-  return dir ? expandHome(dir) : DEFAULT_LOCAL_DATA_DIR;
+  return resolveLocalDataDir(file.local?.data_dir);
+}
+
+/** The local backend's job container, as the client names it. */
+function localContainer(file: LithopsConfigFile): string {
+  return file.azure_storage?.storage_bucket ?? DEFAULT_CONTAINER;
 }
 
 /** The stack named on the command line or by LITHOPS_STACK, if any. */
@@ -87,7 +90,7 @@ function givenStack(request: CliRequest, context: CliContext): string | undefine
 }
 
 async function stackName(request: CliRequest, context: CliContext): Promise<string> {
-  const name = givenStack(request, context) ?? (await selectedStack(context.workDir));
+  const name = givenStack(request, context) ?? (await selectedStack(pulumiProject(context.env, context.cwd)));
   if (!name) {
     throw new CliError(
       "no Pulumi stack given: pass --stack <name> (for example --stack dev), set LITHOPS_STACK, or select one with `pulumi stack select <name>` (`pulumi stack ls` lists them)",
@@ -96,27 +99,15 @@ async function stackName(request: CliRequest, context: CliContext): Promise<stri
   return name;
 }
 
-async function openStack(request: CliRequest, context: CliContext, io: CliIO): Promise<StackSession> {
-  const name = await stackName(request, context);
-  io.out(`Selecting stack '${name}' of the Pulumi project in ${context.workDir}`);
-  return StackSession.open(name, context.workDir);
-}
-
-async function currentRuntimes(session: StackSession): Promise<RuntimeEntry[] | undefined> {
-  const value = await session.getJson(RUNTIMES_KEY);
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.some((entry) => typeof entry !== "object" || entry === null || typeof (entry as RuntimeEntry).name !== "string")) {
-    throw new CliError(
-      `${session.project}:${RUNTIMES_KEY} of stack '${session.name}' is not a list of runtimes with a name each: fix it in Pulumi.${session.shortName}.yaml (see Pulumi.dev.yaml)`,
-    );
-  }
-  return value as RuntimeEntry[];
-}
-
-function sizeText(bytes: number): string {
-  if (bytes < 1e3) return `${bytes} B`;
-  if (bytes < 1e6) return `${(bytes / 1e3).toFixed(1)} kB`;
-  return `${(bytes / 1e6).toFixed(1)} MB`;
+/** Selects the stack; `create` lets a command that deploys start a new stack of the inline program. */
+async function openStack(name: string, context: CliContext, io: CliIO, options: { create?: boolean } = {}): Promise<StackSession> {
+  const project = pulumiProject(context.env, context.cwd);
+  io.out(
+    project.kind === "local"
+      ? `Selecting stack '${name}' of the Pulumi project in ${project.workDir}`
+      : `Selecting stack '${name}' of lithops-aca's Pulumi program, stack files in ${project.workDir}`,
+  );
+  return StackSession.open(name, project, options);
 }
 
 /** Left-aligned columns with a dashed rule under the headers, like Lithops's tables. */
@@ -161,9 +152,8 @@ async function hello(request: CliRequest, context: CliContext, io: CliIO): Promi
 async function listRuntimes(request: CliRequest, context: CliContext, io: CliIO): Promise<void> {
   if (context.backend === "local") {
     const dataDir = localDataDir(context.file);
-    const container = context.file.azure_storage?.storage_bucket ?? DEFAULT_CONTAINER;
     io.out(`Reading the local backend's data in ${dataDir}`);
-    const { runtimes, executors } = await readLocalState(dataDir, container);
+    const { runtimes, executors } = await readLocalState(dataDir, localContainer(context.file));
     const rows = runtimes.map((r) => [r.name, `${r.memory} MB`, r.nodeVersion, r.workerVersion, r.startedAt]);
     for (const line of table(["Runtime Name", "Memory Size", "Node.js", "lithops-aca Version", "Last Worker Start"], rows)) io.out(line);
     io.out(
@@ -173,7 +163,7 @@ async function listRuntimes(request: CliRequest, context: CliContext, io: CliIO)
     );
     return;
   }
-  const session = await openStack(request, context, io);
+  const session = await openStack(await stackName(request, context), context, io);
   const outputs = await session.outputs();
   const rows = runtimeRows(outputs.runtimes?.value, await currentRuntimes(session));
   for (const line of table(["Runtime Name", "Memory Size", "Status", "Image", "Container App"], rows.map((r) => [r.name, `${r.memory} MB`, r.status, r.image, r.app]))) {
@@ -181,6 +171,22 @@ async function listRuntimes(request: CliRequest, context: CliContext, io: CliIO)
   }
   const deployed = rows.filter((r) => r.status.startsWith("deployed")).length;
   io.out(deployed > 0 ? `Total runtimes: ${deployed} deployed in stack '${session.name}'` : `No runtimes deployed in stack '${session.name}'`);
+}
+
+/** The change a runtime command asks for; `-f` is read relative to the current folder, as in Lithops. */
+function runtimeChange(request: Extract<CliRequest, { name: string }>, context: CliContext): RuntimeChange {
+  switch (request.command) {
+    case "runtime deploy":
+      return { command: "deploy", name: request.name, memory: request.memory, timeout: request.timeout };
+    case "runtime update":
+      return { command: "update", name: request.name };
+    case "runtime delete":
+      return { command: "delete", name: request.name, memory: request.memory };
+    case "runtime build": {
+      const dockerfile = request.file ? projectDockerfile(request.file, context.cwd, pulumiProject(context.env, context.cwd).root) : undefined;
+      return { command: "build", name: request.name, dockerfile };
+    }
+  }
 }
 
 async function changeStack(request: Extract<CliRequest, { name: string }>, context: CliContext, io: CliIO): Promise<void> {
@@ -196,56 +202,77 @@ async function changeStack(request: Extract<CliRequest, { name: string }>, conte
     timeout: "timeout" in request ? request.timeout : undefined,
     allowAll: request.command === "runtime update" || request.command === "runtime delete",
   });
-  const session = await openStack(request, context, io);
-  const current = await currentRuntimes(session);
-  const ref: StackRef = { stack: session.name, project: session.project, projectRoot: context.workDir };
-  let plan: StackPlan;
-  switch (request.command) {
-    case "runtime deploy":
-      plan = planDeploy({ ...ref, current, name: request.name, memory: request.memory, timeout: request.timeout });
-      break;
-    case "runtime update":
-      plan = planUpdate({ ...ref, current, name: request.name });
-      break;
-    case "runtime delete":
-      plan = planDelete({ ...ref, current, name: request.name, memory: request.memory });
-      break;
-    case "runtime build": {
-      const outputs = await session.outputs();
-      const dockerfile = request.file ? projectDockerfile(request.file, context.cwd, context.workDir) : undefined;
-      plan = planBuild({ ...ref, current, name: request.name, dockerfile, hasRegistry: typeof outputs.registryPrefix?.value === "string" });
-      break;
-    }
+  const change = runtimeChange(request, context);
+  // A command that deploys may start a new stack (of the inline program); the others need one that exists.
+  const create = change.command === "deploy" || change.command === "build";
+  const session = await openStack(await stackName(request, context), context, io, { create });
+  await runPlan(session, await planRuntimeChange(session, change), io);
+}
+
+/** `clean -b local`: the job data and runtime metadata of the local backend's storage, and its queues; other objects stay. */
+async function cleanLocal(context: CliContext, io: CliIO): Promise<void> {
+  const dataDir = localDataDir(context.file);
+  if (!existsSync(dataDir)) {
+    io.out(`Nothing to clean: ${dataDir} does not exist; config kept`);
+    return;
   }
-  await runPlan(session, plan, io);
+  io.out(`Cleaning the local backend's job data and runtime metadata in ${dataDir}`);
+  const storage = await openLocalStorage(dataDir);
+  try {
+    const deleted = await deleteJobData({ connectionString: storage.connectionString, container: localContainer(context.file) }, CLEANED_PREFIXES, { queues: true });
+    io.out(
+      `Local backend cleaned: ${deleted.blobs} objects of job data and runtime metadata (${CLEANED_PREFIXES.join(", ")}) and ${deleted.queues} runtime queues deleted; ` +
+        "other objects and the config kept",
+    );
+  } finally {
+    await storage.close();
+  }
 }
 
 async function clean(request: CliRequest, context: CliContext, io: CliIO): Promise<void> {
-  if (context.backend === "local") {
-    const dataDir = localDataDir(context.file);
-    io.out(`Cleaning the local backend's data in ${dataDir}`);
-    const { existed, bytes } = cleanLocalDataDir(dataDir);
-    io.out(
-      existed
-        ? `All lithops-aca local data cleaned: job data, runtime metadata and queues (${sizeText(bytes)}); config kept`
-        : `Nothing to clean: ${dataDir} does not exist; config kept`,
-    );
+  if (context.backend === "local") return cleanLocal(context, io);
+  const session = await openStack(await stackName(request, context), context, io);
+  const outputs = await session.outputs();
+  if (outputs.clientConfig === undefined) {
+    // Nothing deployed: an `up` now would create the stack's resources rather than clean them.
+    io.out(`Nothing to clean: stack '${session.name}' is not deployed (it has no outputs); its config is unchanged`);
     return;
   }
-  const session = await openStack(request, context, io);
-  await runPlan(session, planClean({ stack: session.name, project: session.project, current: await currentRuntimes(session) }), io);
+  const deployed = outputs.runtimes?.value;
+  const plan = planClean({ ...stackRef(session), current: await currentRuntimes(session), deployedRuntimes: Array.isArray(deployed) && deployed.length > 0 });
+  await runPlan(session, plan, io);
 }
 
-/** Errors whose message is the whole story (no stack trace without --debug). */
+/**
+ * `stack destroy --stack NAME`: `pulumi destroy`, the storage account and every object in it
+ * included. Only for a stack named on the command line, and only once confirmed: the name
+ * typed on the terminal, or --yes.
+ */
+async function destroyStack(request: Extract<CliRequest, { command: "stack destroy" }>, context: CliContext, io: CliIO): Promise<void> {
+  const name = request.stack;
+  if (!name) {
+    throw new CliError("stack destroy needs the stack named with --stack <name>; it never destroys the stack of LITHOPS_STACK or the selected one");
+  }
+  const session = await openStack(name, context, io);
+  const what = `every resource of stack '${name}', the storage account with all its objects (job data and your own data) included`;
+  if (!request.yes) {
+    if (!io.ask) throw new CliError(`stack destroy deletes ${what}: pass --yes to confirm (there is no terminal to ask on)`);
+    const answer = await io.ask(`This deletes ${what}. Type the stack name to confirm: `);
+    if (answer.trim() !== name) throw new CliError(`not confirmed (typed ${JSON.stringify(answer.trim())}, not '${name}'): nothing was destroyed`);
+  }
+  await runPlan(session, planDestroy({ stack: session.name, project: session.project, current: await currentRuntimes(session) }), io);
+}
+
+/** The package's own errors tell the whole story (no stack trace without --debug). */
 function explained(error: unknown): boolean {
-  return [CliError, PlanError, StackError, ConfigError, LocalDataDirBusyError].some((type) => error instanceof type) || (error as Error).name === "RuntimeNotDeployedError";
+  return error instanceof LithopsError;
 }
 
 /** Runs one parsed command; returns the exit code (0 done, 1 failed, with the reason and the next step on stderr). */
 export async function execute(request: CliRequest, io: CliIO, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<number> {
   try {
     const { file, path } = loadCliConfig(request.config, env);
-    const context: CliContext = { file, configPath: path, backend: resolveBackend(request, file, env), env, workDir: pulumiProjectDir(env), cwd };
+    const context: CliContext = { file, configPath: path, backend: resolveBackend(request, file, env), env, cwd };
     switch (request.command) {
       case "hello":
         await hello(request, context, io);
@@ -255,6 +282,9 @@ export async function execute(request: CliRequest, io: CliIO, env: NodeJS.Proces
         break;
       case "clean":
         await clean(request, context, io);
+        break;
+      case "stack destroy":
+        await destroyStack(request, context, io);
         break;
       default:
         await changeStack(request, context, io);

@@ -1,11 +1,13 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { INLINE_WORKSPACE_DIR, PULUMI_DIR_ENV } from "../deploy/pulumi-project.ts";
 import { BACKENDS, type BackendName } from "../protocol/env.ts";
 import { PACKAGE_VERSION } from "../protocol/version.ts";
 
 /**
  * The lithops-aca command line: Lithops's commands, words and flags (`hello`, `runtime
  * build|deploy|update|delete|list`, `clean`, `-b/--backend`, `-s/--storage`, `-c/--config`,
- * `-f`, `--memory`, `-d/--debug`), plus `--stack` for the Pulumi stack the runtimes live in.
+ * `-f`, `--memory`, `-d/--debug`), plus `--stack` for the Pulumi stack the runtimes live in
+ * and `stack destroy`, Pulumi's destroy, which Lithops has no word for.
  * Parsing only turns argv into a CliRequest; cli/commands.ts carries it out.
  */
 
@@ -24,7 +26,8 @@ export type CliRequest =
   | ({ command: "runtime update"; name: string } & CommonOptions)
   | ({ command: "runtime delete"; name: string; memory?: number } & CommonOptions)
   | ({ command: "runtime list" } & CommonOptions)
-  | ({ command: "clean" } & CommonOptions);
+  | ({ command: "clean" } & CommonOptions)
+  | ({ command: "stack destroy"; yes: boolean } & CommonOptions);
 
 export const STORAGES = ["azure_storage", "local"] as const;
 
@@ -80,9 +83,13 @@ export function buildProgram(onRequest: (request: CliRequest) => void, output: P
         "  npx lithops-aca runtime update all --stack dev",
         "  npx lithops-aca runtime delete myaccount/imaging:01 --stack dev",
         "  npx lithops-aca runtime list --stack dev",
+        "  npx lithops-aca clean --stack dev",
         "  npx lithops-aca clean -b local",
+        "  npx lithops-aca stack destroy --stack dev",
         "",
         "Each command takes -b/--backend local|azure_containers, -s/--storage azure_storage, --stack <stack>, -c/--config <path> and -d/--debug;",
+        "Run from a folder with a Pulumi project (Pulumi.yaml), the commands use that project; elsewhere lithops-aca's own program,",
+        `with the stack files in ./${INLINE_WORKSPACE_DIR}/ (or $${PULUMI_DIR_ENV}).`,
         "`lithops-aca <command> --help` tells more. docs/cli.md explains what each command does to the Pulumi stack.",
       ].join("\n"),
     )
@@ -96,8 +103,21 @@ export function buildProgram(onRequest: (request: CliRequest) => void, output: P
     .action((options: Record<string, unknown>) => onRequest({ command: "hello", ...commonOf(options) }));
 
   common(program.command("clean"))
-    .description("deletes all the information related to lithops-aca except the config: with a stack, `pulumi destroy` (runtimes, queues, storage with its job data); with -b local, the local backend's data")
+    .description(
+      "deletes every runtime and the job data and runtime metadata (lithops.jobs/, lithops.runtimes/): with a stack, `runtime delete all` and `pulumi up`, " +
+        "then the data in its storage; with -b local, the local backend's. The storage account, your other objects, the config and the stack stay",
+    )
     .action((options: Record<string, unknown>) => onRequest({ command: "clean", ...commonOf(options) }));
+
+  const stack = program.command("stack").description("the Pulumi stack itself (Lithops has no such command)");
+
+  common(stack.command("destroy"))
+    .description(
+      "`pulumi destroy` of the stack named with --stack: every resource, the storage account with all its objects included; the stack and its config stay. " +
+        "Asks for the stack name on a terminal; --yes skips the question (needed without a terminal)",
+    )
+    .option("-y, --yes", "destroy without asking", false)
+    .action((options: Record<string, unknown>) => onRequest({ command: "stack destroy", yes: Boolean(options.yes), ...commonOf(options) }));
 
   const runtime = program
     .command("runtime")
@@ -113,7 +133,7 @@ export function buildProgram(onRequest: (request: CliRequest) => void, output: P
 
   common(runtime.command("deploy"))
     .description("deploy a runtime: list it in the stack's config and run `pulumi up`")
-    .argument("[name]", "'default' (built for this machine's Node.js major) or an image, e.g. lithopscloud/ca-node20:01", "default")
+    .argument("[name]", "'default' (built for this machine's Node.js major) or an image, e.g. myaccount/node-tools:01", "default")
     .option("--memory <mb>", "memory used by the runtime, in MB (512, 1024, 1536, 2048, 3072, 4096, 8192, ...; default 512)", wholeNumber("--memory"))
     .option("--timeout <seconds>", "runtime timeout, in seconds (default 600)", wholeNumber("--timeout"))
     .action((name: string, options: Record<string, unknown>) =>
@@ -164,8 +184,8 @@ export function parseCommandLine(argv: readonly string[], output: ProgramOutput)
     throw error;
   }
   if (!request) {
-    // `lithops-aca` alone, or `lithops-aca runtime`: show what there is.
-    const sub = argv[0] === "runtime" ? program.commands.find((c) => c.name() === "runtime")! : program;
+    // `lithops-aca` alone, or `lithops-aca runtime` / `stack`: show what there is.
+    const sub = program.commands.find((c) => c.name() === argv[0] && c.commands.length > 0) ?? program;
     output.writeErr(sub.helpInformation());
     return { exitCode: 1 };
   }

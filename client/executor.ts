@@ -443,7 +443,7 @@ export class FunctionExecutor implements AsyncDisposable {
       let deploy = this.deploys.get(key);
       if (!deploy) {
         this.log.info(`runtime '${runtime}' (${memory} MB) is not deployed in stack '${stack}': deploying it (autoDeploy)`);
-        deploy = import("../deploy/stack-session.ts").then(({ deployWithCli }) => deployWithCli(stack, runtime, memory, this.log.info));
+        deploy = import("../deploy/runtime-changes.ts").then(({ deployRuntime }) => deployRuntime(stack, runtime, memory, this.log.info));
         this.deploys.set(key, deploy);
       }
       await deploy;

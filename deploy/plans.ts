@@ -3,13 +3,14 @@ import { imageKey, imageResourceNames, parseStackConfig, type RuntimeSpec } from
 import { cpuForMemory, DEFAULT_MEMORY_MB } from "../azure/memory.ts";
 import { assertRuntimeName, DEFAULT_RUNTIME } from "../azure/runtime-name.ts";
 import { LithopsError } from "../protocol/errors.ts";
+import { JOBS_PREFIX, RUNTIMES_PREFIX } from "../protocol/keys.ts";
 
 /**
  * What each runtime command does to a stack, as data: the change to the stack's
  * `<project>:runtimes` config and the Pulumi operations to run after it. Planning reads
  * nothing but its inputs (and, to validate the result exactly as `pulumi up` will, the
  * Dockerfiles the config names), so every command is unit tested without a Pulumi CLI;
- * cli/run-plan.ts carries a plan out through the Automation API.
+ * deploy/run-plan.ts carries a plan out (Automation API, storage).
  */
 
 /** The config key under the project's namespace that lists the runtimes. */
@@ -35,10 +36,12 @@ export type PulumiStep =
   /** `pulumi up`, restricted to these resource URNs when `target` is given. */
   | { kind: "up"; target?: string[] }
   /** `pulumi destroy`: every resource of the stack; the stack and its config stay. */
-  | { kind: "destroy" };
+  | { kind: "destroy" }
+  /** Deletes the blobs under these prefixes of the stack's job container (the storage account stays). */
+  | { kind: "deleteData"; prefixes: string[] };
 
 export interface StackPlan {
-  command: "build" | "deploy" | "update" | "delete" | "clean";
+  command: "build" | "deploy" | "update" | "delete" | "clean" | "destroy";
   stack: string;
   /** The runtimes the config lists before and after (an unset key means the program's default: one `default` runtime). */
   before: RuntimeEntry[];
@@ -379,19 +382,58 @@ export function planBuild(input: BuildInput): StackPlan {
   return configThenUp("build", input, { before, after, values, target: imageUrns(input, spec, specs) }, notes, `Runtime ${name} built and pushed (${image}) in stack '${input.stack}'`);
 }
 
-/** `clean`: `pulumi destroy` of the stack; its config (Pulumi.<stack>.yaml) stays, as Lithops keeps its config. */
-export function planClean(input: Omit<StackRef, "projectRoot"> & { current: RuntimeEntry[] | undefined }): StackPlan {
+/** What `clean` deletes from the job container, as Lithops's clean deletes its job and runtime data. */
+export const CLEANED_PREFIXES: readonly string[] = [`${JOBS_PREFIX}/`, `${RUNTIMES_PREFIX}/`];
+
+export interface CleanInput extends StackRef {
+  current: RuntimeEntry[] | undefined;
+  /** Whether the stack's outputs list runtimes (deployed by the last `pulumi up`). */
+  deployedRuntimes: boolean;
+}
+
+/**
+ * `clean`, as Lithops's: removes every runtime (the `runtime delete all` change, then `pulumi
+ * up`, which deletes their apps, queues and identities) and the job data and runtime metadata
+ * in the stack's storage. The storage account, other objects in it, the config and the stack
+ * stay. A stack whose config and outputs list no runtime only has its data deleted.
+ */
+export function planClean(input: CleanInput): StackPlan {
   const before = effective(input.current);
+  const runtimeSteps: PulumiStep[] =
+    before.length > 0 ? planDelete({ ...input, name: "all" }).steps : input.deployedRuntimes ? [{ kind: "up" }] : [];
   return {
     command: "clean",
+    stack: input.stack,
+    before,
+    after: [],
+    steps: [...runtimeSteps, { kind: "deleteData", prefixes: [...CLEANED_PREFIXES] }],
+    notes: [
+      `removing every runtime of stack '${input.stack}' (${listed(before)}) and its job data and runtime metadata (${CLEANED_PREFIXES.join(", ")}); ` +
+        "the storage account, other objects in it, the config and the stack stay",
+    ],
+    result: `Stack '${input.stack}' cleaned: no runtimes, no job data; its storage and config are kept (${deployHint(input)})`,
+  };
+}
+
+/**
+ * `stack destroy`: `pulumi destroy` of the stack: every resource, the storage account with
+ * every object in it included. The stack and its config (Pulumi.<stack>.yaml) stay.
+ */
+export function planDestroy(input: Omit<StackRef, "projectRoot"> & { current: RuntimeEntry[] | undefined }): StackPlan {
+  const before = effective(input.current);
+  return {
+    command: "destroy",
     stack: input.stack,
     before,
     after: before,
     steps: [{ kind: "destroy" }],
     notes: [
-      `destroying every resource of stack '${input.stack}': runtimes (${listed(before)}), their queues, the storage account with all job data, the registry and the environment; its config stays`,
+      `destroying every resource of stack '${input.stack}': runtimes (${listed(before)}), their queues, the registry, the environment, ` +
+        "and the storage account with every object in it (job data and users' data); the stack and its config stay",
     ],
-    result: `Stack '${input.stack}' cleaned: all its resources and job data are gone, its config is kept (\`npx lithops-aca runtime deploy default --stack ${input.stack}\` deploys again)`,
+    result:
+      `Stack '${input.stack}' destroyed: all its resources and data are gone, its config is kept ` +
+      `(\`npx lithops-aca runtime deploy default --stack ${input.stack}\` deploys it again; \`pulumi stack rm ${input.stack}\` removes the stack)`,
   };
 }
 

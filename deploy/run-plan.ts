@@ -1,3 +1,5 @@
+import { resolveConfig } from "../client/config.ts";
+import { deleteJobData } from "./job-data.ts";
 import type { StackSession } from "./stack-session.ts";
 import type { StackPlan } from "./plans.ts";
 
@@ -7,6 +9,8 @@ export interface CliIO {
   err(line: string): void;
   /** Print Pulumi's whole output and error stacks. */
   debug: boolean;
+  /** Asks a question on the user's terminal and returns the answer; absent without a terminal. */
+  ask?(question: string): Promise<string>;
 }
 
 /** Pulumi's progress lines worth showing without --debug: resource steps, errors, the summary. */
@@ -66,6 +70,15 @@ export async function runPlan(session: StackSession, plan: StackPlan, io: CliIO)
           io.out(`pulumi destroy --stack ${session.name}`);
           await session.destroy({ onOutput: printer.onOutput });
           break;
+        case "deleteData": {
+          // The stack's storage, as its clients reach it: the clientConfig output.
+          const storage = resolveConfig({ backend: "azure_containers", config: await session.clientConfig() }, {}).storage;
+          const account = storage.accountName ?? "the stack's storage account";
+          io.out(`deleting ${step.prefixes.join(" and ")} in container ${storage.container} of ${account}`);
+          const { blobs } = await deleteJobData(storage, step.prefixes);
+          io.out(`  ${blobs} object${blobs === 1 ? "" : "s"} deleted`);
+          break;
+        }
       }
     } catch (error) {
       printer.flush();

@@ -1,24 +1,19 @@
-import { spawn } from "node:child_process";
-import { join, resolve } from "node:path";
-import type { OutputMap, Stack, UpOptions } from "@pulumi/pulumi/automation/index.js";
+import { existsSync, mkdirSync } from "node:fs";
+import type { LocalWorkspaceOptions, OutputMap, Stack, UpOptions } from "@pulumi/pulumi/automation/index.js";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, validateConfigFile, type LithopsConfigFile } from "../client/config.ts";
-import { packageRoot } from "../protocol/version.ts";
 import { LithopsError } from "../protocol/errors.ts";
+import { assertProvidersInstalled, inlineProgram } from "./inline-program.ts";
+import { INLINE_PROJECT_DESCRIPTION, INLINE_PROJECT_NAME, pulumiProject, type PulumiProject } from "./pulumi-project.ts";
 
 /**
- * A Pulumi stack of this project, driven through Pulumi's Automation API (which runs the
- * user's `pulumi` CLI). The client reads a stack's `clientConfig` output with it; the
- * command line (cli/) also changes the stack's runtimes and runs `pulumi up` / `destroy`.
- * Every failure is turned into an error that says what to do next.
+ * A Pulumi stack of lithops-aca, driven through Pulumi's Automation API (which runs the
+ * user's `pulumi` CLI): a stack of the user's own Pulumi project, or of this package's
+ * program run inline (deploy/pulumi-project.ts says which). The client reads a stack's
+ * `clientConfig` output with it; the command line (cli/) and autoDeploy also change the
+ * stack's runtimes and run `pulumi up` / `destroy`. Every failure is turned into an error
+ * that says what to do next.
  */
-
-/** Where the Pulumi project (Pulumi.yaml) lives: this package's root unless LITHOPS_PULUMI_DIR says otherwise. */
-export const PULUMI_DIR_ENV = "LITHOPS_PULUMI_DIR";
-
-export function pulumiProjectDir(env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env[PULUMI_DIR_ENV] || packageRoot());
-}
 
 /** A Pulumi failure, explained: `message` says what happened and what to do next. */
 export class StackError extends LithopsError {
@@ -54,7 +49,7 @@ function errorLines(text: string): string {
 
 export interface ErrorContext {
   stack?: string;
-  workDir: string;
+  project: PulumiProject;
 }
 
 /** Turns an Automation API failure into a StackError that names the next step. */
@@ -75,10 +70,14 @@ export function explainPulumiError(error: unknown, context: ErrorContext): Error
     return new StackError(`${err.message.split("\n")[0]}: update the Pulumi CLI (https://www.pulumi.com/docs/iac/download-install/)`, "cli-too-old");
   }
   if (err.name === "StackNotFoundError" || /no stack named .* found/.test(text)) {
+    const { workDir } = context.project;
     return new StackError(
-      `stack '${stack}' does not exist in the Pulumi project at ${context.workDir}: create it with \`pulumi stack init ${stack}\` ` +
-        `and \`pulumi config set azure-native:location <region>\` (the runtimes go in Pulumi.${stack}.yaml, see Pulumi.dev.yaml), ` +
-        "or pass an existing one with --stack (`pulumi stack ls` lists them)",
+      context.project.kind === "inline"
+        ? `stack '${stack}' does not exist in ${workDir}: \`npx lithops-aca runtime deploy default --stack ${stack}\` creates it, ` +
+            "or pass an existing one with --stack"
+        : `stack '${stack}' does not exist in the Pulumi project at ${workDir}: create it with \`pulumi stack init ${stack}\` ` +
+            `and \`pulumi config set azure-native:location <region>\` (the runtimes go in Pulumi.${stack}.yaml, see Pulumi.dev.yaml), ` +
+            "or pass an existing one with --stack (`pulumi stack ls` lists them)",
       "stack-not-found",
     );
   }
@@ -135,16 +134,24 @@ export function automation(): Promise<Automation> {
   return automationModule;
 }
 
-/** The stack the Pulumi CLI has selected in the project, if any (`pulumi stack ls`). */
-export async function selectedStack(workDir: string = pulumiProjectDir()): Promise<string | undefined> {
+/** The stack the Pulumi CLI has selected in the project, if any (`pulumi stack ls`); none before the inline workspace exists. */
+export async function selectedStack(project: PulumiProject = pulumiProject()): Promise<string | undefined> {
+  if (project.kind === "inline" && !existsSync(project.workDir)) return undefined;
   try {
     const auto = await automation();
-    const workspace = await auto.LocalWorkspace.create({ workDir });
+    const workspace = await auto.LocalWorkspace.create({ workDir: project.workDir });
     return (await workspace.stack())?.name;
   } catch (error) {
-    throw explainPulumiError(error, { workDir });
+    throw explainPulumiError(error, { project });
   }
 }
+
+/** The inline workspace's Pulumi.yaml: the project name is the config namespace; the description marks it as ours. */
+const INLINE_PROJECT_SETTINGS: LocalWorkspaceOptions["projectSettings"] = {
+  name: INLINE_PROJECT_NAME,
+  runtime: "nodejs",
+  description: INLINE_PROJECT_DESCRIPTION,
+};
 
 /** A selected stack of the project, with the few operations lithops-aca needs. */
 export class StackSession {
@@ -154,18 +161,31 @@ export class StackSession {
     readonly name: string,
     /** The Pulumi project name (Pulumi.yaml `name`): the namespace of its config keys. */
     readonly project: string,
-    readonly workDir: string,
+    /** Where the project is, and whether its program is the user's or this package's (inline). */
+    readonly pulumiProject: PulumiProject,
   ) {}
 
-  /** Selects the stack (`pulumi stack select`); fails with the next step when the CLI, the login or the stack is missing. */
-  static async open(name: string, workDir: string = pulumiProjectDir()): Promise<StackSession> {
+  /**
+   * Selects the stack (`pulumi stack select`); fails with the next step when the CLI, the login
+   * or the stack is missing. `create` makes a missing stack of the inline program (`pulumi
+   * stack init`); a stack of the user's own project is theirs to create.
+   */
+  static async open(name: string, project: PulumiProject = pulumiProject(), options: { create?: boolean } = {}): Promise<StackSession> {
     try {
       const auto = await automation();
-      const stack = await auto.LocalWorkspace.selectStack({ stackName: name, workDir });
-      const project = (await stack.workspace.projectSettings()).name;
-      return new StackSession(stack, name, project, workDir);
+      let stack: Stack;
+      if (project.kind === "inline") {
+        mkdirSync(project.workDir, { recursive: true });
+        const args = { stackName: name, projectName: INLINE_PROJECT_NAME, program: inlineProgram(project.root) };
+        const workspace = { workDir: project.workDir, projectSettings: INLINE_PROJECT_SETTINGS };
+        stack = options.create ? await auto.LocalWorkspace.createOrSelectStack(args, workspace) : await auto.LocalWorkspace.selectStack(args, workspace);
+      } else {
+        stack = await auto.LocalWorkspace.selectStack({ stackName: name, workDir: project.workDir });
+      }
+      const projectName = (await stack.workspace.projectSettings()).name;
+      return new StackSession(stack, name, projectName, project);
     } catch (error) {
-      throw explainPulumiError(error, { stack: name, workDir });
+      throw explainPulumiError(error, { stack: name, project });
     }
   }
 
@@ -175,13 +195,18 @@ export class StackSession {
   }
 
   private explain(error: unknown): Error {
-    return explainPulumiError(error, { stack: this.name, workDir: this.workDir });
+    return explainPulumiError(error, { stack: this.name, project: this.pulumiProject });
   }
 
   /** A structured config value of the project (`<project>:<key>`), or undefined when the stack does not set it. */
-  async getJson(key: string): Promise<unknown> {
+  getJson(key: string): Promise<unknown> {
+    return this.getConfig(`${this.project}:${key}`);
+  }
+
+  /** A config value by its full key (`azure-native:location`), parsed when it is JSON; undefined when the stack does not set it. */
+  async getConfig(fullKey: string): Promise<unknown> {
     try {
-      const value = await this.stack.getConfig(`${this.project}:${key}`);
+      const value = await this.stack.getConfig(fullKey);
       const object = (value as { objectValue?: unknown }).objectValue;
       if (object !== undefined) return object;
       try {
@@ -215,7 +240,13 @@ export class StackSession {
     }
   }
 
+  /** The inline program runs in this process: its providers must be installed here. */
+  private checkProgram(): void {
+    if (this.pulumiProject.kind === "inline") assertProvidersInstalled();
+  }
+
   async up(options: { target?: string[]; onOutput?: (text: string) => void } = {}): Promise<void> {
+    this.checkProgram();
     const upOptions: UpOptions = { onOutput: options.onOutput, color: "never" };
     if (options.target) upOptions.target = options.target;
     try {
@@ -226,6 +257,7 @@ export class StackSession {
   }
 
   async destroy(options: { onOutput?: (text: string) => void } = {}): Promise<void> {
+    this.checkProgram();
     try {
       await this.stack.destroy({ onOutput: options.onOutput, color: "never" });
     } catch (error) {
@@ -263,36 +295,7 @@ export class StackSession {
 }
 
 /** What `new FunctionExecutor({ stack })` reads: the stack's clientConfig output. */
-export async function readStackClientConfig(stack: string, workDir: string = pulumiProjectDir()): Promise<LithopsConfigFile> {
-  const session = await StackSession.open(stack, workDir);
+export async function readStackClientConfig(stack: string, project: PulumiProject = pulumiProject()): Promise<LithopsConfigFile> {
+  const session = await StackSession.open(stack, project);
   return session.clientConfig();
-}
-
-/** The package's command line entry, built (dist/cli/bin.js). */
-export const CLI_ENTRY = join(packageRoot(), "dist/cli/bin.js");
-
-/**
- * autoDeploy: runs `lithops-aca runtime deploy NAME --memory MB --stack STACK` in a child
- * process, exactly what a user would run, and forwards its progress lines to `log`.
- */
-export function deployWithCli(stack: string, runtime: string, memory: number, log: (line: string) => void): Promise<void> {
-  const args = [CLI_ENTRY, "runtime", "deploy", runtime, "--memory", String(memory), "--stack", stack];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let errors = "";
-    const forward = (chunk: Buffer) => {
-      for (const line of chunk.toString().split("\n")) if (line.trim()) log(line);
-    };
-    child.stdout.on("data", forward);
-    child.stderr.on("data", (chunk: Buffer) => {
-      errors += chunk.toString();
-      forward(chunk);
-    });
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      if (code === 0) return resolve();
-      const last = errors.trim().split("\n").slice(-3).join("\n  ");
-      reject(new StackError(`autoDeploy: \`lithops-aca runtime deploy ${runtime} --memory ${memory} --stack ${stack}\` failed (exit code ${code}):\n  ${last}`, "pulumi", last));
-    });
-  });
 }

@@ -7,6 +7,7 @@ import {
   planBuild,
   planClean,
   planDelete,
+  planDestroy,
   planDeploy,
   planUpdate,
   projectDockerfile,
@@ -42,15 +43,15 @@ describe("cli plans: runtime deploy", () => {
   });
 
   it("another memory size of a listed runtime keeps its Dockerfile; --timeout is recorded", () => {
-    const plan = planDeploy({ ...ref, current: DEV, name: "imaging", memory: 4096, timeout: 900 });
-    assert.deepEqual(plan.after[2], { name: "imaging", memory: 4096, dockerfile: IMAGING, timeout: 900 });
+    const plan = planDeploy({ ...ref, current: DEV, name: "imaging", memory: 4096, timeout: 450 });
+    assert.deepEqual(plan.after[2], { name: "imaging", memory: 4096, dockerfile: IMAGING, timeout: 450 });
     assert.deepEqual(plan.steps[0], {
       kind: "setConfig",
       values: {
         "lithops-aca:runtimes[2].name": "imaging",
         "lithops-aca:runtimes[2].memory": "4096",
         "lithops-aca:runtimes[2].dockerfile": IMAGING,
-        "lithops-aca:runtimes[2].timeout": "900",
+        "lithops-aca:runtimes[2].timeout": "450",
       },
     });
   });
@@ -235,11 +236,31 @@ describe("cli plans: runtime build", () => {
   });
 });
 
-describe("cli plans: clean and list", () => {
-  it("clean is one pulumi destroy; the config stays", () => {
-    const plan = planClean({ stack: "dev", project: "lithops-aca", current: DEV });
+describe("cli plans: clean, stack destroy and list", () => {
+  const deleteData = { kind: "deleteData", prefixes: ["lithops.jobs/", "lithops.runtimes/"] };
+
+  it("clean is `runtime delete all` and up, then the job data and runtime metadata prefixes; never a destroy", () => {
+    const plan = planClean({ ...ref, current: DEV, deployedRuntimes: true });
+    assert.deepEqual(plan.steps, [...planDelete({ ...ref, current: DEV, name: "all" }).steps, deleteData]);
+    assert.deepEqual(plan.steps.slice(0, 2), [
+      { kind: "removeConfig", paths: ["lithops-aca:runtimes[1]", "lithops-aca:runtimes[0]"] },
+      { kind: "up" },
+    ]);
+    assert.deepEqual(plan.after, []);
+    assert.ok(!plan.steps.some((step) => step.kind === "destroy"));
+    assert.match(plan.notes.join("\n"), /the storage account, other objects in it, the config and the stack stay/);
+  });
+
+  it("clean of a stack that lists no runtimes: up only while its outputs still show some, then the data", () => {
+    assert.deepEqual(planClean({ ...ref, current: [], deployedRuntimes: true }).steps, [{ kind: "up" }, deleteData]);
+    assert.deepEqual(planClean({ ...ref, current: [], deployedRuntimes: false }).steps, [deleteData]);
+  });
+
+  it("stack destroy is one pulumi destroy; the config stays", () => {
+    const plan = planDestroy({ stack: "dev", project: "lithops-aca", current: DEV });
     assert.deepEqual(plan.steps, [{ kind: "destroy" }]);
     assert.deepEqual(plan.after, DEV);
+    assert.match(plan.notes.join("\n"), /storage account with every object in it/);
     assert.match(plan.result, /config is kept/);
   });
 

@@ -1,0 +1,56 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { LithopsError } from "../protocol/errors.ts";
+import { packageRoot } from "../protocol/version.ts";
+
+/**
+ * This package's Pulumi program as an Automation API inline program: what the command line
+ * runs when the user's folder has no Pulumi project of its own. It is the repository's
+ * index.ts in function form: the stack config through `lithopsStack` from `lithops-aca/pulumi`,
+ * with the same outputs. The components load on the first run only (they need the optional
+ * Pulumi providers).
+ */
+export function inlineProgram(projectRoot: string): () => Promise<Record<string, unknown>> {
+  return async () => {
+    const { lithopsStack, loadStackConfig } = await import("../components/index.ts");
+    const config = loadStackConfig(projectRoot);
+    const stack = lithopsStack({
+      config,
+      location: new pulumi.Config("azure-native").require("location"),
+      projectRoot,
+      dockerHubToken: config.registry.type === "dockerhub" ? new pulumi.Config().requireSecret("dockerHubToken") : undefined,
+    });
+    return { ...stack };
+  };
+}
+
+export class MissingProvidersError extends LithopsError {
+  override name = "MissingProvidersError";
+}
+
+/**
+ * The inline program needs the Pulumi providers, optional peer dependencies of the package
+ * (package.json's `@pulumi/*` peers): says which to install when one is missing, before
+ * `pulumi up` fails on it deep inside the program.
+ */
+export function assertProvidersInstalled(): void {
+  const manifest = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { peerDependencies?: Record<string, string> };
+  const require = createRequire(import.meta.url);
+  const missing = Object.keys(manifest.peerDependencies ?? {})
+    .filter((name) => name.startsWith("@pulumi/"))
+    .filter((name) => {
+      try {
+        require.resolve(name);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+  if (missing.length > 0) {
+    throw new MissingProvidersError(
+      `deploying with lithops-aca's own Pulumi program needs the Pulumi providers ${missing.join(", ")}: run \`npm install ${missing.join(" ")}\` in your project, then this command again`,
+    );
+  }
+}
