@@ -279,7 +279,7 @@ export interface ExecutorConfig {
   /** Seconds of storage outage wait/getResult ride over (lithops.storage_retry_timeout). */
   storageRetryTimeout: number;
   storage: StorageSettings;
-  local: { cooldown: number; visibilityTimeout: number; maxDeliveries: number; connectionString?: string; startWorkers: boolean; dataDir?: string };
+  local: { cooldown: number; visibilityTimeout: number; maxDeliveries: number; connectionString?: string; startWorkers: boolean; dataDir: string };
   /** Runtimes a stack deployed (from its clientConfig output). */
   deployedRuntimes: DeployedRuntime[];
   /** The Pulumi stack whose clientConfig output configures this client (read when the backend starts). */
@@ -289,6 +289,14 @@ export interface ExecutorConfig {
 
 /** The Pulumi stack a client binds to when no `stack` option is given. */
 export const STACK_ENV = "LITHOPS_STACK";
+
+/** Where the local backend keeps its storage when local.data_dir does not say. */
+export const LOCAL_DATA_DIR_ENV = "LITHOPS_LOCAL_DATA_DIR";
+
+/** The local backend's data folder: local.data_dir, else $LITHOPS_LOCAL_DATA_DIR, else ~/.lithops-aca/local. */
+export function resolveLocalDataDir(setting: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return expandHome(setting || env[LOCAL_DATA_DIR_ENV] || join(homedir(), ".lithops-aca", "local"));
+}
 
 /** `~` and `~/...` as the home folder, as in the config file's paths. */
 export function expandHome(path: string): string {
@@ -462,7 +470,7 @@ export function resolveConfig(options: ExecutorOptions = {}, env: NodeJS.Process
       maxDeliveries: local.max_deliveries ?? 3,
       connectionString: local.connection_string ?? (inherited?.backend === "local" ? inherited.storage?.connectionString : undefined),
       startWorkers: inherited === undefined,
-      dataDir: local.data_dir ? expandHome(local.data_dir) : undefined,
+      dataDir: resolveLocalDataDir(local.data_dir, env),
     },
     deployedRuntimes: aca.runtimes ?? [],
     stack: backend === "azure_containers" ? stack : undefined,

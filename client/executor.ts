@@ -95,8 +95,6 @@ export class FunctionExecutor implements AsyncDisposable {
   }
   private resolved: ExecutorConfig;
   private readonly options: ExecutorOptions;
-  /** Run on close(), after the backend: what startBackend opened besides it (a persistent local storage). */
-  private readonly closers: Array<() => Promise<void>> = [];
   /** autoDeploy runs, one per runtime and memory. */
   private readonly deploys = new Map<string, Promise<void>>();
   protected readonly log: Logger;
@@ -315,7 +313,6 @@ export class FunctionExecutor implements AsyncDisposable {
     this.closed = true;
     if (this.config.dataCleaner) await this.clean().catch((error: Error) => this.log.warn(`data_cleaner: job data not removed: ${error.message}`));
     if (this.backendStart) await (await this.backendStart.catch(() => undefined))?.backend.close();
-    for (const close of this.closers.splice(0)) await close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -462,10 +459,6 @@ export class FunctionExecutor implements AsyncDisposable {
     let backend: ExecutionBackend;
     if (config.backend === "local") {
       const { LocalBackend } = await import("../local/local-backend.ts");
-      // local.data_dir: Azurite on that folder (kept after close), held for this executor's life.
-      const dataDir = config.local.dataDir && !config.local.connectionString ? config.local.dataDir : undefined;
-      const storage = dataDir ? await (await import("../local/data-dir.ts")).openLocalStorage(dataDir) : undefined;
-      if (storage) this.closers.push(storage.close);
       backend = await LocalBackend.start({
         container: config.storage.container,
         maxWorkers: config.maxWorkers,
@@ -475,7 +468,8 @@ export class FunctionExecutor implements AsyncDisposable {
         visibilityTimeout: config.local.visibilityTimeout,
         maxDeliveries: config.local.maxDeliveries,
         signingKey: config.signingKey,
-        connectionString: storage?.connectionString ?? config.local.connectionString,
+        dataDir: config.local.dataDir,
+        connectionString: config.local.connectionString,
         startWorkers: config.local.startWorkers,
         log: this.log.info,
       });

@@ -4,7 +4,8 @@ import type { ExecutionBackend } from "../azure/execution-backend.ts";
 import { storageSettingsFromEnv } from "../azure/storage-connection.ts";
 import { connectStorage, downloadBytes, downloadStream, isNotFound, type StorageClients, type StorageSettings } from "../azure/storage-connection.ts";
 import { assertBlobKey, assertContainerName } from "../azure/storage-names.ts";
-import { ConfigError, resolveConfig } from "./config.ts";
+import { resolveConfig } from "./config.ts";
+import type { LocalStorage } from "../local/data-dir.ts";
 import { LithopsError } from "./errors.ts";
 
 /** What a Storage can be made from: an executor (FunctionExecutor fits), whose backend says where storage is. */
@@ -49,13 +50,17 @@ const DELETE_CONCURRENCY = 16;
  * Lithops's Storage API over Azure Blob Storage (or the local backend's Azurite), with the
  * container ("bucket") first. `new Storage(fexec)` uses an executor's storage (starting
  * its backend if needed); `new Storage()` inside a function running in a worker uses the
- * worker's storage, and elsewhere the storage of the Lithops config file (azure_storage).
+ * worker's storage, and elsewhere the storage of the Lithops config file: azure_storage, or
+ * on the local backend the data folder's Azurite (started, or shared with the processes
+ * already using the folder, on first use; close() or the end of the process lets it go).
  */
-export class Storage {
+export class Storage implements AsyncDisposable {
   /** The configured default container: where job data lives, and a place for the user's objects. */
   readonly bucket: string;
   private readonly settings: () => Promise<StorageSettings>;
   private connected?: Promise<StorageClients>;
+  /** The local data folder's storage this Storage opened (new Storage() on the local backend). */
+  private localStorage?: LocalStorage;
 
   constructor(source?: StorageSource) {
     if (source) {
@@ -63,9 +68,36 @@ export class Storage {
       this.settings = async () => (await source.backend()).storage;
       return;
     }
-    const settings = storageSettingsFromEnv(process.env) ?? settingsFromConfigFile();
-    this.bucket = settings.container;
-    this.settings = async () => settings;
+    const inWorker = storageSettingsFromEnv(process.env);
+    if (inWorker) {
+      this.bucket = inWorker.container;
+      this.settings = async () => inWorker;
+      return;
+    }
+    const config = resolveConfig();
+    this.bucket = config.storage.container;
+    if (config.backend !== "local") {
+      this.settings = async () => config.storage;
+      return;
+    }
+    const { connectionString, dataDir } = config.local;
+    this.settings = async () => {
+      if (!connectionString) this.localStorage = await (await import("../local/data-dir.ts")).openLocalStorage(dataDir);
+      const settings = { connectionString: connectionString ?? this.localStorage?.connectionString, container: this.bucket };
+      // Data is often put before any executor ran on a new data folder: make the default container, as an executor would.
+      await connectStorage(settings).container.createIfNotExists();
+      return settings;
+    };
+  }
+
+  /** Lets go of the local data folder's storage (Azurite stops once no process uses it); nothing to do on Azure. */
+  async close(): Promise<void> {
+    await this.connected?.catch(() => undefined);
+    await this.localStorage?.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   async putObject(bucket: string, key: string, body: ObjectBody): Promise<void> {
@@ -89,6 +121,21 @@ export class Storage {
       // A range is one request (the server clamps its end to the object); a whole object downloads in parallel blocks.
       return range ? readAll(await downloadStream(container, key, range.start, range.end)) : downloadBytes(container, key);
     });
+  }
+
+  /**
+   * Uploads a local file, streamed in blocks (memory stays flat for any size). Lithops:
+   * `upload_file(file_name, bucket, key)`; here the container comes first, as everywhere.
+   */
+  async uploadFile(bucket: string, key: string, path: string): Promise<void> {
+    const blob = (await this.container(bucket)).getBlockBlobClient(assertBlobKey(key));
+    await this.translate(bucket, key, () => blob.uploadFile(path, { blockSize: UPLOAD_BLOCK_BYTES, maxSingleShotSize: UPLOAD_BLOCK_BYTES, concurrency: UPLOAD_CONCURRENCY }));
+  }
+
+  /** Downloads an object into a local file, streamed (Lithops: `download_file(bucket, key, file_name)`). */
+  async downloadFile(bucket: string, key: string, path: string): Promise<void> {
+    const blob = (await this.container(bucket)).getBlobClient(assertBlobKey(key));
+    await this.translate(bucket, key, () => blob.downloadToFile(path));
   }
 
   async headObject(bucket: string, key: string): Promise<ObjectHead> {
@@ -159,16 +206,6 @@ export class Storage {
       throw error;
     }
   }
-}
-
-function settingsFromConfigFile(): StorageSettings {
-  const config = resolveConfig();
-  if (config.backend === "local") {
-    throw new ConfigError(
-      "new Storage() outside a worker needs azure_storage in the Lithops config; the local backend's storage exists only while an executor runs it: use new Storage(fexec)",
-    );
-  }
-  return config.storage;
 }
 
 /** Parses 'bytes=first-last' (inclusive) or 'bytes=first-' into [start, end). */

@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ownedTempDir, TEMP_PREFIXES } from "./temp-folders.ts";
 
 /** Azurite's fixed development account: public, documented, useless outside the emulator. */
 export const DEV_ACCOUNT = "devstoreaccount1";
@@ -31,7 +30,8 @@ export interface Azurite {
   kill(): void;
 }
 
-const STARTUP_TIMEOUT_MS = 30_000;
+/** How long Azurite may take to listen (a loaded machine can be slow). */
+export const STARTUP_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 5_000;
 
 /** Stops a child process of the local backend when the client process dies (see the file). */
@@ -41,46 +41,65 @@ function azuriteEntry(): string {
   return createRequire(import.meta.url).resolve("azurite/dist/src/azurite.js");
 }
 
+/** Azurite's connection string on loopback with these ports. */
+export function connectionStringFor(blobPort: number, queuePort: number): string {
+  const blobEndpoint = `http://127.0.0.1:${blobPort}/${DEV_ACCOUNT}`;
+  const queueEndpoint = `http://127.0.0.1:${queuePort}/${DEV_ACCOUNT}`;
+  return `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_ACCOUNT_KEY};BlobEndpoint=${blobEndpoint};QueueEndpoint=${queueEndpoint};`;
+}
+
 /**
- * Starts Azurite from its npm package in a child process on loopback. Telemetry is off
- * (nothing leaves the machine) and API versions are not checked, so SDKs newer than the
- * emulator still work.
+ * Node's arguments that run Azurite from its npm package on loopback, with parent-watchdog.cjs
+ * preloaded. Telemetry is off (nothing leaves the machine) and API versions are not checked,
+ * so SDKs newer than the emulator still work. Port 0: a free port.
+ */
+export function azuriteArgs(location: string, blobPort = 0, queuePort = 0): string[] {
+  return [
+    "--require", PARENT_WATCHDOG,
+    azuriteEntry(),
+    "--blobHost", "127.0.0.1",
+    "--queueHost", "127.0.0.1",
+    "--tableHost", "127.0.0.1",
+    "--blobPort", String(blobPort),
+    "--queuePort", String(queuePort),
+    "--tablePort", "0",
+    "--location", location,
+    "--disableTelemetry",
+    "--skipApiVersionCheck",
+    "--loose",
+  ];
+}
+
+/** The blob and queue ports Azurite's output says it listens on, once it has said both. */
+export function listeningPorts(output: string): { blobPort: number; queuePort: number } | undefined {
+  const ports: { blob?: number; queue?: number } = {};
+  for (const match of output.matchAll(/Azurite (Blob|Queue) service is successfully listening at http:\/\/[^:]+:(\d+)/g)) {
+    ports[match[1] === "Blob" ? "blob" : "queue"] = Number(match[2]);
+  }
+  return ports.blob && ports.queue ? { blobPort: ports.blob, queuePort: ports.queue } : undefined;
+}
+
+/**
+ * Starts a private Azurite, a child of this process that stops when this process dies (the
+ * IPC watchdog). The local backend itself shares one Azurite per data folder (data-dir.ts);
+ * this one is for tests and benchmarks that want storage of their own.
  */
 export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
   const ownsLocation = options.location === undefined;
-  const location = options.location ?? mkdtempSync(join(tmpdir(), "lithops-azurite-"));
-  const child = spawn(
-    process.execPath,
-    [
-      "--require", PARENT_WATCHDOG,
-      azuriteEntry(),
-      "--blobHost", "127.0.0.1",
-      "--queueHost", "127.0.0.1",
-      "--tableHost", "127.0.0.1",
-      "--blobPort", String(options.blobPort ?? 0),
-      "--queuePort", String(options.queuePort ?? 0),
-      "--tablePort", "0",
-      "--location", location,
-      "--disableTelemetry",
-      "--skipApiVersionCheck",
-      "--loose",
-    ],
-    { stdio: ["ignore", "pipe", "pipe", "ipc"] },
-  );
+  const location = options.location ?? ownedTempDir(TEMP_PREFIXES.azurite);
+  const child = spawn(process.execPath, azuriteArgs(location, options.blobPort, options.queuePort), { stdio: ["ignore", "pipe", "pipe", "ipc"] });
   child.channel?.unref();
   const { blobPort, queuePort } = await waitForPorts(child);
   child.stdout?.resume();
   child.stderr?.resume();
   child.unref();
-  const blobEndpoint = `http://127.0.0.1:${blobPort}/${DEV_ACCOUNT}`;
-  const queueEndpoint = `http://127.0.0.1:${queuePort}/${DEV_ACCOUNT}`;
   return {
-    blobEndpoint,
-    queueEndpoint,
+    blobEndpoint: `http://127.0.0.1:${blobPort}/${DEV_ACCOUNT}`,
+    queueEndpoint: `http://127.0.0.1:${queuePort}/${DEV_ACCOUNT}`,
     location,
     blobPort,
     queuePort,
-    connectionString: `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_ACCOUNT_KEY};BlobEndpoint=${blobEndpoint};QueueEndpoint=${queueEndpoint};`,
+    connectionString: connectionStringFor(blobPort, queuePort),
     stop: async () => {
       await stopChild(child);
       if (ownsLocation) rmSync(location, { recursive: true, force: true });
@@ -95,16 +114,13 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
 function waitForPorts(child: ChildProcess): Promise<{ blobPort: number; queuePort: number }> {
   return new Promise((resolve, reject) => {
     let output = "";
-    const ports: { blob?: number; queue?: number } = {};
     const timer = setTimeout(() => fail(new Error(`Azurite did not start within ${STARTUP_TIMEOUT_MS / 1000} s:\n${output}`)), STARTUP_TIMEOUT_MS);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
-      for (const match of output.matchAll(/Azurite (Blob|Queue) service is successfully listening at http:\/\/[^:]+:(\d+)/g)) {
-        ports[match[1] === "Blob" ? "blob" : "queue"] = Number(match[2]);
-      }
-      if (ports.blob && ports.queue) {
+      const ports = listeningPorts(output);
+      if (ports) {
         cleanup();
-        resolve({ blobPort: ports.blob, queuePort: ports.queue });
+        resolve(ports);
       }
     };
     const onExit = (code: number | null): void => fail(new Error(`Azurite exited with code ${code} before it was ready:\n${output}`));

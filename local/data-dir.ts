@@ -1,110 +1,152 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
-import { startAzurite } from "./azurite.ts";
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { join, resolve } from "node:path";
 import { LithopsError } from "../protocol/errors.ts";
+import { azuriteArgs, connectionStringFor, listeningPorts, STARTUP_TIMEOUT_MS } from "./azurite.ts";
+import { onProcessEnd, processAlive } from "./process-end.ts";
 
 /**
- * A persistent home for the local backend's storage: Azurite keeps its data in this folder
- * between runs, so what ran locally (job data, the runtimes' recorded metadata) is still
- * there for `lithops-aca runtime list -b local` and `clean -b local`. Without it (the
- * default for a FunctionExecutor) the local backend keeps its storage in a temporary
- * folder it removes on close. One process at a time uses a folder: a lock file holds the
- * owner's pid, and a lock left by a process that died is taken over.
+ * The local backend's data folder (`local.data_dir`, default ~/.lithops-aca/local): Azurite
+ * keeps the local storage here, so job data, runtime metadata and the user's own objects
+ * outlive executors and processes, as Lithops's localhost storage does.
+ *
+ * Several processes use one folder at once through one Azurite. The first process that
+ * needs it starts Azurite detached (its own process group, so a Ctrl-C meant for one client
+ * does not stop everyone's storage) and records its pid and ports in `azurite.json`; later
+ * processes find the record, check that the process answers, and connect. Each process
+ * using the folder holds a lease: a file named by its pid in `users/`. Azurite stops when
+ * the last lease is gone, not after an idle timeout: a watchdog inside the Azurite process
+ * (parent-watchdog.cjs) checks the leases every 200 ms and drops those of dead processes,
+ * so nothing keeps running once the last program using the folder has ended, even if it
+ * was killed with SIGKILL. The price: programs run one after another each start Azurite
+ * (about 1.5 s); programs running at the same time share it.
+ *
+ * `azurite.json` states: starting (pid: the process starting Azurite, then Azurite's),
+ * ready (pid and ports of Azurite), stopping (Azurite saw no lease and is shutting down:
+ * wait, then start a new one), locked (pid: a process that needs the folder to itself,
+ * `clean -b local`). A record whose pid is dead is stale and removed by whoever finds it.
+ * The record is created with link() (atomic, fails if it exists) and replaced with
+ * rename(), so nobody reads half a record.
  */
 
-/** Where the command line keeps the local backend's data unless `local.data_dir` says otherwise. */
-export const DEFAULT_LOCAL_DATA_DIR = join(homedir(), ".lithops-aca", "local");
+const RECORD_FILE = "azurite.json";
+const LOG_FILE = "azurite.log";
+const LEASES_DIR = "users";
+const SIGNING_KEY_FILE = "signing-key";
+/** What parent-watchdog.cjs reads in the shared Azurite's environment: where the leases and the record are. */
+const SHARED_AZURITE_ENV = "LITHOPS_SHARED_AZURITE";
 
-const LOCK_FILE = "lithops-aca.lock";
+const POLL_MS = 50;
+/** How long close() waits for the Azurite it was the last user of to exit. */
+const STOP_TIMEOUT_MS = 10_000;
+
+interface ServerRecord {
+  state: "starting" | "ready" | "stopping" | "locked";
+  pid: number;
+  blobPort?: number;
+  queuePort?: number;
+}
+
+interface Ports {
+  blobPort: number;
+  queuePort: number;
+}
 
 export class LocalDataDirBusyError extends LithopsError {
   override name = "LocalDataDirBusyError";
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/** Takes the folder's lock (creating the folder); throws LocalDataDirBusyError while another live process holds it. */
-export function lockDataDir(dir: string): { release(): void } {
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    let fd: number;
-    try {
-      fd = openSync(path, "wx");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      let owner = Number.NaN;
-      try {
-        owner = Number((JSON.parse(readFileSync(path, "utf8")) as { pid?: unknown }).pid);
-      } catch {
-        // A lock being written right now, or garbage: treat a second failure as busy below.
-      }
-      if (Number.isInteger(owner) && owner > 0 && !alive(owner)) {
-        rmSync(path, { force: true });
-        continue;
-      }
-      throw new LocalDataDirBusyError(
-        `the local backend's data folder ${dir} is in use by process ${Number.isInteger(owner) ? owner : "(unknown)"}: ` +
-          "close that executor (or wait for its command to end) and retry, or use another folder with `local.data_dir`",
-      );
-    }
-    writeSync(fd, JSON.stringify({ pid: process.pid, since: new Date().toISOString() }));
-    closeSync(fd);
-    let released = false;
-    return {
-      release: () => {
-        if (released) return;
-        released = true;
-        try {
-          unlinkSync(path);
-        } catch {
-          // Already gone (a clean removed the folder).
-        }
-      },
-    };
-  }
-  throw new LocalDataDirBusyError(`the local backend's data folder ${dir} is locked (${path}); remove that file if no lithops-aca process is running`);
-}
-
+/** The local storage of a data folder, held open by this process until close(). */
 export interface LocalStorage {
   dir: string;
   /** Azurite's connection string: give it to the local backend as `local.connection_string`. */
   connectionString: string;
-  /** Stops Azurite (its data stays in the folder) and releases the lock. */
+  /** Where Azurite listens and keeps its data. */
+  endpoints: { location: string; blobPort: number; queuePort: number };
+  /** The key every process using this folder signs invocations with (the folder's workers share the runtime queues). */
+  signingKey: string;
+  /** Gives up this holder's use; Azurite stops once no process uses the folder (waited for, bounded). */
   close(): Promise<void>;
+  /** Stops the folder's Azurite now, leases kept: a storage outage, for fault tests. */
+  stopServer(): Promise<void>;
+  /** Starts Azurite again on the same ports after stopServer(). */
+  startServer(): Promise<void>;
 }
 
-/** Starts Azurite on the folder's data, holding the folder's lock until close(). */
-export async function openLocalStorage(dir: string): Promise<LocalStorage> {
-  const lock = lockDataDir(dir);
+/** This process's use of a folder, shared by the executors and Storage objects it opens on it. */
+interface Holding {
+  holders: number;
+  ports: Promise<Ports>;
+  forgetOnEnd: () => void;
+}
+
+const holdings = new Map<string, Holding>();
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Uses the folder's Azurite (starting it if no process runs it) until close(). */
+export async function openLocalStorage(dataDir: string): Promise<LocalStorage> {
+  const dir = resolve(dataDir);
+  let holding = holdings.get(dir);
+  if (!holding) {
+    takeLease(dir);
+    holding = { holders: 0, ports: serve(dir), forgetOnEnd: onProcessEnd(() => dropLease(dir)) };
+    holdings.set(dir, holding);
+  }
+  holding.holders += 1;
+  let ports: Ports;
   try {
-    const azurite = await startAzurite({ location: dir });
-    let closed = false;
-    return {
-      dir,
-      connectionString: azurite.connectionString,
-      close: async () => {
-        if (closed) return;
-        closed = true;
-        try {
-          await azurite.stop();
-        } finally {
-          lock.release();
-        }
-      },
-    };
+    ports = await holding.ports;
   } catch (error) {
-    lock.release();
+    holding.holders -= 1;
+    if (holding.holders === 0 && holdings.get(dir) === holding) leave(dir, holding);
     throw error;
   }
+  const current = holding;
+  let closed = false;
+  return {
+    dir,
+    connectionString: connectionStringFor(ports.blobPort, ports.queuePort),
+    endpoints: { location: dir, ...ports },
+    signingKey: folderSigningKey(dir),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      current.holders -= 1;
+      if (current.holders > 0) return;
+      leave(dir, current);
+      await untilStoppedUnlessUsed(dir);
+    },
+    stopServer: () => stopServer(dir),
+    startServer: async () => {
+      current.ports = serveOnPorts(dir, ports);
+      await current.ports;
+    },
+  };
+}
+
+/**
+ * Takes the folder for this process alone (for `clean -b local`): refused with
+ * LocalDataDirBusyError, naming the processes, while any other process uses it.
+ */
+export function lockDataDir(dataDir: string): { release(): void } {
+  const dir = resolve(dataDir);
+  mkdirSync(dir, { recursive: true });
+  const lock: ServerRecord = { state: "locked", pid: process.pid };
+  for (let attempt = 0; !createRecord(dir, lock); attempt += 1) {
+    const record = readRecord(dir);
+    if (record && processAlive(record.pid)) throw busy(dir, [record.pid]);
+    if (record) removeRecordIf(dir, record);
+    if (attempt >= 2) throw busy(dir, []);
+  }
+  const users = liveLeases(dir).filter((pid) => pid !== process.pid);
+  if (users.length > 0) {
+    removeRecordIf(dir, lock);
+    throw busy(dir, users);
+  }
+  return { release: () => removeRecordIf(dir, lock) };
 }
 
 function sizeOf(path: string): number {
@@ -115,17 +157,240 @@ function sizeOf(path: string): number {
 }
 
 /** Removes everything the local backend keeps in the folder (job data, runtime metadata, queues); returns the bytes freed. */
-export function cleanLocalDataDir(dir: string): { existed: boolean; bytes: number } {
+export function cleanLocalDataDir(dataDir: string): { existed: boolean; bytes: number } {
+  const dir = resolve(dataDir);
   if (!existsSync(dir)) return { existed: false, bytes: 0 };
   const lock = lockDataDir(dir);
   const bytes = sizeOf(dir);
   try {
     for (const entry of readdirSync(dir)) {
-      if (entry !== LOCK_FILE) rmSync(join(dir, entry), { recursive: true, force: true });
+      if (entry !== RECORD_FILE) rmSync(join(dir, entry), { recursive: true, force: true });
     }
   } finally {
     lock.release();
   }
   rmSync(dir, { recursive: true, force: true });
   return { existed: true, bytes };
+}
+
+function busy(dir: string, pids: number[]): LocalDataDirBusyError {
+  const who = pids.length === 0 ? "another process" : `process ${pids.join(", ")}`;
+  return new LocalDataDirBusyError(
+    `the local backend's data folder ${dir} is in use by ${who}: close that executor (or wait for its command to end) and retry, ` +
+      "or use another folder with `local.data_dir`",
+  );
+}
+
+function leave(dir: string, holding: Holding): void {
+  holdings.delete(dir);
+  holding.forgetOnEnd();
+  dropLease(dir);
+}
+
+// --- Leases -------------------------------------------------------------------------------
+
+function leasePath(dir: string, pid = process.pid): string {
+  return join(dir, LEASES_DIR, String(pid));
+}
+
+function takeLease(dir: string): void {
+  mkdirSync(join(dir, LEASES_DIR), { recursive: true });
+  writeFileSync(leasePath(dir), new Date().toISOString());
+}
+
+function dropLease(dir: string): void {
+  rmSync(leasePath(dir), { force: true });
+}
+
+/** The pids holding a lease on the folder; leases of dead processes are removed on the way. */
+function liveLeases(dir: string): number[] {
+  let names: string[];
+  try {
+    names = readdirSync(join(dir, LEASES_DIR));
+  } catch {
+    return [];
+  }
+  const live: number[] = [];
+  for (const name of names) {
+    const pid = Number(name);
+    if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) live.push(pid);
+    else rmSync(join(dir, LEASES_DIR, name), { force: true });
+  }
+  return live;
+}
+
+// --- The record of the folder's Azurite -----------------------------------------------------
+
+/** Creates `path` with `text` unless it exists (link() is atomic): whether this call created it. */
+function createExclusive(path: string, text: string, mode = 0o644): boolean {
+  const staging = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  writeFileSync(staging, text, { mode });
+  try {
+    linkSync(staging, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  } finally {
+    rmSync(staging, { force: true });
+  }
+}
+
+function createRecord(dir: string, record: ServerRecord): boolean {
+  return createExclusive(join(dir, RECORD_FILE), JSON.stringify(record));
+}
+
+function writeRecord(dir: string, record: ServerRecord): void {
+  const staging = join(dir, `${RECORD_FILE}.${process.pid}`);
+  writeFileSync(staging, JSON.stringify(record));
+  renameSync(staging, join(dir, RECORD_FILE));
+}
+
+/** The record, or undefined when there is none (an unreadable one is removed). */
+function readRecord(dir: string): ServerRecord | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, RECORD_FILE), "utf8");
+  } catch {
+    return undefined;
+  }
+  try {
+    const record = JSON.parse(text) as ServerRecord;
+    if (Number.isInteger(record.pid)) return record;
+  } catch {
+    // Not ours or damaged: nobody can use it.
+  }
+  rmSync(join(dir, RECORD_FILE), { force: true });
+  return undefined;
+}
+
+function removeRecordIf(dir: string, expected: ServerRecord): void {
+  const record = readRecord(dir);
+  if (record && record.pid === expected.pid && record.state === expected.state) rmSync(join(dir, RECORD_FILE), { force: true });
+}
+
+/** Whether an HTTP server answers on the port (any answer: Azurite refuses unsigned requests). */
+function answering(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ host: "127.0.0.1", port, path: "/", method: "HEAD", timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(true);
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve(false));
+    req.end();
+  });
+}
+
+// --- Serving --------------------------------------------------------------------------------
+
+/** The ports of the folder's Azurite: the running one if it answers, else one this process starts. */
+async function serve(dir: string, wanted?: Ports): Promise<Ports> {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  for (;;) {
+    const record = readRecord(dir);
+    if (!record) {
+      if (createRecord(dir, { state: "starting", pid: process.pid })) return startShared(dir, wanted);
+      continue;
+    }
+    if (!processAlive(record.pid)) {
+      removeRecordIf(dir, record);
+      continue;
+    }
+    if (record.state === "locked") throw busy(dir, [record.pid]);
+    if (record.state === "ready" && record.blobPort && record.queuePort && (await answering(record.blobPort))) {
+      return { blobPort: record.blobPort, queuePort: record.queuePort };
+    }
+    if (Date.now() > deadline) {
+      throw new LithopsError(
+        `the Azurite of the local data folder ${dir} (pid ${record.pid}, ${record.state}) did not answer within ${STARTUP_TIMEOUT_MS / 1000} s; its output is in ${join(dir, LOG_FILE)}`,
+      );
+    }
+    await sleep(POLL_MS);
+  }
+}
+
+/** serve() on fixed ports, retried while the previous Azurite's ports are not free again yet. */
+async function serveOnPorts(dir: string, ports: Ports): Promise<Ports> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await serve(dir, ports);
+    } catch (error) {
+      if (attempt >= 10 || error instanceof LocalDataDirBusyError) throw error;
+      await sleep(500);
+    }
+  }
+}
+
+/** Starts the folder's Azurite (this process created the `starting` record) and records it as ready. */
+async function startShared(dir: string, wanted?: Ports): Promise<Ports> {
+  const logPath = join(dir, LOG_FILE);
+  const logFd = openSync(logPath, "w");
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, azuriteArgs(dir, wanted?.blobPort, wanted?.queuePort), {
+      detached: true,
+      stdio: ["ignore", logFd, logFd],
+      env: { ...process.env, [SHARED_AZURITE_ENV]: JSON.stringify({ leases: join(dir, LEASES_DIR), record: join(dir, RECORD_FILE) }) },
+    });
+  } finally {
+    closeSync(logFd);
+  }
+  child.unref();
+  child.on("error", () => undefined); // a failed spawn shows as an exit below
+  const pid = child.pid;
+  try {
+    if (pid === undefined) throw new LithopsError(`could not start Azurite for the local data folder ${dir}`);
+    writeRecord(dir, { state: "starting", pid });
+    const ports = await portsFromLog(logPath, child);
+    writeRecord(dir, { state: "ready", pid, ...ports });
+    return ports;
+  } catch (error) {
+    child.kill("SIGKILL");
+    rmSync(join(dir, RECORD_FILE), { force: true });
+    throw error;
+  }
+}
+
+async function portsFromLog(logPath: string, child: ChildProcess): Promise<Ports> {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  for (;;) {
+    const output = readFileSync(logPath, "utf8");
+    const ports = listeningPorts(output);
+    if (ports) return ports;
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new LithopsError(`Azurite exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output}`);
+    }
+    if (Date.now() > deadline) throw new LithopsError(`Azurite did not start within ${STARTUP_TIMEOUT_MS / 1000} s:\n${output}`);
+    await sleep(25);
+  }
+}
+
+async function stopServer(dir: string): Promise<void> {
+  const record = readRecord(dir);
+  if (!record || record.state === "locked" || !processAlive(record.pid)) return;
+  process.kill(record.pid, "SIGTERM");
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  while (processAlive(record.pid)) {
+    if (Date.now() > deadline) process.kill(record.pid, "SIGKILL");
+    await sleep(POLL_MS);
+  }
+  removeRecordIf(dir, record);
+}
+
+/** After this process left: waits (bounded) for Azurite to stop, unless other processes still use the folder. */
+async function untilStoppedUnlessUsed(dir: string): Promise<void> {
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  while (Date.now() < deadline && liveLeases(dir).length === 0) {
+    const record = readRecord(dir);
+    if (!record || record.state === "locked" || !processAlive(record.pid)) return;
+    await sleep(POLL_MS);
+  }
+}
+
+/** The folder's signing key, made on first use (readable by its owner only). */
+function folderSigningKey(dir: string): string {
+  const path = join(dir, SIGNING_KEY_FILE);
+  if (!existsSync(path)) createExclusive(path, randomBytes(32).toString("base64url"), 0o600);
+  return readFileSync(path, "utf8").trim();
 }

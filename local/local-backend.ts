@@ -1,12 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, mkdtempSync, openSync, realpathSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, openSync, realpathSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { ExecutionBackend, RuntimeTarget } from "../azure/execution-backend.ts";
 import { ENV } from "../protocol/env.ts";
 import { runtimeQueues } from "../azure/runtime-name.ts";
 import { connectStorage, type StorageClients, type StorageSettings } from "../azure/storage-connection.ts";
-import { startAzurite, type Azurite } from "./azurite.ts";
+import { openLocalStorage, type LocalStorage } from "./data-dir.ts";
+import { onProcessEnd } from "./process-end.ts";
+import { ownedTempDir, sweepOrphanedTempDirs, TEMP_PREFIXES } from "./temp-folders.ts";
 import { LOCAL_TERMINATION_GRACE_SECONDS, LocalWorkerScaler } from "./worker-scaler.ts";
 
 /**
@@ -36,7 +37,9 @@ export interface LocalBackendOptions {
   visibilityTimeout: number;
   maxDeliveries: number;
   signingKey?: string;
-  /** Attach to a running Azurite (or storage account) instead of starting one. */
+  /** The data folder whose Azurite (shared by every process using the folder) holds the storage. */
+  dataDir: string;
+  /** Use this storage (a running Azurite, or a storage account) instead of the data folder's. */
   connectionString?: string;
   /** false inside a worker: nested jobs use the workers the outer client already runs. */
   startWorkers: boolean;
@@ -44,51 +47,46 @@ export interface LocalBackendOptions {
 }
 
 /**
- * The embedded backend: Azurite started from npm plus local worker processes scaled on
+ * The embedded backend: the data folder's Azurite plus local worker processes scaled on
  * queue length, so everything runs on one machine with the same SDK calls as on Azure.
+ * Processes using one data folder share its runtime queues, as clients of one stack share
+ * a runtime: each process's workers may run any process's calls (one signing key per folder).
  */
 export class LocalBackend implements ExecutionBackend {
   readonly kind = "local" as const;
   private readonly scalers = new Map<string, LocalWorkerScaler>();
   /** Created with the first worker pool: a backend inside a worker (nested jobs) starts no workers and needs none. */
   private workerLog?: { dir: string; fd: number };
-  private readonly onExit = (): void => this.killAll();
+  /** Unregisters abandon() from the process's end (close() does the same work properly). */
+  private readonly forgetOnEnd = onProcessEnd(() => this.abandon());
 
   private constructor(
     readonly storage: StorageSettings,
     private readonly clients: StorageClients,
     private readonly options: LocalBackendOptions,
-    private azurite: Azurite | undefined,
-    /** Azurite's data folder, kept across stopStorage()/startStorage() and removed on close. */
-    private readonly azuriteData: string | undefined,
-  ) {
-    process.once("exit", this.onExit);
-  }
+    /** The data folder's storage; none with local.connection_string. */
+    private readonly dataStorage: LocalStorage | undefined,
+  ) {}
 
   static async start(options: LocalBackendOptions): Promise<LocalBackend> {
-    // Local workers, like Azure ones, run only signed invocations: a key per backend unless one is configured.
-    options = { ...options, signingKey: options.signingKey ?? randomBytes(32).toString("base64url") };
-    const azuriteData = options.connectionString ? undefined : mkdtempSync(join(tmpdir(), "lithops-azurite-"));
-    let azurite: Azurite | undefined;
-    try {
-      azurite = azuriteData ? await startAzurite({ location: azuriteData }) : undefined;
-    } catch (error) {
-      if (azuriteData) rmSync(azuriteData, { recursive: true, force: true });
-      throw error;
-    }
+    // What earlier clients killed with SIGKILL left behind.
+    sweepOrphanedTempDirs();
+    const dataStorage = options.connectionString ? undefined : await openLocalStorage(options.dataDir);
+    // Local workers, like Azure ones, run only signed invocations: the configured key, else the
+    // data folder's (its processes share the runtime queues), else one for this backend.
+    options = { ...options, signingKey: options.signingKey ?? dataStorage?.signingKey ?? randomBytes(32).toString("base64url") };
     const storage: StorageSettings = {
-      connectionString: options.connectionString ?? azurite?.connectionString,
+      connectionString: options.connectionString ?? dataStorage?.connectionString,
       container: options.container,
     };
     const clients = connectStorage(storage);
     try {
       await clients.container.createIfNotExists();
     } catch (error) {
-      await azurite?.stop();
-      if (azuriteData) rmSync(azuriteData, { recursive: true, force: true });
+      await dataStorage?.close();
       throw new Error(`local backend: cannot reach storage to create container '${options.container}': ${(error as Error).message}`);
     }
-    return new LocalBackend(storage, clients, options, azurite, azuriteData);
+    return new LocalBackend(storage, clients, options, dataStorage);
   }
 
   /** The key this backend's workers verify invocations with (configured, or generated for this backend). */
@@ -96,29 +94,19 @@ export class LocalBackend implements ExecutionBackend {
     return this.options.signingKey;
   }
 
-  /** Stops the embedded Azurite but keeps its data folder and ports: a storage outage, for fault tests. */
+  /** Stops the data folder's Azurite but keeps its data and ports: a storage outage, for fault tests. */
   async stopStorage(): Promise<void> {
-    await this.embeddedAzurite().stop();
+    await this.folderStorage().stopServer();
   }
 
-  /** Starts the embedded Azurite again on the same ports with the same data, after stopStorage(). */
+  /** Starts the data folder's Azurite again on the same ports with the same data, after stopStorage(). */
   async startStorage(): Promise<void> {
-    const { location, blobPort, queuePort } = this.embeddedAzurite();
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        this.azurite = await startAzurite({ location, blobPort, queuePort });
-        return;
-      } catch (error) {
-        // The old process's ports can take a moment to be free again.
-        if (attempt >= 10) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-    }
+    await this.folderStorage().startServer();
   }
 
-  private embeddedAzurite(): Azurite {
-    if (!this.azurite) throw new Error("this local backend uses an external storage (local.connection_string): it has no Azurite to stop or start");
-    return this.azurite;
+  private folderStorage(): LocalStorage {
+    if (!this.dataStorage) throw new Error("this local backend uses an external storage (local.connection_string): it has no Azurite to stop or start");
+    return this.dataStorage;
   }
 
   /** Where the workers' output goes: functions' console.log lands here. */
@@ -128,14 +116,15 @@ export class LocalBackend implements ExecutionBackend {
 
   private openWorkerLog(): { dir: string; fd: number } {
     if (!this.workerLog) {
-      const dir = mkdtempSync(join(tmpdir(), "lithops-local-"));
+      const dir = ownedTempDir(TEMP_PREFIXES.workerLog);
       this.workerLog = { dir, fd: openSync(join(dir, "workers.log"), "a") };
     }
     return this.workerLog;
   }
 
-  get azuriteEndpoints(): Azurite | undefined {
-    return this.azurite;
+  /** Where the data folder's Azurite listens; none with local.connection_string. */
+  get azuriteEndpoints(): LocalStorage["endpoints"] | undefined {
+    return this.dataStorage?.endpoints;
   }
 
   async prepareRuntime(name: string, memory: number): Promise<RuntimeTarget> {
@@ -176,20 +165,27 @@ export class LocalBackend implements ExecutionBackend {
   }
 
   async close(): Promise<void> {
-    process.off("exit", this.onExit);
+    this.forgetOnEnd();
     await Promise.all([...this.scalers.values()].map((s) => s.close()));
-    await this.azurite?.stop();
-    if (this.azuriteData) rmSync(this.azuriteData, { recursive: true, force: true });
-    if (this.workerLog) {
-      closeSync(this.workerLog.fd);
-      rmSync(this.workerLog.dir, { recursive: true, force: true });
-    }
+    await this.dataStorage?.close();
+    this.removeWorkerLog();
   }
 
-  private killAll(): void {
-    for (const scaler of this.scalers.values()) scaler.killAll();
-    this.azurite?.kill();
-    if (this.azuriteData) rmSync(this.azuriteData, { recursive: true, force: true });
+  /**
+   * The process is ending without close() (synchronous: see process-end.ts): the workers get
+   * SIGTERM and, with this process gone, their watchdog kills them within 1.5 s; the data
+   * folder's lease goes with data-dir.ts's own cleanup, and Azurite stops if it was the last.
+   */
+  private abandon(): void {
+    for (const scaler of this.scalers.values()) scaler.signalAll("SIGTERM");
+    this.removeWorkerLog();
+  }
+
+  private removeWorkerLog(): void {
+    if (!this.workerLog) return;
+    closeSync(this.workerLog.fd);
+    rmSync(this.workerLog.dir, { recursive: true, force: true });
+    this.workerLog = undefined;
   }
 
   /** The same variables the Pulumi runtime component gives a container, pointed at local storage. */

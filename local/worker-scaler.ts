@@ -78,9 +78,11 @@ export class LocalWorkerScaler {
     await Promise.all([...this.workers].map((worker) => stopChild(worker, WORKER_STOP_TIMEOUT_MS)));
   }
 
-  /** Synchronous last resort on process exit: nothing may outlive the client. */
-  killAll(): void {
-    for (const worker of this.workers) worker.kill("SIGKILL");
+  /** Synchronous, for the end of the client process: nothing may outlive it. */
+  signalAll(signal: NodeJS.Signals): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    for (const worker of this.workers) worker.kill(signal);
   }
 
   private schedule(ms: number): void {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { connect, Socket } from "node:net";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -13,6 +13,7 @@ import { jobPrefix, outputPrefix, runtimePrefix } from "../protocol/keys.ts";
 import type { BatchOutput } from "../protocol/output.ts";
 import { connectStorage, downloadBytes, type StorageClients } from "../azure/storage-connection.ts";
 import { testExecutor } from "./support/executor.ts";
+import { childProcesses, portRefusesConnections } from "./support/processes.ts";
 
 /** Polls `probe` until it returns a value, or fails naming what did not happen. */
 async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
@@ -32,35 +33,6 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
-}
-
-/** Direct child processes of `parent` with their command lines (Linux /proc; empty elsewhere). */
-function childProcesses(parent: number): { pid: number; command: string }[] {
-  if (!existsSync("/proc/self/stat")) return [];
-  const children: { pid: number; command: string }[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      // Fields after the command name (which may hold spaces): state, ppid, ...
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === parent) children.push({ pid: Number(entry), command: readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ") });
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return children;
-}
-
-function portRefusesConnections(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", () => resolve(true));
-  });
 }
 
 /** A failed call's error, as getResult(throwExcept: false) returns it. */

@@ -143,7 +143,10 @@ describe("Storage: Lithops's storage API on the local backend", () => {
     assert.equal((await storage.getObject(storage.bucket, "from-worker/note.txt")).toString(), "written in a worker");
   });
 
-  it("new Storage() outside a worker, with the local backend, says to pass an executor", () => {
-    assert.throws(() => new Storage(), /new Storage\(\) outside a worker needs azure_storage .* use new Storage\(fexec\)/);
+  it("new Storage() on its own, on the local backend, is the data folder's storage the executor uses", async () => {
+    await storage.putObject(storage.bucket, "shared/by-executor.txt", "put through the executor's Storage");
+    await using own = new Storage();
+    assert.equal(own.bucket, storage.bucket);
+    assert.equal((await own.getObject(own.bucket, "shared/by-executor.txt")).toString(), "put through the executor's Storage");
   });
 });

@@ -1,6 +1,20 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before } from "node:test";
 import { FunctionExecutor, Storage } from "../../client/index.ts";
-import type { ExecutorOptions } from "../../client/config.ts";
+import { LOCAL_DATA_DIR_ENV, type ExecutorOptions } from "../../client/config.ts";
+
+/**
+ * Tests never touch the user's ~/.lithops-aca: the local backend's data folder is a temporary
+ * one per test process (and the child processes it starts, which inherit the variable),
+ * removed when the process that made it exits.
+ */
+if (!process.env[LOCAL_DATA_DIR_ENV]) {
+  const dataDir = mkdtempSync(join(tmpdir(), "lithops-test-data-"));
+  process.env[LOCAL_DATA_DIR_ENV] = dataDir;
+  process.once("exit", () => rmSync(dataDir, { recursive: true, force: true }));
+}
 
 /**
  * A local-backend executor for integration tests: real Azurite, real worker processes,

@@ -1,0 +1,66 @@
+/**
+ * What the local backend undoes when the client process ends without close(): an exit
+ * (process.exit, the end of the program, an uncaught exception) or a catchable signal
+ * (SIGINT, SIGTERM, SIGHUP). The cleanups are synchronous: nothing asynchronous runs once
+ * the process is exiting. A SIGKILL runs nothing here: then the workers' watchdog stops
+ * them (parent-watchdog.cjs) and the next start of the local backend sweeps what is left.
+ *
+ * Signals: while a cleanup is registered, one listener per signal is installed (and removed
+ * with the last cleanup). When the signal comes and that listener is the only one, it runs
+ * the cleanups and raises the signal again, so the process ends as it would have without
+ * lithops-aca (the shell sees 130 for SIGINT, 143 for SIGTERM). When the user has a
+ * listener of their own, the user decides: nothing is done at the signal, and the cleanups
+ * run at 'exit' if the user's handler ends the process.
+ */
+
+type Cleanup = () => void;
+
+const cleanups = new Set<Cleanup>();
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/** Runs `cleanup` once when the process ends (see above); the returned function unregisters it. */
+export function onProcessEnd(cleanup: Cleanup): () => void {
+  if (cleanups.size === 0) install();
+  cleanups.add(cleanup);
+  return () => {
+    if (cleanups.delete(cleanup) && cleanups.size === 0) uninstall();
+  };
+}
+
+/** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function runAll(): void {
+  for (const cleanup of [...cleanups]) {
+    cleanups.delete(cleanup);
+    try {
+      cleanup();
+    } catch {
+      // The process is ending: one failed cleanup must not keep the others from running.
+    }
+  }
+  uninstall();
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) > 1) return;
+  runAll();
+  process.kill(process.pid, signal);
+}
+
+function install(): void {
+  process.on("exit", runAll);
+  for (const signal of SIGNALS) process.on(signal, onSignal);
+}
+
+function uninstall(): void {
+  process.off("exit", runAll);
+  for (const signal of SIGNALS) process.off(signal, onSignal);
+}
