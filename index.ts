@@ -20,6 +20,7 @@ const stack = lithopsStack({
 export const resourceGroupName = stack.resourceGroupName;
 export const region = stack.region;
 export const environmentId = stack.environmentId;
+export const logAnalyticsWorkspaceId = stack.logAnalyticsWorkspaceId;
 export const storageAccountName = stack.storageAccountName;
 export const containerName = stack.containerName;
 export const blobEndpoint = stack.blobEndpoint;

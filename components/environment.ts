@@ -1,5 +1,6 @@
 import * as azure from "@pulumi/azure-native";
 import * as pulumi from "@pulumi/pulumi";
+import { managedEnvironment } from "./container-apps.ts";
 
 /** The Consumption profile of a workload-profiles environment: serverless, and takes up to 4 vCPU / 8 GiB. */
 const CONSUMPTION_PROFILE = "Consumption";
@@ -21,6 +22,8 @@ export interface RuntimeEnvironmentArgs {
  */
 export class RuntimeEnvironment extends pulumi.ComponentResource {
   readonly id: pulumi.Output<string>;
+  /** The Log Analytics workspace the stack created; undefined for an existing environment. */
+  readonly workspaceId: pulumi.Output<string> | undefined;
   /** Profile apps are placed on; undefined for a Consumption-only environment. */
   readonly workloadProfileName: string | undefined;
 
@@ -28,6 +31,7 @@ export class RuntimeEnvironment extends pulumi.ComponentResource {
     super("lithops-aca:index:RuntimeEnvironment", name, {}, opts);
     if (args.existing) {
       this.id = pulumi.output(args.existing.id);
+      this.workspaceId = undefined;
       this.workloadProfileName = args.existing.workloadProfileName;
     } else {
       const workspace = new azure.operationalinsights.Workspace(
@@ -45,28 +49,31 @@ export class RuntimeEnvironment extends pulumi.ComponentResource {
         { resourceGroupName: args.resourceGroupName, workspaceName: workspace.name },
         { parent: this },
       );
-      const environment = new azure.app.ManagedEnvironment(
+      const environment = managedEnvironment(
         `${name}-env`,
         {
-          environmentName: args.environmentName,
+          resourceName: args.environmentName,
           resourceGroupName: args.resourceGroupName,
           location: args.location,
-          appLogsConfiguration: {
-            destination: "log-analytics",
-            logAnalyticsConfiguration: {
-              customerId: workspace.customerId,
-              sharedKey: pulumi.secret(keys.apply((k) => k.primarySharedKey ?? "")),
-            },
-          },
-          // A workload-profiles environment: its Consumption profile also takes the 8192 MB size.
-          workloadProfiles: [{ name: CONSUMPTION_PROFILE, workloadProfileType: CONSUMPTION_PROFILE }],
           tags: args.tags,
+          properties: {
+            appLogsConfiguration: {
+              destination: "log-analytics",
+              logAnalyticsConfiguration: {
+                customerId: workspace.customerId,
+                sharedKey: pulumi.secret(keys.apply((k) => k.primarySharedKey ?? "")),
+              },
+            },
+            // A workload-profiles environment: its Consumption profile also takes the sizes above 4096 MB.
+            workloadProfiles: [{ name: CONSUMPTION_PROFILE, workloadProfileType: CONSUMPTION_PROFILE }],
+          },
         },
         { parent: this },
       );
       this.id = environment.id;
+      this.workspaceId = workspace.id;
       this.workloadProfileName = CONSUMPTION_PROFILE;
     }
-    this.registerOutputs({ id: this.id });
+    this.registerOutputs({ id: this.id, workspaceId: this.workspaceId });
   }
 }

@@ -25,8 +25,9 @@ export interface RuntimeImageArgs {
 /**
  * The image a runtime runs: the runtime's Dockerfile with the worker layer added, built
  * from a staged context that holds only the Dockerfile's folder and the worker bundle,
- * and pushed; or a prebuilt image used as is. `ref` is the pushed digest, so a changed
- * image gives the Container App a new revision even when the tag stays the same.
+ * and pushed; or a prebuilt image, served through the stack's ACR (a cache rule) when it
+ * has one. `ref` is the pushed digest, so a changed image gives the Container App a new
+ * revision even when the tag stays the same.
  */
 export class RuntimeImage extends pulumi.ComponentResource {
   readonly ref: pulumi.Output<string>;
@@ -37,7 +38,7 @@ export class RuntimeImage extends pulumi.ComponentResource {
     super("lithops-aca:index:RuntimeImage", name, {}, opts);
     const { source } = args;
     if (source.kind === "prebuilt") {
-      this.ref = pulumi.output(source.image);
+      this.ref = args.registry ? args.registry.cached(source.image) : pulumi.output(source.image);
     } else {
       if (!args.registry) throw new Error(`image ${name}: building ${source.dockerfile} needs a registry to push to`);
       const staged = stageImageContext(resolve(args.projectRoot, source.dockerfile), join(args.projectRoot, STAGING_DIR, name));
@@ -62,8 +63,11 @@ export class RuntimeImage extends pulumi.ComponentResource {
             },
           },
           registry: args.registry.push,
+          // A preview only reads: nothing is built or pushed.
+          buildOnPreview: false,
         },
-        { parent: this },
+        // Built after the apps' pull grant exists, so the grant has the build's time to apply.
+        { parent: this, dependsOn: args.registry.pull.kind === "identity" ? [args.registry.pull.grant] : [] },
       );
       this.ref = image.repoDigest;
     }

@@ -29,6 +29,8 @@ export interface DeployedRuntime {
   queue: pulumi.Output<string>;
   poisonQueue: pulumi.Output<string>;
   appName: pulumi.Output<string>;
+  /** A ready `az containerapp logs show` command for this runtime's workers. */
+  logsCommand: pulumi.Output<string>;
 }
 
 /** What a lithops-aca stack exports: what the client needs, and a ready Lithops-style client config. */
@@ -36,6 +38,8 @@ export interface LithopsStackOutputs {
   resourceGroupName: pulumi.Output<string>;
   region: string;
   environmentId: pulumi.Output<string>;
+  /** The Log Analytics workspace the workers log to; undefined with an existing environment. */
+  logAnalyticsWorkspaceId: pulumi.Output<string> | undefined;
   storageAccountName: pulumi.Output<string>;
   containerName: pulumi.Output<string>;
   blobEndpoint: pulumi.Output<string>;
@@ -55,7 +59,8 @@ export interface LithopsStackOutputs {
 export function lithopsStack(args: LithopsStackArgs): LithopsStackOutputs {
   const { config, location } = args;
   const stack = pulumi.getStack();
-  const tags = { lithops_stack: stack };
+  // Cost tags first, so the stack's own tag cannot be overridden by them.
+  const tags = { ...config.tags, lithops_stack: stack };
 
   const client = azure.authorization.getClientConfigOutput();
   const organization = pulumi.getOrganization();
@@ -78,6 +83,7 @@ export function lithopsStack(args: LithopsStackArgs): LithopsStackOutputs {
     containerName: DEFAULT_JOB_CONTAINER,
     sku: config.storage.sku,
     jobDataRetentionDays: config.storage.jobDataRetentionDays,
+    protect: config.storage.protect,
     clientPrincipals,
     tags,
   });
@@ -100,12 +106,21 @@ export function lithopsStack(args: LithopsStackArgs): LithopsStackOutputs {
       if (!args.dockerHubToken) throw new Error("registry type dockerhub needs a Docker Hub token (lithops-aca:dockerHubToken)");
       return { kind: "dockerhub", username: registry.username, namespace: registry.namespace, token: args.dockerHubToken };
     }
-    if (registry.id) return { kind: "existing-acr", id: registry.id };
-    return { kind: "acr", resourceGroupName, location, registryName: suffix.apply(names.registryName), sku: registry.sku, tags };
+    const placement = { resourceGroupName, location, tags };
+    if (registry.id) return { kind: "existing-acr", id: registry.id, ...placement };
+    return {
+      kind: "acr",
+      registryName: suffix.apply(names.registryName),
+      sku: registry.sku,
+      untaggedRetentionDays: registry.untaggedRetentionDays,
+      ...placement,
+    };
   }
 
-  // A registry only when something is built: prebuilt images need none.
-  const registry = config.runtimes.some((r) => r.source.kind === "build") ? new RuntimeRegistry("registry", registryArgs()) : undefined;
+  // A registry whenever there are runtimes: built images are pushed to it, and an ACR serves
+  // prebuilt ones through cache rules. Docker Hub is needed only to push.
+  const needsRegistry = config.registry.type === "acr" ? config.runtimes.length > 0 : config.runtimes.some((r) => r.source.kind === "build");
+  const registry = needsRegistry ? new RuntimeRegistry("registry", registryArgs()) : undefined;
 
   // One image per distinct source: the same image at two memory sizes is built once.
   const imageNames = imageResourceNames(config.runtimes.map((r) => r.source));
@@ -126,11 +141,13 @@ export function lithopsStack(args: LithopsStackArgs): LithopsStackOutputs {
       workloadProfileName: environment.workloadProfileName,
       storage,
       image: image.ref,
-      // Prebuilt images are pulled anonymously; built ones from the stack's registry.
-      pull: spec.source.kind === "build" ? registry?.pull : undefined,
+      // Everything comes from the stack's registry, except prebuilt images on a Docker Hub stack (pulled as is).
+      pull: spec.source.kind === "build" || registry?.pull.kind === "identity" ? registry?.pull : undefined,
       signingKey: signingKey.result,
       clientPrincipals,
       tags,
+      poisonAlert:
+        config.poisonAlert && environment.workspaceId ? { workspaceId: environment.workspaceId, actionGroupId: config.poisonAlert.actionGroupId } : undefined,
     });
     return { spec, image, runtime };
   });
@@ -142,6 +159,7 @@ export function lithopsStack(args: LithopsStackArgs): LithopsStackOutputs {
     queue: runtime.queueName,
     poisonQueue: runtime.poisonQueueName,
     appName: runtime.appName,
+    logsCommand: pulumi.interpolate`az containerapp logs show --resource-group ${resourceGroupName} --name ${runtime.appName} --follow`,
   }));
 
   // The first runtime is the client's default; a stack with no runtimes names none (the client's own default applies).
@@ -189,6 +207,7 @@ export function lithopsStack(args: LithopsStackArgs): LithopsStackOutputs {
     resourceGroupName,
     region: location,
     environmentId: environment.id,
+    logAnalyticsWorkspaceId: environment.workspaceId,
     storageAccountName: storage.accountName,
     containerName: storage.containerName,
     blobEndpoint: storage.blobEndpoint,

@@ -3,15 +3,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { ENV } from "../protocol/env.ts";
 import { containerMemoryString } from "../azure/memory.ts";
 import { PACKAGE_VERSION } from "../protocol/version.ts";
+import { containerApp } from "./container-apps.ts";
 import type { PullAccess } from "./registry.ts";
 import { assignRole } from "./roles.ts";
 import type { RuntimeSpec } from "./stack-config.ts";
 import type { PrincipalRef } from "./storage.ts";
 
-/** Seconds a stopping replica gets beyond the call timeout to store the outcome. */
-const STOP_MARGIN_SECONDS = 30;
-/** Azure's cap on `terminationGracePeriodSeconds`. */
-const MAX_GRACE_PERIOD_SECONDS = 600;
 const SIGNING_KEY_SECRET = "signing-key";
 const REGISTRY_PASSWORD_SECRET = "registry-password";
 
@@ -35,14 +32,19 @@ export interface LithopsRuntimeArgs {
   storage: StorageRef;
   /** Image reference; a digest for built images. */
   image: pulumi.Input<string>;
-  /** How to pull the image; none for a public prebuilt image. */
+  /** How to pull the image: the stack registry's pull identity (or Docker Hub credentials); none for a public image pulled as is. */
   pull?: PullAccess;
   /** HMAC key the worker checks messages with (secret). */
   signingKey: pulumi.Input<string>;
   /** Whoever runs the client: may send to this runtime's queue and watch both queues. */
   clientPrincipals: PrincipalRef[];
   tags: Record<string, string>;
+  /** Set to alert when this runtime moves a message to its poison queue. */
+  poisonAlert?: { workspaceId: pulumi.Input<string>; actionGroupId: string };
 }
+
+/** Text every poison-queue move of the worker logs (worker/queue-consumer.ts); the alert searches for it. */
+export const POISON_LOG_TEXT = "to the poison queue";
 
 /**
  * One runtime (image + memory), as `lithops runtime deploy` makes it: its queue and
@@ -90,9 +92,8 @@ export class LithopsRuntime extends pulumi.ComponentResource {
       assignRole(`${name}-poison-sender`, { role: "queueDataMessageSender", scope: poison.id, ...worker }, args.subscriptionId, child),
       assignRole(`${name}-blob-contributor`, { role: "blobDataContributor", scope: storage.containerId, ...worker }, args.subscriptionId, child),
     ];
-    if (args.pull?.kind === "identity") {
-      grants.push(assignRole(`${name}-acr-pull`, { role: "acrPull", scope: args.pull.registryId, ...worker }, args.subscriptionId, child));
-    }
+    // The stack's pull identity was granted AcrPull with the registry; the app waits for that grant too.
+    if (args.pull?.kind === "identity") grants.push(args.pull.grant);
     for (const principal of args.clientPrincipals) {
       const client = { principalId: principal.id };
       const prefix = `${name}-client-${principal.key}`;
@@ -103,8 +104,10 @@ export class LithopsRuntime extends pulumi.ComponentResource {
 
     const secrets: azure.types.input.app.SecretArgs[] = [{ name: SIGNING_KEY_SECRET, value: pulumi.secret(args.signingKey) }];
     const registries: azure.types.input.app.RegistryCredentialsArgs[] = [];
+    const identities: pulumi.Input<string>[] = [identity.id];
     if (args.pull?.kind === "identity") {
-      registries.push({ server: args.pull.server, identity: identity.id });
+      identities.push(args.pull.identityId);
+      registries.push({ server: args.pull.server, identity: args.pull.identityId });
     } else if (args.pull?.kind === "password") {
       secrets.push({ name: REGISTRY_PASSWORD_SECRET, value: args.pull.password });
       registries.push({ server: args.pull.server, username: args.pull.username, passwordSecretRef: REGISTRY_PASSWORD_SECRET });
@@ -124,56 +127,90 @@ export class LithopsRuntime extends pulumi.ComponentResource {
       { name: ENV.runtimeTimeout, value: String(spec.timeout) },
       { name: ENV.workerProcesses, value: String(spec.workerProcesses) },
       { name: ENV.idlePollMaxMs, value: String(spec.idlePollMaxMs) },
+      // The worker fits its own stop into this, keeping its margin inside it.
+      { name: ENV.terminationGrace, value: String(spec.terminationGracePeriodSeconds) },
       { name: ENV.signingKey, secretRef: SIGNING_KEY_SECRET },
       { name: ENV.azureClientId, value: identity.clientId },
     ];
     // `lithops-aca runtime update` bumps the revision: a changed template rolls a new revision, which pulls the image again.
     if (spec.revision > 0) env.push({ name: ENV.runtimeRevision, value: String(spec.revision) });
 
-    const app = new azure.app.ContainerApp(
+    const app = containerApp(
       `${name}-app`,
       {
-        containerAppName: spec.resourceName,
+        resourceName: spec.resourceName,
         resourceGroupName: args.resourceGroupName,
         location: args.location,
-        environmentId: args.environmentId,
-        workloadProfileName: args.workloadProfileName,
-        identity: { type: azure.app.ManagedServiceIdentityType.UserAssigned, userAssignedIdentities: [identity.id] },
-        configuration: { activeRevisionsMode: azure.app.ActiveRevisionsMode.Single, secrets, registries },
-        template: {
-          containers: [
-            {
-              name: "worker",
-              image: args.image,
-              resources: { cpu: spec.cpu, memory: containerMemoryString(spec.memory) },
-              env,
-            },
-          ],
-          terminationGracePeriodSeconds: Math.min(spec.timeout + STOP_MARGIN_SECONDS, MAX_GRACE_PERIOD_SECONDS),
-          scale: {
-            minReplicas: 0,
-            maxReplicas: spec.maxWorkers,
-            pollingInterval: spec.pollingInterval,
-            cooldownPeriod: spec.cooldownPeriod,
-            rules: [
+        userAssignedIdentities: identities,
+        tags,
+        properties: {
+          environmentId: args.environmentId,
+          workloadProfileName: args.workloadProfileName,
+          configuration: { activeRevisionsMode: azure.app.ActiveRevisionsMode.Single, secrets, registries },
+          template: {
+            containers: [
               {
-                name: "queue-length",
-                azureQueue: {
-                  accountName: storage.accountName,
-                  queueName: queue.name,
-                  // One message is one call (or batch) per worker process.
-                  queueLength: spec.workerProcesses,
-                  identity: identity.id,
+                name: "worker",
+                image: args.image,
+                resources: { cpu: spec.cpu, memory: containerMemoryString(spec.memory) },
+                env,
+              },
+            ],
+            terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
+            scale: {
+              minReplicas: 0,
+              maxReplicas: spec.maxWorkers,
+              pollingInterval: spec.pollingInterval,
+              cooldownPeriod: spec.cooldownPeriod,
+              rules: [
+                {
+                  name: "queue-length",
+                  azureQueue: {
+                    accountName: storage.accountName,
+                    queueName: queue.name,
+                    // One message is one call (or batch) per worker process.
+                    queueLength: spec.workerProcesses,
+                    identity: identity.id,
+                  },
                 },
+              ],
+            },
+          },
+        },
+      },
+      // The first revision pulls the image and reads the queue as the identities: grant first.
+      { parent: this, dependsOn: grants },
+    );
+
+    if (args.poisonAlert) {
+      new azure.monitor.ScheduledQueryRule(
+        `${name}-poison-alert`,
+        {
+          ruleName: `${spec.resourceName}-poison`,
+          resourceGroupName: args.resourceGroupName,
+          location: args.location,
+          description: `Runtime ${spec.name} (${spec.memory} MB) moved a message to its poison queue ${spec.poisonQueue}`,
+          severity: 2,
+          enabled: true,
+          scopes: [args.poisonAlert.workspaceId],
+          evaluationFrequency: "PT15M",
+          windowSize: "PT15M",
+          criteria: {
+            allOf: [
+              {
+                query: `ContainerAppConsoleLogs_CL | where ContainerAppName_s == "${spec.resourceName}" and Log_s has "${POISON_LOG_TEXT}"`,
+                timeAggregation: azure.monitor.TimeAggregation.Count,
+                operator: azure.monitor.ConditionOperator.GreaterThan,
+                threshold: 0,
               },
             ],
           },
+          actions: { actionGroups: [args.poisonAlert.actionGroupId] },
+          tags,
         },
-        tags,
-      },
-      // The first revision pulls the image and reads the queue as the identity: grant first.
-      { parent: this, dependsOn: grants },
-    );
+        { parent: this, dependsOn: [app] },
+      );
+    }
 
     this.appName = app.name;
     this.queueName = queue.name;

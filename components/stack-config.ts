@@ -7,6 +7,7 @@ import { uniqueSuffix } from "../azure/resource-names.ts";
 import { cpuForMemory, DEFAULT_MEMORY_MB, needsWorkloadProfile } from "../azure/memory.ts";
 import { assertRuntimeName, DEFAULT_RUNTIME, runtimeQueues, runtimeResourceName } from "../azure/runtime-name.ts";
 import { NODE_MAJOR, PACKAGE_VERSION, packageRoot } from "../protocol/version.ts";
+import { CACHEABLE_REGISTRIES, isCacheable, upstreamImage } from "./image-reference.ts";
 
 /**
  * The stack configuration (`Pulumi.<stack>.yaml`, keys under the project namespace),
@@ -15,7 +16,15 @@ import { NODE_MAJOR, PACKAGE_VERSION, packageRoot } from "../protocol/version.ts
  */
 
 export const DEFAULT_JOB_CONTAINER = "lithops-jobs";
-/** Where the default runtime's Dockerfile lives, relative to the project root. */
+/**
+ * Azure's cap on a replica's `terminationGracePeriodSeconds`: a stopping replica (scale-in,
+ * new revision) gets at most this long, so no call may be given longer on azure_containers.
+ */
+export const MAX_GRACE_PERIOD_SECONDS = 600;
+/** Seconds a stopping replica gets beyond the call timeout to store the outcome. */
+const STOP_MARGIN_SECONDS = 30;
+/** Azure's default Consumption-cores quota of a Container Apps environment. */
+export const DEFAULT_CORE_QUOTA = 100;
 /** The default runtime's Dockerfile ships with the package, so any Pulumi program can build it. */
 export const DEFAULT_DOCKERFILE = join(packageRoot(), "runtimes/default/Dockerfile");
 
@@ -58,8 +67,15 @@ const runtimeSchema = z.strictObject({
   /** A Dockerfile to build, relative to the project root (which is the build context). */
   dockerfile: z.string().optional(),
   memory: checked(z.number().int(), (memory) => cpuForMemory(memory, KEY)).default(DEFAULT_MEMORY_MB),
-  /** Seconds a call may run; the worker enforces it. */
-  timeout: intIn(1, 86_400).default(DEFAULT_RUNTIME_TIMEOUT_S),
+  /** Seconds a call may run; the worker enforces it. At most ACA's grace cap, so a call in flight can finish on scale-in. */
+  timeout: z
+    .number({ error: `must be a whole number from 1 to ${MAX_GRACE_PERIOD_SECONDS}` })
+    .int({ error: `must be a whole number from 1 to ${MAX_GRACE_PERIOD_SECONDS}` })
+    .min(1, { error: `must be a whole number from 1 to ${MAX_GRACE_PERIOD_SECONDS}` })
+    .max(MAX_GRACE_PERIOD_SECONDS, {
+      error: `must be at most ${MAX_GRACE_PERIOD_SECONDS} s on azure_containers: Container Apps gives a stopping replica (scale-in, new revision) at most ${MAX_GRACE_PERIOD_SECONDS} s (terminationGracePeriodSeconds), so a longer call could never finish there; split the work into shorter calls`,
+    })
+    .default(DEFAULT_RUNTIME_TIMEOUT_S),
   /** KEDA max replicas (Container Apps allows up to 1000). */
   maxWorkers: intIn(1, 1000).default(DEFAULT_MAX_WORKERS),
   /** Calls run in parallel per replica; also the queue length per replica in the scale rule. */
@@ -95,6 +111,8 @@ const configSchema = z.strictObject({
       /** Workload profile the apps run on; set it for an existing workload-profiles environment. */
       workloadProfileName: z.string().min(1).optional(),
       logRetentionDays: intIn(30, 730).default(30),
+      /** The environment's Consumption-cores quota (Azure's default 100); raise it with a quota request first. */
+      coreQuota: intIn(1, 100_000).default(DEFAULT_CORE_QUOTA),
     })
     .prefault({}),
   registry: z
@@ -104,6 +122,8 @@ const configSchema = z.strictObject({
         /** An existing registry; by default the stack creates one when a runtime is built. */
         id: armId("Microsoft.ContainerRegistry/registries").optional(),
         sku: z.enum(["Basic", "Standard", "Premium"]).default("Basic"),
+        /** Untagged manifests older than this are purged daily by an ACR task (a registry the stack creates only). */
+        untaggedRetentionDays: intIn(1, 3650).default(7),
       }),
       z.strictObject({
         type: z.literal("dockerhub"),
@@ -121,8 +141,19 @@ const configSchema = z.strictObject({
       /** Job data (`lithops.jobs/...`) older than this is deleted by a lifecycle rule. */
       jobDataRetentionDays: intIn(1, 36_500).default(7),
       sku: z.enum(["Standard_LRS", "Standard_ZRS", "Standard_GRS", "Standard_RAGRS"]).default("Standard_LRS"),
+      /** Pulumi `protect` on the storage account: `pulumi destroy` and replacements stop at it. */
+      protect: z.boolean().default(false),
     })
     .prefault({}),
+  /** Cost tags set on every resource of the stack that takes tags. */
+  tags: z
+    .record(
+      z.string().regex(/^[^<>%&\\?/]{1,512}$/, "must be 1-512 characters, none of < > % & \\ ? /"),
+      z.string().max(256, "must be at most 256 characters"),
+    )
+    .default({}),
+  /** An alert, sent to this action group, when a runtime moves a message to its poison queue. */
+  poisonAlert: z.strictObject({ actionGroupId: armId("Microsoft.Insights/actionGroups") }).optional(),
   /** Object ids of the users, groups or service principals that run the client; the deployer by default. */
   clientPrincipalIds: z.array(z.guid()).optional(),
 });
@@ -166,6 +197,8 @@ type RuntimeSettings = Omit<z.output<typeof runtimeSchema>, "image" | "dockerfil
 
 export interface RuntimeSpec extends RuntimeSettings {
   cpu: number;
+  /** The app's `terminationGracePeriodSeconds`, passed unchanged to the worker. */
+  terminationGracePeriodSeconds: number;
   /** Base name of the runtime's Azure resources and its Container App name. */
   resourceName: string;
   queue: string;
@@ -274,6 +307,24 @@ function checkRuntimes(config: ParsedConfig, options: ParseOptions, addIssue: (p
       );
     }
   });
+  if (config.registry.type === "acr") {
+    config.runtimes.forEach((runtime, i) => {
+      const source = imageSource(runtime);
+      if (source.kind === "prebuilt" && !isCacheable(upstreamImage(source.image))) {
+        addIssue(
+          ["runtimes", i, runtime.image === undefined ? "name" : "image"],
+          `${source.image}: the stack's registry serves prebuilt images through an ACR cache rule, which pulls from ${CACHEABLE_REGISTRIES.join(", ")}; push the image to one of them, or give the runtime a dockerfile`,
+        );
+      }
+    });
+  }
+  checkCoreQuota(config, options, addIssue);
+  if (config.poisonAlert && config.environment.id) {
+    addIssue(
+      ["poisonAlert"],
+      `needs the Log Analytics workspace the stack creates; with an existing environment (${configKey(options.namespace, ["environment", "id"])}) set the alert up on that environment's workspace`,
+    );
+  }
   const builds = builtFrom.size > 0;
   if (builds && config.registry.type === "dockerhub" && !options.dockerHubTokenSet) {
     addIssue(
@@ -281,6 +332,23 @@ function checkRuntimes(config: ParsedConfig, options: ParseOptions, addIssue: (p
       `is required to push to Docker Hub: pulumi config set --secret ${configKey(options.namespace, ["dockerHubToken"])} <access token>`,
     );
   }
+}
+
+/**
+ * Replicas beyond the environment's core quota stay pending without an error, so a stack
+ * whose runtimes could together ask for more vCPU than the quota is refused at preview.
+ */
+function checkCoreQuota(config: ParsedConfig, options: ParseOptions, addIssue: (path: PropertyKey[], message: string) => void): void {
+  const demands = config.runtimes.map((runtime) => ({ runtime, cores: runtime.maxWorkers * cpuForMemory(runtime.memory) }));
+  const total = demands.reduce((sum, d) => sum + d.cores, 0);
+  const quota = config.environment.coreQuota;
+  if (total <= quota) return;
+  const parts = demands.map(({ runtime, cores }) => `${runtime.name} ${runtime.memory} MB: ${runtime.maxWorkers} x ${cpuForMemory(runtime.memory)} = ${cores}`);
+  const quotaKey = configKey(options.namespace, ["environment", "coreQuota"]);
+  addIssue(
+    ["runtimes"],
+    `at maxWorkers the runtimes need ${total} vCPU (${parts.join("; ")}) but the environment's quota is ${quota} cores (${quotaKey}); replicas past the quota would stay pending. Lower maxWorkers, or request more Managed Environment Consumption Cores for the region (Azure portal > Quotas, or a support request) and set ${quotaKey} to the new quota`,
+  );
 }
 
 /**
@@ -324,6 +392,7 @@ export function parseStackConfig(raw: Record<string, unknown>, options: ParseOpt
       return {
         ...settings,
         cpu: cpuForMemory(runtime.memory),
+        terminationGracePeriodSeconds: Math.min(runtime.timeout + STOP_MARGIN_SECONDS, MAX_GRACE_PERIOD_SECONDS),
         resourceName: runtimeResourceName(runtime.name, runtime.memory),
         ...runtimeQueues(runtime.name, runtime.memory),
         source: imageSource(runtime),

@@ -1,6 +1,6 @@
 import * as azure from "@pulumi/azure-native";
 import * as pulumi from "@pulumi/pulumi";
-import { JOBS_PREFIX } from "../protocol/keys.ts";
+import { JOBS_PREFIX, RUNTIMES_PREFIX } from "../protocol/keys.ts";
 import { assignRole } from "./roles.ts";
 
 /** A principal given data access, under a stable key (its logical name in the stack). */
@@ -17,12 +17,20 @@ export interface JobStorageArgs {
   accountName: pulumi.Input<string>;
   containerName: string;
   sku: string;
-  /** Job data older than this many days is deleted by a lifecycle rule. */
+  /** Job data and runtime records older than this many days are deleted by a lifecycle rule. */
   jobDataRetentionDays: number;
+  /** Pulumi `protect` on the account: destroying or replacing it needs an explicit unprotect. */
+  protect?: boolean;
   /** Whoever runs the client: read and write job data in the container. */
   clientPrincipals: PrincipalRef[];
   tags: Record<string, string>;
 }
+
+/**
+ * Blob types the lifecycle rule expires: every type the client and worker write (block
+ * blobs for data, outputs and records; append blobs for the redelivery attempt logs).
+ */
+export const EXPIRED_BLOB_TYPES = ["blockBlob", "appendBlob"] as const;
 
 /**
  * The storage account that carries jobs: the blob container for job data and, per
@@ -55,7 +63,7 @@ export class JobStorage extends pulumi.ComponentResource {
         allowCrossTenantReplication: false,
         tags: args.tags,
       },
-      { parent: this },
+      { parent: this, protect: args.protect },
     );
     const container = new azure.storage.BlobContainer(
       `${name}-jobs`,
@@ -81,7 +89,11 @@ export class JobStorage extends pulumi.ComponentResource {
               type: azure.storage.RuleType.Lifecycle,
               enabled: true,
               definition: {
-                filters: { blobTypes: ["blockBlob"], prefixMatch: [`${args.containerName}/${JOBS_PREFIX}/`] },
+                // Runtime records too (rejected messages; the metadata is rewritten by every worker start).
+                filters: {
+                  blobTypes: [...EXPIRED_BLOB_TYPES],
+                  prefixMatch: [`${args.containerName}/${JOBS_PREFIX}/`, `${args.containerName}/${RUNTIMES_PREFIX}/`],
+                },
                 actions: { baseBlob: { delete: { daysAfterModificationGreaterThan: args.jobDataRetentionDays } } },
               },
             },

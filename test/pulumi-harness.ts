@@ -14,6 +14,8 @@ export const SUBSCRIPTION = "00000000-1111-2222-3333-444444444444";
 export const TENANT = "99999999-8888-7777-6666-555555555555";
 export const DEPLOYER = "abcdefab-0000-4000-8000-000000000001";
 export const ARM_TOKEN = "arm-token-of-the-deployer";
+/** What getClientToken answers for the ACR audience. */
+export const ACR_AUDIENCE_TOKEN = "acr-audience-token-of-the-deployer";
 export const ACR_REFRESH_TOKEN = "acr-refresh-token";
 
 export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -22,7 +24,14 @@ const SIG_KEY = "4dabf18193072939515e22adb298388d";
 export interface MockResource {
   type: string;
   name: string;
+  urn: string;
   id: string;
+  /** URNs of the resources it depends on (explicit dependsOn and inputs from other resources). */
+  dependencies: string[];
+  /** Pulumi's `protect` option. */
+  protect: boolean;
+  /** `<urn>::<id>` of an explicit provider; empty for the default one. */
+  provider: string;
   /** Inputs as the program gave them; a secret input is `{ [sig]: secret, value }`. */
   inputs: Record<string, any>;
   /** What the mock answered for it (ids, endpoints, digests). */
@@ -36,6 +45,8 @@ export interface ProgramRun {
   secretOutputs: Record<string, boolean>;
   /** Requests the program sent with fetch (the ACR token exchange). */
   fetches: { url: string; body: string }[];
+  /** Provider functions the program invoked, with their arguments. */
+  invokes: { token: string; inputs: Record<string, any> }[];
 }
 
 export interface Scenario {
@@ -50,6 +61,8 @@ export interface Scenario {
   noLocation?: boolean;
   /** URL of the program module; a fresh import of ../index.ts by default. */
   program?: string;
+  /** Run as `pulumi preview` does (`pulumi.runtime.isDryRun()`). */
+  preview?: boolean;
 }
 
 export function isSecretValue(value: unknown): value is { value: unknown } {
@@ -108,10 +121,11 @@ function mockState(type: string, name: string, inputs: Record<string, any>): { i
       };
     case "azure-native:operationalinsights:Workspace":
       return { id: `${rg}/providers/Microsoft.OperationalInsights/workspaces/${name}`, state: { ...inputs, name, customerId: guidFrom(name) } };
-    case "azure-native:app:ManagedEnvironment":
-      return { id: `${rg}/providers/Microsoft.App/managedEnvironments/${inputs.environmentName}`, state: { ...inputs, name: inputs.environmentName } };
-    case "azure-native:app:ContainerApp":
-      return { id: `${rg}/providers/Microsoft.App/containerApps/${inputs.containerAppName}`, state: { ...inputs, name: inputs.containerAppName } };
+    case "azure-native:resources:Resource":
+      return {
+        id: `${rg}/providers/${inputs.resourceProviderNamespace}/${inputs.resourceType}/${inputs.resourceName}`,
+        state: { ...inputs, name: inputs.resourceName },
+      };
     case "docker:index/image:Image": {
       // A digest that changes with anything that changes the build.
       const digest = hex(JSON.stringify({ imageName: inputs.imageName, build: inputs.build }), 64);
@@ -130,7 +144,7 @@ function mockCall(token: string, inputs: Record<string, any>): Record<string, an
     case "azure-native:authorization:getClientConfig":
       return { subscriptionId: SUBSCRIPTION, tenantId: TENANT, objectId: DEPLOYER, clientId: "deployer-app" };
     case "azure-native:authorization:getClientToken":
-      return { token: ARM_TOKEN };
+      return { token: inputs.endpoint === "https://containerregistry.azure.net" ? ACR_AUDIENCE_TOKEN : ARM_TOKEN };
     case "azure-native:operationalinsights:getSharedKeys":
       return { primarySharedKey: "workspace-shared-key" };
     case "azure-native:containerregistry:getRegistry":
@@ -149,26 +163,51 @@ async function resolveOutput(value: unknown): Promise<{ value: unknown; secret: 
   return { value: resolved, secret };
 }
 
+/** The parts of Pulumi's MockMonitor the harness wraps. */
+interface RecordableMonitor {
+  newUrn(parent: string, type: string, name: string): string;
+  registerResource(request: any, callback: (error: unknown, response: unknown) => void): Promise<void>;
+}
+
 let runs = 0;
 
 export async function runProgram(scenario: Scenario = {}): Promise<ProgramRun> {
   const stack = scenario.stack ?? "dev";
   const resources: MockResource[] = [];
   const fetches: ProgramRun["fetches"] = [];
+  const invokes: ProgramRun["invokes"] = [];
+  /** What only the registration request carries, keyed by type and name, picked up when the mock answers. */
+  const registrations = new Map<string, Pick<MockResource, "urn" | "dependencies" | "protect" | "provider">>();
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
         const { id, state } = mockState(args.type, args.name, args.inputs);
-        resources.push({ type: args.type, name: args.name, id, inputs: args.inputs, state });
+        const registration = registrations.get(`${args.type}::${args.name}`) ?? { urn: "", dependencies: [], protect: false, provider: "" };
+        resources.push({ type: args.type, name: args.name, ...registration, id, inputs: args.inputs, state });
         return { id, state };
       },
-      call: (args) => mockCall(args.token, args.inputs),
+      call: (args) => {
+        invokes.push({ token: args.token, inputs: args.inputs });
+        return mockCall(args.token, args.inputs);
+      },
     },
     "lithops-aca",
     stack,
-    false,
+    scenario.preview ?? false,
     "organization",
   );
+  // The mock monitor sees dependencies and options in the request only: record them before it answers.
+  const monitor = pulumi.runtime.getMonitor() as unknown as RecordableMonitor;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (request, callback) => {
+    registrations.set(`${request.getType()}::${request.getName()}`, {
+      urn: monitor.newUrn(request.getParent(), request.getType(), request.getName()),
+      dependencies: request.getDependenciesList(),
+      protect: request.getProtect() ?? false,
+      provider: request.getProvider() ?? "",
+    });
+    return register(request, callback);
+  };
   const config: Record<string, string> = {};
   if (!scenario.noLocation) config["azure-native:location"] = scenario.location ?? "westeurope";
   for (const [key, value] of Object.entries(scenario.config ?? {})) {
@@ -195,7 +234,7 @@ export async function runProgram(scenario: Scenario = {}): Promise<ProgramRun> {
     }
     // Let every registration that is still in flight reach the mocks.
     await pulumi.runtime.disconnect();
-    return { resources, outputs, secretOutputs, fetches };
+    return { resources, outputs, secretOutputs, fetches, invokes };
   } finally {
     globalThis.fetch = realFetch;
   }
@@ -211,7 +250,14 @@ export async function programError(scenario: Scenario): Promise<Error> {
   throw new Error("the program accepted the configuration");
 }
 
-export const ofType = (run: ProgramRun, type: string) => run.resources.filter((r) => r.type === type);
+/**
+ * A resource's kind: its Pulumi type token, or for a generic ARM resource its ARM type
+ * (`Microsoft.App/containerApps`: the Container Apps resources are declared that way).
+ */
+export const kindOf = (r: MockResource): string =>
+  r.type === "azure-native:resources:Resource" ? `${r.inputs.resourceProviderNamespace}/${r.inputs.resourceType}` : r.type;
+
+export const ofType = (run: ProgramRun, kind: string) => run.resources.filter((r) => kindOf(r) === kind);
 export const named = (run: ProgramRun, name: string) => {
   const found = run.resources.find((r) => r.name === name);
   if (!found) throw new Error(`no resource named ${name}; have ${run.resources.map((r) => r.name).join(", ")}`);

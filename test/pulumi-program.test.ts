@@ -9,11 +9,13 @@ import { validateConfigFile } from "../client/config.ts";
 import { ACR_TOKEN_USER } from "../components/registry.ts";
 import { ROLES } from "../components/roles.ts";
 import {
+  ACR_AUDIENCE_TOKEN,
   ACR_REFRESH_TOKEN,
   imageBuiltFrom,
   ARM_TOKEN,
   DEPLOYER,
   isSecretValue,
+  kindOf,
   named,
   ofType,
   reveal,
@@ -31,13 +33,15 @@ const T = {
   lifecycle: "azure-native:storage:ManagementPolicy",
   queue: "azure-native:storage:Queue",
   workspace: "azure-native:operationalinsights:Workspace",
-  environment: "azure-native:app:ManagedEnvironment",
+  environment: "Microsoft.App/managedEnvironments",
   registry: "azure-native:containerregistry:Registry",
   identity: "azure-native:managedidentity:UserAssignedIdentity",
   role: "azure-native:authorization:RoleAssignment",
-  app: "azure-native:app:ContainerApp",
+  app: "Microsoft.App/containerApps",
   image: "docker:index/image:Image",
   password: "random:index/randomPassword:RandomPassword",
+  purge: "azure-native:containerregistry:Task",
+  cacheRule: "azure-native:containerregistry:CacheRule",
 };
 
 const IMAGING = "runtimes/examples/imaging/Dockerfile";
@@ -61,8 +65,10 @@ const RULES = {
 };
 
 const app = (run: ProgramRun, resourceName: string) => named(run, `${resourceName}-app`);
+/** The ARM properties of a Container Apps resource (declared as a generic resource at a GA API version). */
+const props = (resource: MockResource) => reveal(resource.inputs.properties);
 const envOf = (appResource: MockResource): Record<string, { value?: string; secretRef?: string }> =>
-  Object.fromEntries(appResource.inputs.template.containers[0].env.map((e: { name: string }) => [e.name, e]));
+  Object.fromEntries(props(appResource).template.containers[0].env.map((e: { name: string }) => [e.name, e]));
 const rolesOf = (run: ProgramRun, principalId: string) =>
   ofType(run, T.role).filter((r) => r.inputs.principalId === principalId);
 /** How many resources of each kind in T the run declared. */
@@ -71,7 +77,7 @@ const roleGuid = (assignment: MockResource) => String(assignment.inputs.roleDefi
 
 /** Resources keyed by type and logical name, with their inputs as text, to diff two runs. */
 function graph(run: ProgramRun): Map<string, string> {
-  return new Map(run.resources.map((r) => [`${r.type}::${r.name}`, JSON.stringify(r.inputs)]));
+  return new Map(run.resources.map((r) => [`${kindOf(r)}::${r.name}`, JSON.stringify(r.inputs)]));
 }
 
 function diff(a: ProgramRun, b: ProgramRun): { added: string[]; removed: string[]; changed: string[] } {
@@ -101,21 +107,24 @@ describe("pulumi program: the dev stack's resource graph", () => {
       workspace: 1,
       environment: 1,
       registry: 1,
-      identity: 2,
-      // per runtime 3 worker roles + AcrPull + 3 client roles, and the client's blob role
-      role: 2 * 7 + 1,
+      // one per runtime, and the stack's pull identity
+      identity: 3,
+      // per runtime 3 worker roles + 3 client roles, the client's blob role, the pull identity's AcrPull
+      role: 2 * 6 + 1 + 1,
       app: 2,
       image: 2,
       password: 1,
+      purge: 1,
+      cacheRule: 0,
     });
   });
 
   it("gives each app the cpu/memory pair of its memory size", () => {
     for (const [name, memory] of [["default", 512], ["imaging", 2048]] as const) {
-      const resources = app(run, runtimeResourceName(name, memory)).inputs.template.containers[0].resources;
+      const resources = props(app(run, runtimeResourceName(name, memory))).template.containers[0].resources;
       assert.deepEqual(resources, { cpu: cpuForMemory(memory), memory: containerMemoryString(memory) });
     }
-    assert.deepEqual(app(run, "lithops-default-512").inputs.template.containers[0].resources, { cpu: 0.25, memory: "0.5Gi" });
+    assert.deepEqual(props(app(run, "lithops-default-512")).template.containers[0].resources, { cpu: 0.25, memory: "0.5Gi" });
   });
 
   it("scales each app 0..maxWorkers on its queue, as its identity, queueLength = workerProcesses", () => {
@@ -123,7 +132,7 @@ describe("pulumi program: the dev stack's resource graph", () => {
     for (const [name, memory, maxWorkers, workerProcesses] of [["default", 512, 10, 1], ["imaging", 2048, 5, 2]] as const) {
       const base = runtimeResourceName(name, memory);
       const identity = named(run, `${base}-identity`);
-      const scale = app(run, base).inputs.template.scale;
+      const scale = props(app(run, base)).template.scale;
       assert.equal(scale.minReplicas, 0);
       assert.equal(scale.maxReplicas, maxWorkers);
       assert.equal(scale.rules.length, 1);
@@ -137,14 +146,17 @@ describe("pulumi program: the dev stack's resource graph", () => {
     }
   });
 
-  it("attaches the runtime's user-assigned identity and pulls from the stack's ACR with it", () => {
+  it("attaches the runtime's identity and the stack's pull identity, and pulls from the stack's ACR with the latter", () => {
     const registry = ofType(run, T.registry)[0]!;
     assert.equal(registry.inputs.adminUserEnabled, false);
-    const appResource = app(run, "lithops-imaging-2048");
-    const identity = named(run, "lithops-imaging-2048-identity");
-    assert.deepEqual(appResource.inputs.identity, { type: "UserAssigned", userAssignedIdentities: [identity.id] });
-    const configuration = reveal(appResource.inputs.configuration);
-    assert.deepEqual(configuration.registries, [{ server: `${registry.inputs.registryName}.azurecr.io`, identity: identity.id }]);
+    const pull = named(run, "registry-pull");
+    for (const base of ["lithops-default-512", "lithops-imaging-2048"]) {
+      const appResource = app(run, base);
+      const identity = named(run, `${base}-identity`);
+      assert.deepEqual(appResource.inputs.identity, { type: "UserAssigned", userAssignedIdentities: [identity.id, pull.id] });
+      const configuration = reveal(props(appResource).configuration);
+      assert.deepEqual(configuration.registries, [{ server: `${registry.inputs.registryName}.azurecr.io`, identity: pull.id }]);
+    }
   });
 
   it("grants the worker identity least-privilege roles, each on the narrowest scope", () => {
@@ -159,13 +171,15 @@ describe("pulumi program: the dev stack's resource graph", () => {
         [ROLES.queueDataContributor]: named(run, `${base}-queue`).id,
         [ROLES.queueDataMessageSender]: named(run, `${base}-poison`).id,
         [ROLES.blobDataContributor]: container.id,
-        [ROLES.acrPull]: registry.id,
       });
-      for (const role of roles) {
+      for (const role of [...roles, ...rolesOf(run, named(run, "registry-pull").state.principalId)]) {
         assert.equal(role.inputs.principalType, "ServicePrincipal");
         assert.match(role.inputs.roleDefinitionId, new RegExp(`^/subscriptions/${SUBSCRIPTION}/providers/Microsoft\\.Authorization/roleDefinitions/[0-9a-f-]{36}$`));
       }
     }
+    // Pulling is the stack's pull identity's only right.
+    const pulls = rolesOf(run, named(run, "registry-pull").state.principalId);
+    assert.deepEqual(pulls.map((r) => [roleGuid(r), r.inputs.scope]), [[ROLES.acrPull, registry.id]]);
   });
 
   it("gives whoever runs the client (the deployer by default) send and read on queues, data access on the container", () => {
@@ -212,15 +226,15 @@ describe("pulumi program: the dev stack's resource graph", () => {
 
   it("keeps secrets secret: the signing key, the workspace key, the registry push password", () => {
     const appResource = app(run, "lithops-default-512");
-    assert.ok(isSecretValue(appResource.inputs.configuration), "the app configuration (holding the signing key) is secret");
-    const secrets = reveal(appResource.inputs.configuration).secrets;
+    assert.ok(isSecretValue(appResource.inputs.properties), "the app configuration (holding the signing key) is secret");
+    const secrets = reveal(props(appResource).configuration).secrets;
     const signingKey = named(run, "signing-key");
     assert.equal(signingKey.inputs.special, false);
     assert.ok(signingKey.inputs.length >= 32);
     assert.equal(secrets.length, 1);
     assert.equal(secrets[0].name, "signing-key");
     const environment = ofType(run, T.environment)[0]!;
-    assert.ok(isSecretValue(environment.inputs.appLogsConfiguration), "the Log Analytics shared key is secret");
+    assert.ok(isSecretValue(environment.inputs.properties), "the Log Analytics shared key is secret");
     for (const image of ofType(run, T.image)) {
       assert.ok(isSecretValue(image.inputs.registry), "the push credentials are secret");
       assert.deepEqual(reveal(image.inputs.registry), {
@@ -231,7 +245,7 @@ describe("pulumi program: the dev stack's resource graph", () => {
     }
   });
 
-  it("pushes with a token exchanged from the deployer's Entra ID token (no admin user)", () => {
+  it("pushes with a token exchanged from the deployer's Entra ID token for ACR's audience (no admin user, no ARM token)", () => {
     assert.equal(run.fetches.length, 1);
     const [exchange] = run.fetches;
     const server = `${ofType(run, T.registry)[0]!.inputs.registryName}.azurecr.io`;
@@ -240,7 +254,9 @@ describe("pulumi program: the dev stack's resource graph", () => {
     assert.equal(body.get("grant_type"), "access_token");
     assert.equal(body.get("service"), server);
     assert.equal(body.get("tenant"), TENANT);
-    assert.equal(body.get("access_token"), ARM_TOKEN);
+    assert.equal(body.get("access_token"), ACR_AUDIENCE_TOKEN);
+    const tokens = run.invokes.filter((i) => i.token === "azure-native:authorization:getClientToken");
+    assert.deepEqual(tokens.map((i) => i.inputs.endpoint), ["https://containerregistry.azure.net"]);
   });
 
   it("builds each image for linux/amd64 with this machine's Node major, and runs the pushed digest", () => {
@@ -260,7 +276,7 @@ describe("pulumi program: the dev stack's resource graph", () => {
     }
     assert.match(defaultImage.inputs.imageName, new RegExp(`/lithops-aca-default-node${NODE_MAJOR}:${PACKAGE_VERSION.replace(/\./g, "\\.")}$`));
     // The app gets the digest (the mock's repoDigest), not the tag.
-    assert.equal(app(run, "lithops-default-512").inputs.template.containers[0].image, defaultImage.id);
+    assert.equal(props(app(run, "lithops-default-512")).template.containers[0].image, defaultImage.id);
     assert.match(defaultImage.id, /@sha256:[0-9a-f]{64}$/);
   });
 
@@ -273,8 +289,8 @@ describe("pulumi program: the dev stack's resource graph", () => {
       runtime_memory: "2048",
       lithops_version: PACKAGE_VERSION,
     });
-    assert.equal(imaging.inputs.template.terminationGracePeriodSeconds, 330);
-    assert.equal(app(run, "lithops-default-512").inputs.template.terminationGracePeriodSeconds, 600);
+    assert.equal(props(imaging).template.terminationGracePeriodSeconds, 330);
+    assert.equal(props(app(run, "lithops-default-512")).template.terminationGracePeriodSeconds, 600);
   });
 
   it("secures the storage account and expires old job data", () => {
@@ -285,19 +301,19 @@ describe("pulumi program: the dev stack's resource graph", () => {
     assert.equal(account.enableHttpsTrafficOnly, true);
     assert.equal(named(run, "storage-jobs").inputs.publicAccess, "None");
     const rule = named(run, "storage-lifecycle").inputs.policy.rules[0];
-    assert.deepEqual(rule.definition.filters.prefixMatch, ["lithops-jobs/lithops.jobs/"]);
+    assert.deepEqual(rule.definition.filters.prefixMatch, ["lithops-jobs/lithops.jobs/", "lithops-jobs/lithops.runtimes/"]);
     assert.equal(rule.definition.actions.baseBlob.delete.daysAfterModificationGreaterThan, 2);
   });
 
   it("creates a workload-profiles environment logging to Log Analytics, and places apps on its Consumption profile", () => {
     const environment = ofType(run, T.environment)[0]!;
-    assert.deepEqual(environment.inputs.workloadProfiles, [{ name: "Consumption", workloadProfileType: "Consumption" }]);
-    const logs = reveal(environment.inputs.appLogsConfiguration);
+    assert.deepEqual(reveal(environment.inputs.properties).workloadProfiles, [{ name: "Consumption", workloadProfileType: "Consumption" }]);
+    const logs = reveal(environment.inputs.properties).appLogsConfiguration;
     assert.equal(logs.destination, "log-analytics");
     assert.equal(logs.logAnalyticsConfiguration.sharedKey, "workspace-shared-key");
     for (const a of ofType(run, T.app)) {
-      assert.equal(a.inputs.environmentId, environment.id);
-      assert.equal(a.inputs.workloadProfileName, "Consumption");
+      assert.equal(props(a).environmentId, environment.id);
+      assert.equal(props(a).workloadProfileName, "Consumption");
     }
   });
 
@@ -305,20 +321,23 @@ describe("pulumi program: the dev stack's resource graph", () => {
     assert.match(named(run, "storage-account").inputs.accountName, RULES.storageAccount);
     assert.match(ofType(run, T.registry)[0]!.inputs.registryName, RULES.registry);
     assert.match(named(run, "storage-jobs").inputs.containerName, RULES.blobContainer);
-    assert.match(ofType(run, T.environment)[0]!.inputs.environmentName, RULES.environment);
-    for (const a of ofType(run, T.app)) assert.match(a.inputs.containerAppName, RULES.containerApp);
+    assert.match(ofType(run, T.environment)[0]!.inputs.resourceName, RULES.environment);
+    for (const a of ofType(run, T.app)) assert.match(a.inputs.resourceName, RULES.containerApp);
     for (const q of ofType(run, T.queue)) assert.match(q.inputs.queueName, RULES.queue);
     for (const i of ofType(run, T.identity)) assert.match(i.inputs.resourceName, RULES.identity);
   });
 
-  it("outputs per runtime name, image, memory, queues and app, and the storage names", () => {
+  it("outputs per runtime name, image, memory, queues, app and a logs command, the storage names and the workspace", () => {
     const imageOf = (dockerfile: string) => imageBuiltFrom(run, dockerfile).id;
+    const group = named(run, "lithops").id.split("/").pop();
+    const logs = (appName: string) => `az containerapp logs show --resource-group ${group} --name ${appName} --follow`;
     assert.deepEqual(run.outputs.runtimes, [
-      { name: "default", image: imageOf("runtimes/default/Dockerfile"), memory: 512, queue: "lithops-default-512", poisonQueue: "lithops-default-512-poison", appName: "lithops-default-512" },
-      { name: "imaging", image: imageOf(IMAGING), memory: 2048, queue: "lithops-imaging-2048", poisonQueue: "lithops-imaging-2048-poison", appName: "lithops-imaging-2048" },
+      { name: "default", image: imageOf("runtimes/default/Dockerfile"), memory: 512, queue: "lithops-default-512", poisonQueue: "lithops-default-512-poison", appName: "lithops-default-512", logsCommand: logs("lithops-default-512") },
+      { name: "imaging", image: imageOf(IMAGING), memory: 2048, queue: "lithops-imaging-2048", poisonQueue: "lithops-imaging-2048-poison", appName: "lithops-imaging-2048", logsCommand: logs("lithops-imaging-2048") },
     ]);
     assert.equal(run.outputs.storageAccountName, named(run, "storage-account").inputs.accountName);
     assert.equal(run.outputs.containerName, "lithops-jobs");
+    assert.equal(run.outputs.logAnalyticsWorkspaceId, ofType(run, T.workspace)[0]!.id);
   });
 
   it("outputs a Lithops-style client config as a secret, with the stack's signing key", () => {
@@ -383,9 +402,9 @@ describe("pulumi program: changes map to the runtime they touch", () => {
     assert.ok(d.added.includes(`${T.app}::lithops-imaging-4096-app`));
     assert.ok(d.removed.includes(`${T.queue}::lithops-imaging-2048-queue`));
     const newApp = app(changed, "lithops-imaging-4096");
-    assert.deepEqual(newApp.inputs.template.containers[0].resources, { cpu: 2, memory: "4Gi" });
+    assert.deepEqual(props(newApp).template.containers[0].resources, { cpu: 2, memory: "4Gi" });
     // The image does not depend on memory: same build, same digest.
-    assert.equal(newApp.inputs.template.containers[0].image, app(dev, "lithops-imaging-2048").inputs.template.containers[0].image);
+    assert.equal(props(newApp).template.containers[0].image, props(app(dev, "lithops-imaging-2048")).template.containers[0].image);
   });
 
   it("changing what a runtime is built from changes exactly its image and its app", async () => {
@@ -399,24 +418,24 @@ describe("pulumi program: changes map to the runtime they touch", () => {
       changed: [`${T.app}::lithops-imaging-2048-app`, `${T.image}::image-imaging-latest-build`].sort(),
     });
     assert.notEqual(
-      app(changed, "lithops-imaging-2048").inputs.template.containers[0].image,
-      app(dev, "lithops-imaging-2048").inputs.template.containers[0].image,
+      props(app(changed, "lithops-imaging-2048")).template.containers[0].image,
+      props(app(dev, "lithops-imaging-2048")).template.containers[0].image,
       "a new digest, so a new revision",
     );
   });
 
-  it("changing a prebuilt image changes exactly that runtime's app", async () => {
-    const withPrebuilt = (tag: string) => ({ ...DEV, runtimes: [...DEV.runtimes, { name: "lithopscloud/ca-node20:01", image: `lithopscloud/ca-node20:${tag}`, memory: 1024 }] });
+  it("changing a prebuilt image's tag changes exactly that runtime's app: same cache rule, new reference", async () => {
+    const withPrebuilt = (tag: string) => ({ ...DEV, runtimes: [...DEV.runtimes, { name: "myorg/node-ml:1", image: `myorg/node-ml:${tag}`, memory: 1024 }] });
     const before01 = await runProgram({ config: withPrebuilt("01") });
     const after02 = await runProgram({ config: withPrebuilt("02") });
     const d = diff(before01, after02);
-    const base = runtimeResourceName("lithopscloud/ca-node20:01", 1024);
+    const base = runtimeResourceName("myorg/node-ml:1", 1024);
     assert.deepEqual(d.changed, [`${T.app}::${base}-app`]);
     // Only the (childless) image component is renamed.
-    assert.deepEqual(d.added, ["lithops-aca:index:RuntimeImage::image-lithopscloud-ca-node20-02"]);
-    assert.deepEqual(d.removed, ["lithops-aca:index:RuntimeImage::image-lithopscloud-ca-node20-01"]);
-    assert.equal(app(after02, base).inputs.template.containers[0].image, "lithopscloud/ca-node20:02");
-    assert.deepEqual(reveal(app(after02, base).inputs.configuration).registries, [], "a public image is pulled anonymously");
+    assert.deepEqual(d.added, ["lithops-aca:index:RuntimeImage::image-myorg-node-ml-02"]);
+    assert.deepEqual(d.removed, ["lithops-aca:index:RuntimeImage::image-myorg-node-ml-01"]);
+    const server = `${ofType(after02, T.registry)[0]!.inputs.registryName}.azurecr.io`;
+    assert.equal(props(app(after02, base)).template.containers[0].image, `${server}/cache/docker.io/myorg/node-ml:02`);
   });
 
   it("removing a runtime removes its queues, identity, roles, app and image, and nothing else", async () => {
@@ -428,7 +447,7 @@ describe("pulumi program: changes map to the runtime they touch", () => {
     for (const expected of [`${T.queue}::lithops-imaging-2048-queue`, `${T.queue}::lithops-imaging-2048-poison`, `${T.identity}::lithops-imaging-2048-identity`, `${T.app}::lithops-imaging-2048-app`, `${T.image}::image-imaging-latest-build`]) {
       assert.ok(d.removed.includes(expected), `${expected} should be removed`);
     }
-    assert.equal(d.removed.filter((k) => k.startsWith(T.role)).length, 7);
+    assert.equal(d.removed.filter((k) => k.startsWith(T.role)).length, 6, "its 3 worker and 3 client roles; the stack's pull grant stays");
     assert.equal(parse(removed.outputs.clientConfig as string).azure_containers.runtimes.length, 1);
   });
 });
@@ -456,6 +475,8 @@ describe("pulumi program: a stack with no runtimes (`lithops-aca:runtimes: []`, 
       app: 0,
       image: 0,
       password: 1,
+      purge: 0,
+      cacheRule: 0,
     });
     assert.deepEqual(empty.outputs.runtimes, []);
     assert.equal(empty.outputs.registryPrefix, undefined);
@@ -496,16 +517,20 @@ describe("pulumi program: stacks are independent", () => {
     const dev = await runProgram({ stack: "dev", config: DEV });
     const prod = await runProgram({
       stack: "prod",
-      config: { runtimes: [{ name: "default", memory: 2048, maxWorkers: 200 }, { name: "lithopscloud/ca-node20:01", memory: 1024 }], storage: { sku: "Standard_ZRS" } },
+      config: {
+        runtimes: [{ name: "default", memory: 2048, maxWorkers: 200 }, { name: "myorg/node-ml:1", memory: 1024 }],
+        storage: { sku: "Standard_ZRS" },
+        environment: { coreQuota: 300 },
+      },
     });
     const devAgain = await runProgram({ stack: "dev", config: DEV });
     assert.deepEqual(diff(dev, devAgain), { added: [], removed: [], changed: [] });
-    for (const pick of [(r: ProgramRun) => named(r, "storage-account").inputs.accountName, (r: ProgramRun) => ofType(r, T.environment)[0]!.inputs.environmentName, (r: ProgramRun) => ofType(r, T.registry)[0]!.inputs.registryName]) {
+    for (const pick of [(r: ProgramRun) => named(r, "storage-account").inputs.accountName, (r: ProgramRun) => ofType(r, T.environment)[0]!.inputs.resourceName, (r: ProgramRun) => ofType(r, T.registry)[0]!.inputs.registryName]) {
       assert.notEqual(pick(dev), pick(prod));
     }
-    assert.equal(ofType(prod, T.environment)[0]!.inputs.environmentName, "lithops-prod");
-    assert.deepEqual(ofType(prod, T.app).map((a) => a.inputs.containerAppName).sort(), ["lithops-default-2048", runtimeResourceName("lithopscloud/ca-node20:01", 1024)].sort());
-    assert.equal(app(prod, "lithops-default-2048").inputs.template.scale.maxReplicas, 200);
+    assert.equal(ofType(prod, T.environment)[0]!.inputs.resourceName, "lithops-prod");
+    assert.deepEqual(ofType(prod, T.app).map((a) => a.inputs.resourceName).sort(), ["lithops-default-2048", runtimeResourceName("myorg/node-ml:1", 1024)].sort());
+    assert.equal(props(app(prod, "lithops-default-2048")).template.scale.maxReplicas, 200);
     assert.equal(named(prod, "storage-account").inputs.sku.name, "Standard_ZRS");
     assert.equal(ofType(prod, T.image).length, 1, "the prebuilt image is not built");
   });
@@ -534,37 +559,50 @@ describe("pulumi program: other registries, existing resources, client principal
     assert.equal(image.inputs.imageName, "docker.io/someuser/imaging:latest");
     assert.ok(isSecretValue(image.inputs.registry));
     assert.deepEqual(reveal(image.inputs.registry), { server: "docker.io", username: "someuser", password: "dckr_pat_secret" });
-    const configuration = reveal(app(run, "lithops-imaging-2048").inputs.configuration);
-    assert.ok(isSecretValue(app(run, "lithops-imaging-2048").inputs.configuration));
+    const configuration = reveal(props(app(run, "lithops-imaging-2048")).configuration);
+    assert.ok(isSecretValue(app(run, "lithops-imaging-2048").inputs.properties));
     assert.deepEqual(configuration.registries, [{ server: "docker.io", username: "someuser", passwordSecretRef: "registry-password" }]);
     assert.deepEqual(configuration.secrets.map((s: { name: string }) => s.name), ["signing-key", "registry-password"]);
     assert.ok(!JSON.stringify(run.outputs.runtimes).includes("dckr_pat_secret"));
   });
 
-  it("an existing ACR by id: nothing created, AcrPull scoped to that registry", async () => {
-    const id = "/subscriptions/s/resourceGroups/shared/providers/Microsoft.ContainerRegistry/registries/sharedacr";
-    const run = await runProgram({ config: { ...DEV, registry: { type: "acr", id } } });
+  it("an existing ACR in another subscription: nothing created, reached through a provider for that subscription, one AcrPull grant there", async () => {
+    const other = "77777777-6666-5555-4444-333333333333";
+    const id = `/subscriptions/${other}/resourceGroups/shared/providers/Microsoft.ContainerRegistry/registries/sharedacr`;
+    const run = await runProgram({ config: { ...DEV, runtimes: [...DEV.runtimes, { name: "node:22", memory: 1024 }], registry: { type: "acr", id } } });
     assert.equal(ofType(run, T.registry).length, 0);
+    assert.equal(ofType(run, T.purge).length, 0, "a registry the stack does not own is not purged");
+    const [provider, ...more] = ofType(run, "pulumi:providers:azure-native");
+    assert.equal(more.length, 0);
+    assert.equal(provider!.inputs.subscriptionId, other);
+    const lookup = run.invokes.find((i) => i.token === "azure-native:containerregistry:getRegistry")!;
+    assert.deepEqual(lookup.inputs, { resourceGroupName: "shared", registryName: "sharedacr" });
     const pulls = ofType(run, T.role).filter((r) => roleGuid(r) === ROLES.acrPull);
-    assert.equal(pulls.length, 2);
-    for (const pull of pulls) assert.equal(pull.inputs.scope, id);
+    assert.equal(pulls.length, 1, "one grant, to the stack's pull identity");
+    assert.equal(pulls[0]!.inputs.scope, id);
+    assert.equal(pulls[0]!.inputs.roleDefinitionId, `/subscriptions/${other}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.acrPull}`);
+    // The grant and the cache rule live in the registry's subscription: they go through its provider.
+    for (const resource of [pulls[0]!, ...ofType(run, T.cacheRule)]) assert.ok(resource.provider.startsWith(`${provider!.urn}::`), resource.name);
+    assert.equal(ofType(run, T.cacheRule)[0]!.inputs.registryName, "sharedacr");
+    assert.equal(ofType(run, T.cacheRule)[0]!.inputs.resourceGroupName, "shared");
     assert.match(ofType(run, T.image)[0]!.inputs.imageName, /^sharedacr\.azurecr\.io\//);
   });
 
   it("an existing environment and resource group: neither is created, apps use them", async () => {
     const environment = { id: "/subscriptions/s/resourceGroups/shared/providers/Microsoft.App/managedEnvironments/shared-env", workloadProfileName: "Consumption" };
     const run = await runProgram({
-      config: { runtimes: [{ name: "lithopscloud/ca-node20:01", memory: 8192 }], environment, resourceGroupName: "shared" },
+      config: { runtimes: [{ name: "myorg/node-ml:1", memory: 8192, maxWorkers: 10 }], environment, resourceGroupName: "shared" },
     });
     assert.equal(ofType(run, T.environment).length, 0);
     assert.equal(ofType(run, T.workspace).length, 0);
     assert.equal(ofType(run, T.group).length, 0);
     const a = ofType(run, T.app)[0]!;
-    assert.equal(a.inputs.environmentId, environment.id);
-    assert.equal(a.inputs.workloadProfileName, "Consumption");
+    assert.equal(props(a).environmentId, environment.id);
+    assert.equal(props(a).workloadProfileName, "Consumption");
     assert.equal(a.inputs.resourceGroupName, "shared");
-    assert.deepEqual(a.inputs.template.containers[0].resources, { cpu: 4, memory: "8Gi" });
-    assert.equal(ofType(run, T.registry).length + ofType(run, T.image).length, 0, "prebuilt only: no registry, no build");
+    assert.deepEqual(props(a).template.containers[0].resources, { cpu: 4, memory: "8Gi" });
+    assert.equal(ofType(run, T.image).length, 0, "prebuilt only: no build");
+    assert.equal(ofType(run, T.cacheRule).length, 1, "served through the stack's registry");
   });
 
   it("named client principals replace the deployer", async () => {
