@@ -1,11 +1,13 @@
 import { Module } from "node:module";
 import { types } from "node:util";
+import { ContextTree, type ContextNode } from "./context-tree.ts";
 import { expressionText, readFunctionSource, type FunctionSource } from "./function-source.ts";
 import { knownValue } from "./known-values.ts";
 import { functionScopes, privateNames, type ScopeVariables } from "./scope-inspector.ts";
 import { refusal, UnshippableValue, type CapturePath } from "./unshippable.ts";
 import { HELPERS, PREFIX, type ModuleParts } from "./module-text.ts";
 
+const baseParameter = `${PREFIX}base`;
 const variablePattern = new RegExp(`${PREFIX.replaceAll("$", "\\$")}\\d+`, "g");
 
 /**
@@ -13,8 +15,8 @@ const variablePattern = new RegExp(`${PREFIX.replaceAll("$", "\\$")}\\d+`, "g");
  * it: one variable per object, function or unique symbol (so shared and circular
  * references stay shared), built depth first. Containers are created empty before their
  * contents, so a cycle finds its container already there; a statement that needs a value
- * still being built waits in `deferred`, and a function's binding to such a value is set
- * by a late binder, both run once everything exists.
+ * still being built waits in `deferred`, run once everything exists. Functions are
+ * evaluated inside a copy of the scopes they were defined in (context-tree.ts).
  */
 export class ModuleBuilder {
   private readonly names = new Map<unknown, string>();
@@ -24,6 +26,7 @@ export class ModuleBuilder {
   private readonly integrity: string[] = [];
   /** Objects with a deferred statement: their later statements wait too, keeping their order. */
   private readonly waiting = new Set<string>();
+  private readonly contexts = new ContextTree();
   private count = 0;
   private root: Function | undefined;
 
@@ -33,7 +36,7 @@ export class ModuleBuilder {
     const handler = this.ref(root, { text: root.name || "the function" }, true);
     return {
       declarations: Array.from({ length: this.count }, (_, k) => `${PREFIX}${k}`),
-      statements: [...this.statements, ...this.deferred, `for (const bind of ${HELPERS.lateBinders}) bind();`, ...this.integrity],
+      statements: [...this.contexts.statements(), ...this.statements, ...this.deferred, ...this.integrity],
       handler,
     };
   }
@@ -140,23 +143,16 @@ export class ModuleBuilder {
     if (keepsPrototype) this.names.set(ownPrototype, `${name}.prototype`);
 
     const scopes = functionScopes(fn);
-    const bindings = this.captures(fn, source, scopes, path);
+    const nodes = this.contexts.chain(scopes);
+    this.bindCaptures(fn, source, scopes, nodes, path);
     let base = "";
     if (source.heritage) {
       base = this.ref(Object.getPrototypeOf(fn), { text: `${label} extends`, via: path.via });
       if (!this.isReady(base)) throw new UnshippableValue(path, `a class whose parent class (\`${base}\`) is still being built when it is needed`);
     }
     const strict = source.kind === "class" || (source.kind === "function" ? !Object.hasOwn(fn, "caller") : scopes.some((s) => s.kind === "Module"));
-    const now = bindings.filter((b) => this.isReady(b.expression));
-    const later = bindings.filter((b) => !this.isReady(b.expression));
-    const declarations = bindings.map((b) => (now.includes(b) ? `${b.name} = ${b.expression}` : b.name));
-    const body = [
-      strict ? '"use strict";' : "",
-      declarations.length > 0 ? `let ${declarations.join(", ")};` : "",
-      later.length > 0 ? `${HELPERS.lateBinders}.push(() => { ${later.map((b) => `${b.name} = ${b.expression};`).join(" ")} });` : "",
-      `return ${expressionText(source, base, HELPERS.method)};`,
-    ];
-    this.define(name, `(function () { ${body.filter(Boolean).join(" ")} })()`);
+    const factory = this.contexts.addFactory(nodes[0] ?? this.contexts.top, expressionText(source, baseParameter, HELPERS.method), strict, baseParameter);
+    this.define(name, `${factory}(${base})`);
     if (typeof fn.name === "string" && fn.name !== "" && fn.name !== source.ownName && isStandardName(fn)) {
       this.emit(name, `Object.defineProperty(${name}, "name", { value: ${JSON.stringify(fn.name)}, configurable: true });`);
     }
@@ -172,20 +168,24 @@ export class ModuleBuilder {
     return name;
   }
 
-  /** The variables `fn` reads from the scopes it closes over, with expressions for their values. */
-  private captures(fn: Function, source: FunctionSource, scopes: ScopeVariables[], path: CapturePath): { name: string; expression: string }[] {
-    const bindings: { name: string; expression: string }[] = [];
+  /**
+   * Gives the scopes of `fn` the variables it reads from them. A variable another function
+   * of the same scope already bound is bound once; one whose value is still being built
+   * (a cycle: two functions calling each other) is set once everything exists.
+   */
+  private bindCaptures(fn: Function, source: FunctionSource, scopes: ScopeVariables[], nodes: ContextNode[], path: CapturePath): void {
     for (const variable of source.mentionedNames) {
-      const scope = scopes.find((s) => variable in s.variables);
-      if (!scope) continue;
-      const value = scope.variables[variable];
+      const at = scopes.findIndex((s) => variable in s.variables);
+      if (at < 0 || nodes[at].variables.has(variable)) continue;
+      const value = scopes[at].variables[variable];
+      // A class or named function expression sees itself under its own name already.
       if (value === fn && variable === source.ownName) continue;
       // The shipped module has its own `require` and `module`, resolving from the worker's function folder.
       if ((variable === "require" && typeof value === "function" && "cache" in value) || (variable === "module" && value instanceof Module)) continue;
+      nodes[at].variables.add(variable);
       const capturePath = fn === this.root ? { text: variable } : { text: variable, via: path.via ? `${path.via} → ${path.text}` : path.text };
-      bindings.push({ name: variable, expression: this.ref(value, capturePath) });
+      this.emit(nodes[at].ref, `${this.contexts.setter(nodes[at], variable)}(${this.ref(value, capturePath)});`);
     }
-    return bindings;
   }
 
   private object(value: object, path: CapturePath): string {

@@ -13,15 +13,12 @@ export const HELPERS = {
   bytes: `${PREFIX}bytes`,
   /** A module namespace object (`import * as ns`) over a required module's exports. */
   namespace: `${PREFIX}namespace`,
-  /** Setters for bindings to values built after the function that reads them (cycles). */
-  lateBinders: `${PREFIX}late`,
 };
 
 const helperDefinitions = [
   `const ${HELPERS.method} = (holder) => { const member = Object.getOwnPropertyDescriptor(holder, Reflect.ownKeys(holder)[0]); return member.get ?? member.set ?? member.value; };`,
   `const ${HELPERS.bytes} = (base64) => { const bytes = Buffer.from(base64, "base64"); return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length); };`,
   `const ${HELPERS.namespace} = (exported) => Object.freeze(Object.assign(Object.create(null), exported, { default: exported }));`,
-  `const ${HELPERS.lateBinders} = [];`,
 ];
 
 export interface ModuleParts {
