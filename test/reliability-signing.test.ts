@@ -10,8 +10,9 @@ import { planJob } from "../client/job-plan.ts";
 import { shipFunction } from "../client/ship-function.ts";
 import type { LocalBackend } from "../local/local-backend.ts";
 import type { RuntimeTarget } from "../azure/execution-backend.ts";
-import { encodeValue } from "../protocol/data-codec.ts";
+import { decodeValue, encodeValue } from "../protocol/data-codec.ts";
 import { outputKey, runtimePrefix } from "../protocol/keys.ts";
+import type { BatchOutput } from "../protocol/output.ts";
 import { attachSignature, detachSignature } from "../protocol/signing.ts";
 import { connectStorage, type StorageClients } from "../azure/storage-connection.ts";
 import { testExecutor } from "./support/executor.ts";
@@ -131,8 +132,14 @@ describe("signed invocations: unsigned, tampered, foreign, replayed and expired 
     for (const name of ["unsigned", "tampered", "foreign", "expired", "outside"]) {
       assert.equal(existsSync(join(dir, name)), false, `the ${name} message ran its function`);
     }
-    for (const jobId of ["J000", "J001", "J002", "J003", "J005"]) {
-      assert.equal(await clients.container.getBlockBlobClient(outputKey("hostile", jobId, 0)).exists(), false);
+    // Each names its batch, so its calls fail with the reason instead of keeping their futures waiting.
+    for (const [i, jobId] of ["J000", "J001", "J002", "J003", "J005"].entries()) {
+      const output = decodeValue(await clients.container.getBlockBlobClient(outputKey("hostile", jobId, 0)).downloadToBuffer()) as BatchOutput;
+      assert.deepEqual(
+        output.calls.map((call) => (call.ok ? "ran" : [call.error.name, call.error.message.endsWith(records.get(String(i))!.reason)])),
+        [["MessageRejectedError", true]],
+        `job ${jobId}`,
+      );
     }
     const left = await clients.queueService.getQueueClient(target.queue).peekMessages({ numberOfMessages: 32 });
     assert.equal(left.peekedMessageItems.length, 0, "rejected messages are deleted, not left to block the queue");
@@ -152,6 +159,8 @@ describe("signed invocations: unsigned, tampered, foreign, replayed and expired 
     const records = await sendAndAwaitRejections([text]);
     assert.match(records.get("0")!.reason, /replayed: batch 0 of job hostile\/J004 already has its output/);
     assert.equal(readFileSync(file, "utf8"), "ran\n", "the replay did not run the function again");
+    const kept = decodeValue(await output.downloadToBuffer()) as BatchOutput;
+    assert.deepEqual(kept.calls.map((call) => call.ok), [true], "the batch keeps its outcome: the rejection does not replace it");
     t.diagnostic("calls run 1 of 1 genuine message sent twice: the replay was rejected and recorded, the function ran once");
   });
 });
