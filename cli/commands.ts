@@ -286,6 +286,10 @@ export async function execute(request: CliRequest, io: CliIO, env: NodeJS.Proces
       case "stack destroy":
         await destroyStack(request, context, io);
         break;
+      case "logs get":
+      case "logs poll":
+        await (await import("./logs.ts")).runLogs(request, context, io);
+        break;
       default:
         await changeStack(request, context, io);
     }

@@ -27,7 +27,9 @@ export type CliRequest =
   | ({ command: "runtime delete"; name: string; memory?: number } & CommonOptions)
   | ({ command: "runtime list" } & CommonOptions)
   | ({ command: "clean" } & CommonOptions)
-  | ({ command: "stack destroy"; yes: boolean } & CommonOptions);
+  | ({ command: "stack destroy"; yes: boolean } & CommonOptions)
+  | ({ command: "logs get"; job: string } & CommonOptions)
+  | ({ command: "logs poll"; job?: string } & CommonOptions);
 
 export const STORAGES = ["azure_storage", "local"] as const;
 
@@ -101,6 +103,17 @@ export function buildProgram(onRequest: (request: CliRequest) => void, output: P
   common(program.command("hello"))
     .description("runs a hello-world function on the backend, to check that everything works")
     .action((options: Record<string, unknown>) => onRequest({ command: "hello", ...commonOf(options) }));
+
+  const logs = program.command("logs").description("the console output of calls, captured by the workers (up to 64 KiB per call)");
+  const jobHelp = "<executorId>/<jobId> as futures and errors name it (e.g. 3fa2c1-1/M000), or an executor id for all of its jobs";
+  common(logs.command("get"))
+    .description("print the logs of a job's finished calls")
+    .argument("<job>", jobHelp)
+    .action((job: string, options: Record<string, unknown>) => onRequest({ command: "logs get", job, ...commonOf(options) }));
+  common(logs.command("poll"))
+    .description("follow the logs of running jobs: print each call's output as its batch finishes, until Ctrl-C")
+    .argument("[job]", `${jobHelp} (default: every job)`)
+    .action((job: string | undefined, options: Record<string, unknown>) => onRequest({ command: "logs poll", job, ...commonOf(options) }));
 
   common(program.command("clean"))
     .description(
