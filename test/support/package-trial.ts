@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { packageRoot } from "../../protocol/version.ts";
@@ -21,9 +21,20 @@ export interface CommandResult {
   stderr: string;
 }
 
-/** Environment for a user's shell: this Node.js first on PATH, nothing of this repository's test setup. */
-export function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}`, ...extra };
+/** npm's cache of this machine, kept when HOME moves, so installs reuse what `npm ci` fetched. */
+const npmCache = execFileSync("npm", ["config", "get", "cache"], { encoding: "utf8" }).trim();
+/** The trial's own home folder: what the package keeps there (the local backend's data) stays out of the real one. */
+let home: string | undefined;
+
+/** Environment for a user's shell: this Node.js first on PATH, a home of its own, nothing of this repository's test setup. */
+export function userEnv(): NodeJS.ProcessEnv {
+  home ??= mkdtempSync(join(tmpdir(), "lithops-trial-home-"));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}`,
+    HOME: home,
+    npm_config_cache: npmCache,
+  };
   delete env.NODE_OPTIONS;
   delete env.NODE_TEST_CONTEXT;
   delete env.LITHOPS_CONFIG_FILE;
@@ -75,4 +86,11 @@ export function ownProgram(parent: string, tarball: string): string {
   writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
   runOk("npm", NPM_INSTALL, dir);
   return dir;
+}
+
+/** Removes the trial's folders: the packed tarball's and the trial home. */
+export function removeTrial(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  if (home) rmSync(home, { recursive: true, force: true });
+  home = undefined;
 }
