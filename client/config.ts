@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { BACKENDS, ENV, type BackendName } from "../protocol/env.ts";
+import { MAX_CALLS_PER_MESSAGE } from "../protocol/message.ts";
 import { storageSettingsFromEnv } from "../azure/storage-connection.ts";
 import { DEFAULT_MAX_WORKERS, DEFAULT_RUNTIME_TIMEOUT_S } from "../azure/runtime-defaults.ts";
 import { cpuForMemory, DEFAULT_MEMORY_MB } from "../azure/memory.ts";
@@ -79,7 +80,7 @@ const lithopsSection = z
     log_filename: z.string().nullable().optional(),
     customized_runtime: z.boolean().optional(),
     /** Calls per invocation (queue message) of a map. */
-    chunksize: positiveInt.optional(),
+    chunksize: positiveInt.max(MAX_CALLS_PER_MESSAGE).optional(),
     /** Default `retries` of RetryingFunctionExecutor.map. */
     retries: z.number().int().min(0).optional(),
     /** Lithops's older name for max_workers. */

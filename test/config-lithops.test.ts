@@ -11,6 +11,7 @@ import { CallTimeoutError } from "../client/remote-error.ts";
 import { RetriesExhaustedError, RetryingFunctionExecutor } from "../client/retrying-executor.ts";
 import { didYouMean, nearestName } from "../client/suggest.ts";
 import { executorPrefix } from "../protocol/keys.ts";
+import { MAX_CALLS_PER_MESSAGE } from "../protocol/message.ts";
 import { startAzurite, type Azurite } from "../local/azurite.ts";
 import { suiteExecutor, testExecutor } from "./support/executor.ts";
 
@@ -232,10 +233,11 @@ describe("Lithops config files", () => {
     assert.equal(resolve({ config: { lithops: { workers: 7 } } }).maxWorkers, 7);
   });
 
-  it("refuses localhost storage for azure_containers, and monitoring other than storage", () => {
+  it("refuses localhost storage for azure_containers, monitoring other than storage, and a chunksize over a message's limit", () => {
     const config = { lithops: { backend: "azure_containers", storage: "localhost" }, azure_storage: { storage_account_name: "acct1" } } as const;
     assert.throws(() => resolve({ config }), /lithops\.storage: "localhost" is storage on this machine.*use azure_storage/);
     assert.throws(() => resolve({ config: { lithops: { monitoring: "rabbitmq" } } as never }), /lithops\.monitoring: use "storage".*\(got "rabbitmq"\)/);
+    assert.throws(() => resolve({ config: { lithops: { chunksize: MAX_CALLS_PER_MESSAGE + 1 } } }), new RegExp(`lithops\\.chunksize: .*${MAX_CALLS_PER_MESSAGE}.*\\(got ${MAX_CALLS_PER_MESSAGE + 1}\\)`));
   });
 
   it("refuses a key nobody documents, naming it and the nearest valid key", () => {
