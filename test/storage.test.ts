@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { Storage, StorageNoSuchKeyError, type FunctionExecutor } from "../client/index.ts";
@@ -113,6 +117,26 @@ describe("Storage: Lithops's storage API on the local backend", () => {
     await storage.deleteObjects(storage.bucket, ["del/2", "del/3", "del/never-was"]);
     assert.deepEqual(await storage.listKeys(storage.bucket, "del/"), []);
     await storage.deleteObject(storage.bucket, "del/1");
+  });
+
+  it("uploadFile / downloadFile round-trip a 20 MB file (Lithops's upload_file / download_file)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "storage-files-"));
+    try {
+      const source = join(dir, "source.bin");
+      const target = join(dir, "target.bin");
+      await pipeline(generated(20 * MB), createWriteStream(source));
+      await storage.uploadFile(storage.bucket, "files/20mb.bin", source);
+      assert.equal((await storage.headObject(storage.bucket, "files/20mb.bin")).size, 20 * MB);
+      await storage.downloadFile(storage.bucket, "files/20mb.bin", target);
+      assert.deepEqual(await sha256(createReadStream(target)), await sha256(createReadStream(source)));
+
+      const missing = join(dir, "missing.bin");
+      await assert.rejects(storage.downloadFile(storage.bucket, "files/no-such.bin", missing), /az:\/\/lithops-jobs\/files\/no-such.bin does not exist/);
+      assert.equal(existsSync(missing), false, "no file is made for a missing object");
+      await assert.rejects(storage.uploadFile(storage.bucket, "files/x.bin", missing), /ENOENT.*missing\.bin/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("streams a 256 MB object up and down with flat memory", async () => {
