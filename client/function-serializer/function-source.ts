@@ -52,7 +52,8 @@ export function readFunctionSource(fn: Function): FunctionSource {
   } else if (kind === "arrow") {
     source.usesOuterThis = ownLevelTokens(tokens).some((t) => t.kind === "name" && (t.text === "this" || t.text === "super" || t.text === "arguments"));
   } else if (kind === "method") {
-    source.needsHome = tokens.some((t) => t.kind === "private") || ownLevelTokens(tokens).some((t) => t.kind === "name" && t.text === "super");
+    const body = tokens.slice(methodBodyStart(tokens));
+    source.needsHome = tokens.some((t) => t.kind === "private") || ownLevelTokens(body).some((t) => t.kind === "name" && t.text === "super");
   }
   return source;
 }
@@ -75,12 +76,21 @@ function kindOf(tokens: Token[]): FunctionKind {
 function mentionedNames(tokens: Token[]): Set<string> {
   const names = new Set<string>();
   tokens.forEach((token, k) => {
-    const previous = tokens[k - 1];
+    const previous = tokens[k - 1]?.kind === "punct" ? tokens[k - 1].text : undefined;
     if (token.kind !== "name" || reservedWords.has(token.text)) return;
-    if (previous?.kind === "punct" && (previous.text === "." || previous.text === "?.")) return;
+    // A member (`a.name`) or an object literal's key (`{ name: ... }`) is not a variable.
+    if (previous === "." || previous === "?.") return;
+    if ((previous === "{" || previous === ",") && tokens[k + 1]?.text === ":") return;
     names.add(token.text);
   });
   return names;
+}
+
+/** Index of a method's body `{`: after its name (maybe a computed `[key]`) and parameter list. */
+function methodBodyStart(tokens: Token[]): number {
+  let k = tokens[0]?.text === "[" ? matchingBracket(tokens, 0) + 1 : 0;
+  while (k < tokens.length && tokens[k].text !== "(") k += 1;
+  return matchingBracket(tokens, k) + 1;
 }
 
 /** Where the heritage expression of a class's text starts and ends, if it has one other than `null`. */
