@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, sep } from "node:path";
 import { BUNDLE_DIR, CLIENT_BUNDLE, WORKER_BUNDLE, packageRoot } from "../protocol/version.ts";
 
 /** Where the worker sits in every runtime image: a package Node resolves `lithops-aca` to from any folder (nested jobs). */
@@ -10,7 +10,7 @@ const STAGED_WORKER_DIR = ".lithops-aca-worker";
 /** The Dockerfile the build runs: the user's, plus the worker layer. */
 export const STAGED_DOCKERFILE = "Dockerfile.lithops-aca";
 /** Never part of a build context, whatever the runtime folder holds. */
-const SKIPPED = new Set(["node_modules", ".git"]);
+const SKIPPED = new Set(["node_modules", ".git", ".lithops-aca"]);
 
 export interface StagedContext {
   /** The folder to build in. */
@@ -53,29 +53,39 @@ export function contextDigest(dir: string): string {
 }
 
 /**
- * Stages the build context of a runtime image in `stagingDir`: the folder of its
+ * Stages the build context of a runtime image under `stagingRoot`: the folder of its
  * Dockerfile (only that folder, so editing the README, a test or a stack file rebuilds
- * nothing), the worker package, and the Dockerfile with the worker layer appended.
+ * nothing), the worker package (`bundle`: this package's built one), and the Dockerfile
+ * with the worker layer appended. The folder is named after its content's digest, so two
+ * programs staging at once never write into each other's context.
  */
-export function stageImageContext(dockerfile: string, stagingDir: string): StagedContext {
-  const sourceDir = dirname(dockerfile);
-  rmSync(stagingDir, { recursive: true, force: true });
-  mkdirSync(stagingDir, { recursive: true });
-  cpSync(sourceDir, stagingDir, {
-    recursive: true,
-    filter: (path) => !SKIPPED.has(relative(sourceDir, path).split("/")[0]!) && resolve(path) !== resolve(stagingDir),
-  });
-  const workerDir = join(stagingDir, STAGED_WORKER_DIR);
-  const bundle = join(packageRoot(), BUNDLE_DIR);
-  if (!statSync(join(packageRoot(), WORKER_BUNDLE), { throwIfNoEntry: false })?.isFile()) {
+export function stageImageContext(dockerfile: string, stagingRoot: string, name: string, bundle = join(packageRoot(), BUNDLE_DIR)): StagedContext {
+  if (!statSync(join(bundle, relative(BUNDLE_DIR, WORKER_BUNDLE)), { throwIfNoEntry: false })?.isFile()) {
     throw new Error(`the worker bundle is missing from ${bundle}: run \`npm run build\` in ${packageRoot()}`);
   }
-  cpSync(bundle, join(workerDir, BUNDLE_DIR), { recursive: true });
+  mkdirSync(stagingRoot, { recursive: true });
+  const scratch = mkdtempSync(join(stagingRoot, `.${name}-`));
+  const sourceDir = dirname(dockerfile);
+  cpSync(sourceDir, scratch, { recursive: true, filter: (path) => !SKIPPED.has(relative(sourceDir, path).split(sep)[0]!) });
+  const workerDir = join(scratch, STAGED_WORKER_DIR);
+  // Source maps stay out: the image runs the bundle, nobody debugs it there.
+  cpSync(bundle, join(workerDir, BUNDLE_DIR), { recursive: true, filter: (path) => !path.endsWith(".map") });
   const manifest = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { name: string; version: string };
   writeFileSync(
     join(workerDir, "package.json"),
     `${JSON.stringify({ name: manifest.name, version: manifest.version, type: "module", exports: { ".": `./${CLIENT_BUNDLE}` } }, null, 2)}\n`,
   );
-  writeFileSync(join(stagingDir, STAGED_DOCKERFILE), readFileSync(dockerfile, "utf8").trimEnd() + "\n" + workerLayer());
-  return { dir: stagingDir, dockerfile: join(stagingDir, STAGED_DOCKERFILE), digest: contextDigest(stagingDir) };
+  writeFileSync(join(scratch, STAGED_DOCKERFILE), readFileSync(dockerfile, "utf8").trimEnd() + "\n" + workerLayer());
+
+  const digest = contextDigest(scratch);
+  const dir = join(stagingRoot, `${name}-${digest.slice(0, 12)}`);
+  try {
+    renameSync(scratch, dir);
+  } catch {
+    rmSync(scratch, { recursive: true, force: true }); // the same context is staged already
+  }
+  for (const old of readdirSync(stagingRoot)) {
+    if (old.startsWith(`${name}-`) && join(stagingRoot, old) !== dir) rmSync(join(stagingRoot, old), { recursive: true, force: true });
+  }
+  return { dir, dockerfile: join(dir, STAGED_DOCKERFILE), digest };
 }

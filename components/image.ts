@@ -41,7 +41,7 @@ export class RuntimeImage extends pulumi.ComponentResource {
       this.ref = args.registry ? args.registry.cached(source.image) : pulumi.output(source.image);
     } else {
       if (!args.registry) throw new Error(`image ${name}: building ${source.dockerfile} needs a registry to push to`);
-      const staged = stageImageContext(resolve(args.projectRoot, source.dockerfile), join(args.projectRoot, STAGING_DIR, name));
+      const staged = stageImageContext(resolve(args.projectRoot, source.dockerfile), join(args.projectRoot, STAGING_DIR), name);
       this.contextDigest = staged.digest;
       const imageName = args.registry.imageName(source.repository, source.tag);
       const image = new docker.Image(
