@@ -1,5 +1,5 @@
 import type { ContainerClient } from "@azure/storage-blob";
-import { connectStorage, downloadBytes } from "../azure/storage-connection.ts";
+import { connectStorage, downloadBytes, isNotFound } from "../azure/storage-connection.ts";
 import { resolveConfig, STACK_ENV } from "../client/config.ts";
 import { openLocalStorage } from "../local/data-dir.ts";
 import { decodeValue } from "../protocol/data-codec.ts";
@@ -47,8 +47,12 @@ function prefixOf(selector: JobSelector | undefined): string {
 /** The status documents (one per finished batch) under the selected jobs, in key order: jobs, then batches. */
 async function outputKeys(container: ContainerClient, selector: JobSelector | undefined): Promise<string[]> {
   const keys: string[] = [];
-  for await (const blob of container.listBlobsFlat({ prefix: prefixOf(selector) })) {
-    if (batchOfOutputKey(blob.name) !== undefined) keys.push(blob.name);
+  try {
+    for await (const blob of container.listBlobsFlat({ prefix: prefixOf(selector) })) {
+      if (batchOfOutputKey(blob.name) !== undefined) keys.push(blob.name);
+    }
+  } catch (error) {
+    if (!isNotFound(error)) throw error; // no job ran on this storage yet: its container does not exist
   }
   return keys;
 }
@@ -135,7 +139,7 @@ export async function runLogs(request: Extract<CliRequest, { command: "logs get"
   const selector = request.job === undefined ? undefined : parseJobSelector(request.job);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
-  process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
   try {
     await withJobContainer(request, context, (container) => pollLogs(container, selector, io, stop.signal));
   } finally {
