@@ -116,8 +116,9 @@ export async function openLocalStorage(dataDir: string): Promise<LocalStorage> {
       closed = true;
       current.holders -= 1;
       if (current.holders > 0) return;
+      const server = readRecord(dir);
       leave(dir, current);
-      await untilStoppedUnlessUsed(dir);
+      if (server && server.state !== "locked") await untilStoppedUnlessUsed(dir, server.pid);
     },
     stopServer: () => stopServer(dir),
     startServer: async () => {
@@ -378,14 +379,10 @@ async function stopServer(dir: string): Promise<void> {
   removeRecordIf(dir, record);
 }
 
-/** After this process left: waits (bounded) for Azurite to stop, unless other processes still use the folder. */
-async function untilStoppedUnlessUsed(dir: string): Promise<void> {
+/** After this process left: waits (bounded) for Azurite's process to end, unless other processes still use the folder. */
+async function untilStoppedUnlessUsed(dir: string, pid: number): Promise<void> {
   const deadline = Date.now() + STOP_TIMEOUT_MS;
-  while (Date.now() < deadline && liveLeases(dir).length === 0) {
-    const record = readRecord(dir);
-    if (!record || record.state === "locked" || !processAlive(record.pid)) return;
-    await sleep(POLL_MS);
-  }
+  while (Date.now() < deadline && liveLeases(dir).length === 0 && processAlive(pid)) await sleep(POLL_MS);
 }
 
 /** The folder's signing key, made on first use (readable by its owner only). */
