@@ -176,7 +176,7 @@ export interface CountingProxy {
  * truth for the storage requests of client, scaler and workers together (it adds a hop,
  * so only the request-count phases go through it, never a timed one).
  */
-export async function startCountingProxy(targetPort: number): Promise<CountingProxy> {
+export async function startCountingProxy(targetPort: number, onRequest?: (method: string, url: string) => void): Promise<CountingProxy> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const proxy: CountingProxy = {
     port: 0,
@@ -190,6 +190,7 @@ export async function startCountingProxy(targetPort: number): Promise<CountingPr
   };
   const server = http.createServer((req, res) => {
     proxy.count += 1;
+    onRequest?.(req.method ?? "", req.url ?? "");
     const upstream = http.request(
       { host: "127.0.0.1", port: targetPort, method: req.method, path: req.url, headers: req.headers, agent },
       (answer) => {
