@@ -8,7 +8,8 @@ import { pulumiProject } from "../deploy/pulumi-project.ts";
 import { currentRuntimes, planRuntimeChange, stackRef, type RuntimeChange } from "../deploy/runtime-changes.ts";
 import { runPlan, type CliIO } from "../deploy/run-plan.ts";
 import { selectedStack, StackSession } from "../deploy/stack-session.ts";
-import { openLocalStorage } from "../local/data-dir.ts";
+import { startAzurite } from "../local/azurite.ts";
+import { lockDataDir } from "../local/data-dir.ts";
 import type { BackendName } from "../protocol/env.ts";
 import { LithopsError } from "../protocol/errors.ts";
 import { readLocalState } from "./local-state.ts";
@@ -209,7 +210,12 @@ async function changeStack(request: Extract<CliRequest, { name: string }>, conte
   await runPlan(session, await planRuntimeChange(session, change), io);
 }
 
-/** `clean -b local`: the job data and runtime metadata of the local backend's storage, and its queues; other objects stay. */
+/**
+ * `clean -b local`: the job data and runtime metadata of the local backend's storage, and its
+ * queues (its runtimes); the user's other objects stay. It takes the data folder to itself
+ * (refused, naming them, while other processes use it: their jobs' data would vanish under
+ * them) and runs a private Azurite on it for the time of the deletion.
+ */
 async function cleanLocal(context: CliContext, io: CliIO): Promise<void> {
   const dataDir = localDataDir(context.file);
   if (!existsSync(dataDir)) {
@@ -217,15 +223,23 @@ async function cleanLocal(context: CliContext, io: CliIO): Promise<void> {
     return;
   }
   io.out(`Cleaning the local backend's job data and runtime metadata in ${dataDir}`);
-  const storage = await openLocalStorage(dataDir);
+  const lock = lockDataDir(dataDir);
   try {
-    const deleted = await deleteJobData({ connectionString: storage.connectionString, container: localContainer(context.file) }, CLEANED_PREFIXES, { queues: true });
-    io.out(
-      `Local backend cleaned: ${deleted.blobs} objects of job data and runtime metadata (${CLEANED_PREFIXES.join(", ")}) and ${deleted.queues} runtime queues deleted; ` +
-        "other objects and the config kept",
-    );
+    const azurite = await startAzurite({ location: dataDir });
+    try {
+      const storage = { connectionString: azurite.connectionString, container: localContainer(context.file) };
+      const deleted = await deleteJobData(storage, CLEANED_PREFIXES, { queues: true });
+      io.out(
+        deleted.blobs + deleted.queues === 0
+          ? "Nothing to clean: no job data, runtime metadata or runtime queues; other objects and the config kept"
+          : `Local backend cleaned: ${deleted.blobs} objects of job data and runtime metadata (${CLEANED_PREFIXES.join(", ")}) ` +
+              `and ${deleted.queues} runtime queues deleted; other objects and the config kept`,
+      );
+    } finally {
+      await azurite.stop();
+    }
   } finally {
-    await storage.close();
+    lock.release();
   }
 }
 

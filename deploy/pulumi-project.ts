@@ -58,7 +58,8 @@ function insideNodeModules(dir: string): boolean {
 /**
  * $LITHOPS_PULUMI_DIR when set (a Pulumi project, or the folder for the inline program's
  * stack files); else the nearest of `cwd` and its parents that holds a Pulumi.yaml or a
- * `lithops-aca/` stack folder; else `<cwd>/lithops-aca/`, created when a stack is first opened.
+ * `lithops-aca/` stack folder; else `lithops-aca/` in the user's project folder (the nearest
+ * with a package.json, else `cwd`), created when a stack is first opened.
  */
 export function pulumiProject(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): PulumiProject {
   const given = env[PULUMI_DIR_ENV];
@@ -69,14 +70,16 @@ export function pulumiProject(env: NodeJS.ProcessEnv = process.env, cwd: string 
     }
     return project(dir);
   }
-  for (let dir = resolve(cwd); !insideNodeModules(dir); dir = dirname(dir)) {
-    if (existsSync(join(dir, "Pulumi.yaml"))) return project(dir);
-    const inline = join(dir, INLINE_WORKSPACE_DIR);
-    if (isInlineWorkspace(inline)) return project(inline);
-    if (dirname(dir) === dir) break;
-  }
   if (insideNodeModules(resolve(cwd))) {
     throw new PulumiProjectError(`${cwd} is inside node_modules: run lithops-aca from your project's folder, or set ${PULUMI_DIR_ENV}`);
   }
-  return project(join(resolve(cwd), INLINE_WORKSPACE_DIR));
+  let packageFolder: string | undefined;
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "Pulumi.yaml"))) return project(dir);
+    const inline = join(dir, INLINE_WORKSPACE_DIR);
+    if (isInlineWorkspace(inline)) return project(inline);
+    if (packageFolder === undefined && existsSync(join(dir, "package.json"))) packageFolder = dir;
+    if (dirname(dir) === dir) break;
+  }
+  return project(join(packageFolder ?? resolve(cwd), INLINE_WORKSPACE_DIR));
 }

@@ -6,12 +6,14 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CLI_BIN } from "./support/package-paths.ts";
 import { lockDataDir, openLocalStorage } from "../local/data-dir.ts";
+import { Storage } from "../client/index.ts";
+import { executorWithObjects, testExecutor } from "./support/executor.ts";
 
 /**
  * The local backend's commands, for real: `hello -b local` runs a function on Azurite and
  * local workers with the data kept in a folder (local.data_dir), `runtime list -b local`
- * reads what the workers recorded there, `clean -b local` removes it. Each runs the
- * package's bin as a user would.
+ * reads what the workers recorded there, `clean -b local` removes it (and only it: the user's
+ * own objects stay). Each runs the package's bin as a user would.
  */
 
 let scratch: string;
@@ -76,14 +78,34 @@ describe("cli on the local backend (for real)", () => {
     assert.ok(existsSync(dataDir), "nothing was removed");
   });
 
-  it("clean -b local removes the job data and runtime metadata; the config stays; list is empty again", () => {
+  it("clean -b local removes the job data, runtime metadata and runtime queues; the config stays; list is empty again", () => {
     const { status, stdout, stderr } = cli("clean", "-b", "local");
     assert.equal(status, 0, stderr);
-    assert.match(stdout, /All lithops-aca local data cleaned: job data, runtime metadata and queues .*config kept/);
-    assert.equal(existsSync(dataDir), false);
+    assert.match(stdout, /Local backend cleaned: [1-9]\d* objects of job data and runtime metadata \(lithops\.jobs\/, lithops\.runtimes\/\) and [1-9]\d* runtime queues deleted; other objects and the config kept/);
     assert.ok(existsSync(config));
     assert.match(cli("runtime", "list", "-b", "local").stdout, /No runtimes deployed on the local backend/);
-    assert.match(cli("clean", "-b", "local").stdout, /Nothing to clean/);
+    assert.match(cli("clean", "-b", "local").stdout, /Nothing to clean: no job data, runtime metadata or runtime queues/);
+  });
+
+  it("a user's object put with Storage survives clean -b local; the job data around it does not", async () => {
+    const local = { config: { local: { data_dir: dataDir } } };
+    const { fexec, storage } = await executorWithObjects({ "inputs/words.txt": "one two three", "lithops.jobs.txt": "mine too" }, local);
+    try {
+      assert.equal(await fexec.getResult(await fexec.callAsync((x: number) => x + 1, 1)), 2);
+      assert.ok((await storage.listKeys(storage.bucket, "lithops.jobs/")).length > 0, "the call left job data");
+    } finally {
+      await fexec.close();
+    }
+    const { status, stderr } = cli("clean", "-b", "local");
+    assert.equal(status, 0, stderr);
+    const after = testExecutor(local);
+    try {
+      const kept = new Storage(after);
+      assert.deepEqual((await kept.listKeys(kept.bucket)).sort(), ["inputs/words.txt", "lithops.jobs.txt"]);
+      assert.equal((await kept.getObject(kept.bucket, "inputs/words.txt")).toString(), "one two three");
+    } finally {
+      await after.close();
+    }
   });
 
   it("a lock left by a process that died is taken over", async () => {

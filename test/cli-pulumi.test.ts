@@ -1,13 +1,15 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
+import { BlobServiceClient } from "@azure/storage-blob";
 import { QueueServiceClient } from "@azure/storage-queue";
-import { stringify } from "yaml";
+import { parse as parseYaml, stringify } from "yaml";
 import { execute } from "../cli/commands.ts";
 import type { CliRequest } from "../cli/main.ts";
 import type { RuntimeEntry } from "../deploy/plans.ts";
+import type { CliIO } from "../deploy/run-plan.ts";
 import { RuntimeNotDeployedError } from "../client/azure-backend.ts";
 import { FunctionExecutor } from "../client/executor.ts";
 import { startAzurite, type Azurite } from "../local/azurite.ts";
@@ -45,12 +47,24 @@ function usePulumi(state: Partial<StandInState>): PulumiStandIn {
   return pulumi;
 }
 
-async function run(request: Partial<CliRequest> & { command: CliRequest["command"] }, runEnv = env): Promise<{ code: number; out: string; err: string }> {
+interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  /** The folder the command runs in: the repository (its Pulumi project) unless given. */
+  cwd?: string;
+  /** The terminal's answer to a question; no terminal when absent. */
+  answer?: string;
+}
+
+async function run(request: Partial<CliRequest> & { command: CliRequest["command"] }, options: RunOptions = {}): Promise<{ code: number; out: string; err: string; asked: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
+  const asked: string[] = [];
   const full = { backend: undefined, storage: undefined, stack: undefined, config: undefined, debug: false, ...request } as CliRequest;
-  const code = await execute(full, { out: (l) => out.push(l), err: (l) => err.push(l), debug: full.debug }, runEnv, root);
-  return { code, out: out.join("\n"), err: err.join("\n") };
+  const io: CliIO = { out: (l) => out.push(l), err: (l) => err.push(l), debug: full.debug };
+  const { answer } = options;
+  if (answer !== undefined) io.ask = async (question) => (asked.push(question), answer);
+  const code = await execute(full, io, options.env ?? env, options.cwd ?? root);
+  return { code, out: out.join("\n"), err: err.join("\n"), asked };
 }
 
 /** The command words of each recorded call: `config set-all`, `up`, ... */
@@ -185,14 +199,57 @@ describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build,
     assert.deepEqual(verbs(), ["version", "stack select", "stack output", "stack output", "config get"], "list only reads");
   });
 
-  it("clean runs `pulumi destroy`: outputs gone, config kept", async () => {
-    usePulumi(devState(undefined, { runtimes: [{ name: "default", memory: 512 }], clientConfig: "x" }));
+  it("clean of a stack that was never deployed changes nothing: an up would create it", async () => {
+    usePulumi(devState());
     const { code, out, err } = await run({ command: "clean", stack: "dev" });
     assert.equal(code, 0, err);
-    assert.deepEqual(callOf("destroy")!.args.slice(0, 3), ["destroy", "--yes", "--skip-preview"]);
-    assert.deepEqual(pulumi.state().stacks.dev!.outputs, {});
+    assert.match(out, /Nothing to clean: stack 'dev' is not deployed/);
+    assert.deepEqual(verbs(), ["version", "stack select", "stack output", "stack output"], "only the outputs were read");
     assert.deepEqual(runtimesOf(), DEV);
-    assert.match(out, /Stack 'dev' cleaned: all its resources and job data are gone, its config is kept/);
+  });
+
+  it("stack destroy without --yes and without a terminal refuses, and destroys nothing", async () => {
+    usePulumi(devState(undefined, { clientConfig: "x" }));
+    const { code, err } = await run({ command: "stack destroy", stack: "dev" });
+    assert.equal(code, 1);
+    assert.match(err, /stack destroy deletes every resource of stack 'dev', the storage account with all its objects .*: pass --yes to confirm \(there is no terminal to ask on\)/);
+    assert.ok(!verbs().includes("destroy"));
+    assert.deepEqual(pulumi.state().stacks.dev!.outputs, { clientConfig: "x" });
+  });
+
+  it("stack destroy needs the stack named with --stack: LITHOPS_STACK or the selected stack is not enough", async () => {
+    usePulumi({ ...devState(), current: "dev" });
+    const { code, err } = await run({ command: "stack destroy", yes: true } as Partial<CliRequest> & { command: "stack destroy" }, { env: { ...env, LITHOPS_STACK: "dev" } });
+    assert.equal(code, 1);
+    assert.match(err, /stack destroy needs the stack named with --stack <name>/);
+    assert.deepEqual(pulumi.calls(), [], "Pulumi was not even asked");
+  });
+
+  it("stack destroy --yes runs `pulumi destroy` on the named stack only; its config stays", async () => {
+    const prod = { config: { [RUNTIMES]: [DEV[0]] }, outputs: { clientConfig: "prod" } };
+    usePulumi({ current: null, stacks: { dev: { config: { [RUNTIMES]: DEV }, outputs: { clientConfig: "x" } }, prod } });
+    const { code, out, err } = await run({ command: "stack destroy", stack: "dev", yes: true } as Partial<CliRequest> & { command: "stack destroy" });
+    assert.equal(code, 0, err);
+    const destroys = pulumi.calls().filter((c) => c.args[0] === "destroy");
+    assert.equal(destroys.length, 1);
+    assert.deepEqual(destroys[0]!.args.slice(0, 3), ["destroy", "--yes", "--skip-preview"]);
+    assert.equal(destroys[0]!.args[destroys[0]!.args.indexOf("--stack") + 1], "dev");
+    assert.deepEqual(pulumi.state().stacks.dev!.outputs, {});
+    assert.deepEqual(pulumi.state().stacks.prod, prod, "the other stack is untouched");
+    assert.deepEqual(runtimesOf(), DEV);
+    assert.match(out, /Stack 'dev' destroyed: all its resources and data are gone, its config is kept/);
+  });
+
+  it("stack destroy on a terminal asks for the stack name: a wrong answer destroys nothing, the name destroys", async () => {
+    usePulumi(devState(undefined, { clientConfig: "x" }));
+    const wrong = await run({ command: "stack destroy", stack: "dev" }, { answer: "yes" });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.asked[0]!, /every resource of stack 'dev'.*Type the stack name to confirm/);
+    assert.match(wrong.err, /not confirmed .*nothing was destroyed/);
+    assert.ok(!verbs().includes("destroy"));
+    const right = await run({ command: "stack destroy", stack: "dev" }, { answer: "dev" });
+    assert.equal(right.code, 0, right.err);
+    assert.ok(verbs().includes("destroy"));
   });
 
   it("the stack comes from --stack, else LITHOPS_STACK, else the stack selected in the project", async () => {
@@ -201,12 +258,80 @@ describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build,
     assert.equal(selected.code, 0, selected.err);
     assert.deepEqual(verbs().slice(0, 3), ["version", "stack ls", "version"], "asked the CLI for the selected stack first");
     usePulumi(devState());
-    const fromEnv = await run({ command: "runtime update", name: "default" }, { ...env, LITHOPS_STACK: "dev" });
+    const fromEnv = await run({ command: "runtime update", name: "default" }, { env: { ...env, LITHOPS_STACK: "dev" } });
     assert.equal(fromEnv.code, 0, fromEnv.err);
     usePulumi(devState()); // (selecting a stack, as the Automation API does, made dev the current one)
     const none = await run({ command: "runtime update", name: "default" });
     assert.equal(none.code, 1);
     assert.match(none.err, /no Pulumi stack given: pass --stack <name>.*LITHOPS_STACK.*`pulumi stack select <name>`/);
+  });
+});
+
+describe("cli from a user's own folder (no Pulumi.yaml): lithops-aca's program, inline, stack files in ./lithops-aca/", () => {
+  let user: string;
+  let workspace: string;
+  const inUser = (...parts: string[]) => join(user, ...parts);
+  /** Where the stack's commands ran (the Automation API asks `pulumi version` from anywhere). */
+  const callFolders = () => new Set(pulumi.calls().filter((c) => c.args[0] !== "version").map((c) => c.cwd));
+
+  beforeEach(() => {
+    user = mkdtempSync(join(scratch, "user-project-"));
+    workspace = inUser("lithops-aca");
+    usePulumi({ current: null, stacks: {} });
+  });
+
+  it("runtime deploy creates the stack, asks for its region, then deploys with the inline program; every call runs in ./lithops-aca/", async () => {
+    const first = await run({ command: "runtime deploy", name: "default", stack: "dev" }, { cwd: user });
+    assert.equal(first.code, 1);
+    assert.match(first.out, new RegExp(`Selecting stack 'dev' of lithops-aca's Pulumi program, stack files in ${workspace}`));
+    assert.ok(verbs().includes("stack init"), "a missing stack of the inline program is created");
+    assert.match(first.err, new RegExp(`stack 'dev' has no Azure region yet: run \`pulumi config set azure-native:location <region> --stack dev --cwd ${workspace}\``));
+    const project = parseYaml(readFileSync(join(workspace, "Pulumi.yaml"), "utf8")) as { name: string; runtime: string };
+    assert.equal(project.name, "lithops-aca", "the config namespace stays lithops-aca:");
+    assert.equal(project.runtime, "nodejs");
+
+    pulumi.update((state) => (state.stacks.dev!.config["azure-native:location"] = "westeurope"));
+    pulumi.resetCalls();
+    mkdirSync(inUser("src"));
+    const second = await run({ command: "runtime deploy", name: "default", stack: "dev" }, { cwd: inUser("src") });
+    assert.equal(second.code, 0, second.err);
+    assert.deepEqual(callFolders(), new Set([workspace]), "a subfolder finds the same stack files");
+    const up = callOf("up")!.args;
+    assert.equal(up[up.indexOf("--exec-kind") + 1], "auto.inline");
+    assert.ok(up.some((arg) => arg.startsWith("--client=127.0.0.1:")), "the program is served from this process");
+    assert.deepEqual(runtimesOf(), [{ name: "default" }]);
+    assert.match(second.out, /Runtime default \(512 MB\) deployed in stack 'dev'/);
+  });
+
+  it("from a subfolder of a package, the stack files go to the package's folder; -f paths are stored relative to it", async () => {
+    writeFileSync(inUser("package.json"), "{}\n");
+    writeFileSync(inUser("Dockerfile"), "FROM node:22-slim\n");
+    mkdirSync(inUser("src"));
+    usePulumi({ current: null, stacks: { dev: { config: { "azure-native:location": "westeurope", [RUNTIMES]: [] }, outputs: { registryPrefix: "lithopsacr.azurecr.io/" } } } });
+    const built = await run({ command: "runtime build", name: "myacct/tools:01", file: "../Dockerfile", stack: "dev" }, { cwd: inUser("src") });
+    assert.equal(built.code, 0, built.err);
+    assert.deepEqual(callFolders(), new Set([workspace]));
+    assert.deepEqual(runtimesOf(), [{ name: "myacct/tools:01", memory: 512, dockerfile: "Dockerfile" }]);
+    const outside = await run({ command: "runtime build", name: "myacct/tools:01", file: join(scratch, "Dockerfile"), stack: "dev" }, { cwd: user });
+    assert.equal(outside.code, 1);
+    assert.match(outside.err, new RegExp(`the Dockerfile must be inside the Pulumi project at ${user}`));
+  });
+
+  it("a stack that does not exist is not created by a command that only reads: list names the deploy command", async () => {
+    const { code, err } = await run({ command: "runtime list", stack: "prod" }, { cwd: user });
+    assert.equal(code, 1);
+    assert.match(err, new RegExp(`stack 'prod' does not exist in ${workspace}: \`npx lithops-aca runtime deploy default --stack prod\` creates it`));
+    assert.ok(!verbs().includes("stack init"));
+  });
+
+  it("LITHOPS_PULUMI_DIR names the stack files' folder; never one inside node_modules", async () => {
+    const elsewhere = join(scratch, "stacks-elsewhere");
+    const listed = await run({ command: "runtime list", stack: "prod" }, { cwd: user, env: { ...env, LITHOPS_PULUMI_DIR: elsewhere } });
+    assert.equal(listed.code, 1);
+    assert.deepEqual(callFolders(), new Set([elsewhere]));
+    const refused = await run({ command: "runtime list", stack: "dev" }, { cwd: user, env: { ...env, LITHOPS_PULUMI_DIR: inUser("node_modules", "lithops-aca") } });
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /LITHOPS_PULUMI_DIR=.*: the stack files must not live inside node_modules/);
   });
 });
 
@@ -323,6 +448,29 @@ describe("client bound to a stack (Automation API via the stand-in, storage on A
     } finally {
       await fexec.close();
     }
+  });
+
+  it("clean deletes every runtime, then only lithops.jobs/ and lithops.runtimes/ of the stack's storage: no destroy, the user's objects stay", async () => {
+    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient("lithops-jobs");
+    await container.createIfNotExists();
+    const lithopsKeys = ["lithops.jobs/e1-1/M000/data.bin", "lithops.jobs/e1-1/M000/status/00000.json", "lithops.runtimes/lithops-default-512/metadata.json"];
+    const userKeys = ["inputs/words.txt", "lithops.jobs-archive/keep.txt", "results/lithops.jobs/keep.txt"];
+    for (const key of [...lithopsKeys, ...userKeys]) await container.getBlockBlobClient(key).uploadData(Buffer.from(key));
+    pulumi.update((state) => (state.stacks.dev!.outputs.runtimes = [{ name: "default", memory: 512 }, { name: "imaging", memory: 2048 }]));
+
+    const { code, out, err } = await run({ command: "clean", stack: "dev" });
+    assert.equal(code, 0, err);
+    assert.ok(!verbs().includes("destroy"), "clean never destroys the stack");
+    assert.deepEqual(verbs().slice(0, 7), ["version", "stack select", "stack output", "stack output", "config get", "config rm-all", "up"]);
+    assert.deepEqual(runtimesOf(), [], "the runtime delete all change");
+    assert.deepEqual(pulumi.state().stacks.dev!.outputs.runtimes, [], "up removed the runtimes");
+    assert.ok(pulumi.state().stacks.dev!.outputs.clientConfig, "the stack and its storage stay");
+    const remaining: string[] = [];
+    for await (const blob of container.listBlobsFlat()) remaining.push(blob.name);
+    assert.deepEqual(remaining.sort(), userKeys);
+    assert.match(out, /deleting lithops\.jobs\/ and lithops\.runtimes\/ in container lithops-jobs/);
+    assert.match(out, /\d+ objects deleted/);
+    assert.match(out, /Stack 'dev' cleaned: no runtimes, no job data; its storage and config are kept/);
   });
 
   it("autoDeploy: true runs `lithops-aca runtime deploy` first, then the call is queued", async () => {

@@ -5,7 +5,7 @@ import { delimiter, join } from "node:path";
 /**
  * A stand-in for the `pulumi` CLI, for tests on machines without it: a small node script
  * placed first on PATH that records every invocation and answers the calls the Automation
- * API makes (`version`, `stack select|ls|output|history`, `config get|set-all|rm-all`,
+ * API makes (`version`, `stack select|init|ls|output|history`, `config get|set-all|rm-all`,
  * `up`, `destroy`) the way the real CLI does: same arguments, same JSON shapes, the same
  * error lines on stderr and a non-zero exit code. The stack's config and outputs live in a
  * JSON state file the test reads and writes. It runs no program: `up` derives the outputs
@@ -145,6 +145,14 @@ async function run() {
     state.current = name;
     save();
     return;
+  }
+  if (a === "stack" && b === "init") {
+    const name = args[2].split("/").pop();
+    if (state.stacks[name]) fail("error: stack '" + args[2] + "' already exists");
+    state.stacks[name] = { config: {}, outputs: {} };
+    state.current = name;
+    save();
+    return out("Created stack '" + name + "'\n");
   }
   if (a === "stack" && b === "ls") {
     const list = Object.keys(state.stacks).map((name) => ({ name, current: name === state.current, updateInProgress: false, resourceCount: Object.keys(state.stacks[name].outputs).length ? 12 : 0 }));
