@@ -84,6 +84,17 @@ describe("cli: the command line parser (Lithops's words and flags)", () => {
   it("runtime list and clean", () => {
     assert.deepEqual(parse("runtime", "list", "-b", "local").request, { command: "runtime list", ...common, backend: "local" });
     assert.deepEqual(parse("clean", "--stack", "dev", "-d").request, { command: "clean", ...common, stack: "dev", debug: true });
+    assert.match(parse("clean", "--yes").err, /unknown option '--yes'/, "clean never destroys, so it has nothing to confirm");
+  });
+
+  it("stack destroy --stack NAME [-y/--yes]; `stack` alone lists its subcommand; it acts on a stack", () => {
+    assert.deepEqual(parse("stack", "destroy", "--stack", "dev").request, { command: "stack destroy", yes: false, ...common, stack: "dev" });
+    assert.deepEqual(parse("stack", "destroy", "--stack", "dev", "-y").request, { command: "stack destroy", yes: true, ...common, stack: "dev" });
+    assert.deepEqual(parse("stack", "destroy", "--yes").request, { command: "stack destroy", yes: true, ...common });
+    const stack = parse("stack");
+    assert.equal(stack.exitCode, 1);
+    assert.match(stack.err, /\n  destroy /);
+    assert.equal(resolveBackend(parse("stack", "destroy", "--stack", "dev").request!, { lithops: { backend: "local" } }, {}), "azure_containers");
   });
 
   it("rejects a backend, storage or number that is not one, naming the flag", () => {
@@ -100,7 +111,7 @@ describe("cli: the command line parser (Lithops's words and flags)", () => {
   it("help reads like Lithops's: commands, flags, examples; `runtime` alone lists its subcommands", () => {
     const top = parse("--help");
     assert.equal(top.exitCode, 0);
-    for (const word of ["hello", "clean", "runtime", "Examples:", "npx lithops-aca runtime deploy default --stack dev", "npx lithops-aca clean -b local"]) {
+    for (const word of ["hello", "clean", "runtime", "stack", "Examples:", "npx lithops-aca runtime deploy default --stack dev", "npx lithops-aca clean -b local", "npx lithops-aca stack destroy --stack dev", "./lithops-aca/"]) {
       assert.ok(top.out.includes(word), `--help mentions ${word}`);
     }
     const deploy = parse("runtime", "deploy", "--help");

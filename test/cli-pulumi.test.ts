@@ -219,7 +219,7 @@ describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build,
 
   it("stack destroy needs the stack named with --stack: LITHOPS_STACK or the selected stack is not enough", async () => {
     usePulumi({ ...devState(), current: "dev" });
-    const { code, err } = await run({ command: "stack destroy", yes: true } as Partial<CliRequest> & { command: "stack destroy" }, { env: { ...env, LITHOPS_STACK: "dev" } });
+    const { code, err } = await run({ command: "stack destroy", yes: true }, { env: { ...env, LITHOPS_STACK: "dev" } });
     assert.equal(code, 1);
     assert.match(err, /stack destroy needs the stack named with --stack <name>/);
     assert.deepEqual(pulumi.calls(), [], "Pulumi was not even asked");
@@ -228,7 +228,7 @@ describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build,
   it("stack destroy --yes runs `pulumi destroy` on the named stack only; its config stays", async () => {
     const prod = { config: { [RUNTIMES]: [DEV[0]] }, outputs: { clientConfig: "prod" } };
     usePulumi({ current: null, stacks: { dev: { config: { [RUNTIMES]: DEV }, outputs: { clientConfig: "x" } }, prod } });
-    const { code, out, err } = await run({ command: "stack destroy", stack: "dev", yes: true } as Partial<CliRequest> & { command: "stack destroy" });
+    const { code, out, err } = await run({ command: "stack destroy", stack: "dev", yes: true });
     assert.equal(code, 0, err);
     const destroys = pulumi.calls().filter((c) => c.args[0] === "destroy");
     assert.equal(destroys.length, 1);
