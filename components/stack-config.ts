@@ -147,10 +147,14 @@ const configSchema = z.strictObject({
     .prefault({}),
   /** Cost tags set on every resource of the stack that takes tags. */
   tags: z
-    .record(
-      z.string().regex(/^[^<>%&\\?/]{1,512}$/, "must be 1-512 characters, none of < > % & \\ ? /"),
-      z.string().max(256, "must be at most 256 characters"),
-    )
+    .record(z.string(), z.string().max(256, "must be at most 256 characters"))
+    .superRefine((tags, ctx) => {
+      for (const name of Object.keys(tags)) {
+        if (!/^[^<>%&\\?/]{1,512}$/.test(name)) {
+          ctx.addIssue({ code: "custom", path: [name], message: `${JSON.stringify(name)} is not a tag name Azure accepts: 1-512 characters, none of < > % & \\ ? /` });
+        }
+      }
+    })
     .default({}),
   /** An alert, sent to this action group, when a runtime moves a message to its poison queue. */
   poisonAlert: z.strictObject({ actionGroupId: armId("Microsoft.Insights/actionGroups") }).optional(),

@@ -17,7 +17,7 @@ import {
 } from "../deploy/plans.ts";
 import { ENV } from "../protocol/env.ts";
 import { NODE_MAJOR, PACKAGE_VERSION } from "../protocol/version.ts";
-import { named, ofType, reveal, runProgram } from "./pulumi-harness.ts";
+import { armProperties, named, ofType, reveal, runProgram } from "./pulumi-harness.ts";
 
 const projectRoot = resolve(import.meta.dirname, "..");
 const ref = { stack: "dev", project: "lithops-aca", projectRoot };
@@ -284,7 +284,7 @@ describe("runtime revision in the Pulumi program (what `runtime update` changes)
     const [before, after] = [await runProgram({ config: { runtimes: DEV } }), await runProgram({ config: { runtimes: updated } })];
     const env = (run: Awaited<ReturnType<typeof runProgram>>) =>
       Object.fromEntries(
-        (named(run, "lithops-imaging-2048-app").inputs.template.containers[0].env as { name: string; value?: string }[]).map((e) => [e.name, e.value]),
+        (armProperties(named(run, "lithops-imaging-2048-app")).template.containers[0].env as { name: string; value?: string }[]).map((e) => [e.name, e.value]),
       );
     assert.equal(env(before)[ENV.runtimeRevision], undefined);
     assert.equal(env(after)[ENV.runtimeRevision], "1");
@@ -293,7 +293,7 @@ describe("runtime revision in the Pulumi program (what `runtime update` changes)
     assert.equal(reveal(imagingBuild(before)).args.LITHOPS_REVISION, undefined);
     assert.equal(reveal(imagingBuild(after)).args.LITHOPS_REVISION, "1");
     // The default runtime was not updated: its app has no revision variable.
-    const defaultEnv = (named(after, "lithops-default-512-app").inputs.template.containers[0].env as { name: string }[]).map((e) => e.name);
+    const defaultEnv = (armProperties(named(after, "lithops-default-512-app")).template.containers[0].env as { name: string }[]).map((e) => e.name);
     assert.ok(!defaultEnv.includes(ENV.runtimeRevision));
     assert.equal(validateRuntimes(ref, updated)[1]!.revision, 1);
   });

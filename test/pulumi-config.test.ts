@@ -38,7 +38,11 @@ describe("stack config: defaults and resolution", () => {
       repository: `lithops-aca-default-node${NODE_MAJOR}`,
       tag: PACKAGE_VERSION,
     });
-    assert.deepEqual(config.registry, { type: "acr", sku: "Basic" });
+    assert.deepEqual(config.registry, { type: "acr", sku: "Basic", untaggedRetentionDays: 7 });
+    assert.equal(config.environment.coreQuota, 100);
+    assert.equal(config.storage.protect, false);
+    assert.deepEqual(config.tags, {});
+    assert.equal(runtime!.terminationGracePeriodSeconds, 600);
     assert.equal(config.storage.jobDataRetentionDays, 7);
   });
 
@@ -96,7 +100,7 @@ describe("stack config: each invalid value names its key", () => {
     const message = problem({ runtimes: [{ name: "default", maxWorkers: 0, workerProcesses: 300, timeout: 0, pollingInterval: 1.5 }] });
     assert.match(message, /lithops-aca:runtimes\[0\]\.maxWorkers: must be a whole number from 1 to 1000/);
     assert.match(message, /lithops-aca:runtimes\[0\]\.workerProcesses: must be a whole number from 1 to 256/);
-    assert.match(message, /lithops-aca:runtimes\[0\]\.timeout: must be a whole number from 1 to 86400/);
+    assert.match(message, /lithops-aca:runtimes\[0\]\.timeout: must be a whole number from 1 to 600/);
     assert.match(message, /lithops-aca:runtimes\[0\]\.pollingInterval: must be a whole number from 1 to 3600/);
     assert.match(problem({ storage: { jobDataRetentionDays: 0 } }), /lithops-aca:storage\.jobDataRetentionDays: must be a whole number from 1 to 36500/);
     assert.match(problem({ environment: { logRetentionDays: 7 } }), /lithops-aca:environment\.logRetentionDays: must be a whole number from 30 to 730/);
@@ -145,10 +149,10 @@ describe("stack config: each invalid value names its key", () => {
   it("8192 MB on an existing environment without a workload profile", () => {
     const environment = { id: "/subscriptions/s/resourceGroups/g/providers/Microsoft.App/managedEnvironments/e" };
     assert.match(
-      problem({ environment, runtimes: [{ name: "default", memory: 8192 }] }),
+      problem({ environment, runtimes: [{ name: "default", memory: 8192, maxWorkers: 10 }] }),
       /lithops-aca:runtimes\[0\]\.memory: 8192 MB needs a workload-profiles environment; set lithops-aca:environment\.workloadProfileName/,
     );
-    const accepted = parseStackConfig({ environment: { ...environment, workloadProfileName: "Consumption" }, runtimes: [{ name: "default", memory: 8192 }] }, options);
+    const accepted = parseStackConfig({ environment: { ...environment, workloadProfileName: "Consumption" }, runtimes: [{ name: "default", memory: 8192, maxWorkers: 10 }] }, options);
     assert.equal(accepted.runtimes[0]!.cpu, 4);
   });
 
@@ -196,6 +200,47 @@ describe("stack config: each invalid value names its key", () => {
   it("reports every problem at once, one line each", () => {
     const message = problem({ runtimes: [{ name: "default", memory: 100 }, { name: "BAD" }], storage: { sku: "Premium_LRS" } });
     assert.equal(message.split("\n").length, 1 + 3, message);
+  });
+});
+
+describe("stack config: what Azure would refuse or silently hold back is refused at preview", () => {
+  it("a call timeout past Container Apps' 600 s grace cap, saying why", () => {
+    const message = problem({ runtimes: [{ name: "default", timeout: 900 }] });
+    assert.match(message, /lithops-aca:runtimes\[0\]\.timeout: must be at most 600 s on azure_containers: Container Apps gives a stopping replica .* at most 600 s \(terminationGracePeriodSeconds\)/);
+    assert.match(message, /got 900/);
+  });
+
+  it("the grace period is the timeout plus a margin, capped at 600 s", () => {
+    const config = parseStackConfig({ runtimes: [{ name: "default", timeout: 300 }, { name: "default", memory: 1024, timeout: 590 }] }, options);
+    assert.deepEqual(config.runtimes.map((r) => r.terminationGracePeriodSeconds), [330, 600]);
+  });
+
+  it("runtimes that could together need more vCPU than the environment's core quota: the numbers and how to raise it", () => {
+    const runtimes = [{ name: "default", memory: 2048, maxWorkers: 200 }, { name: "imaging", dockerfile: IMAGING, memory: 4096, maxWorkers: 100 }, { name: "myorg/node-ml:1", memory: 1024 }];
+    const message = problem({ runtimes });
+    assert.match(message, /lithops-aca:runtimes: at maxWorkers the runtimes need 415 vCPU \(default 2048 MB: 200 x 1 = 200; imaging 4096 MB: 100 x 2 = 200; myorg\/node-ml:1 1024 MB: 30 x 0\.5 = 15\) but the environment's quota is 100 cores \(lithops-aca:environment\.coreQuota\)/);
+    assert.match(message, /request more Managed Environment Consumption Cores .* and set lithops-aca:environment\.coreQuota/);
+    // A raised quota, set in the stack, lets the same runtimes through; exactly at the quota is fine.
+    parseStackConfig({ runtimes, environment: { coreQuota: 415 } }, options);
+    assert.match(problem({ runtimes, environment: { coreQuota: 414 } }), /need 415 vCPU .* quota is 414 cores/);
+  });
+
+  it("a prebuilt image on a registry no ACR cache rule can pull from", () => {
+    assert.match(
+      problem({ runtimes: [{ name: "registry.example.com:5000/team/img:1.0" }] }),
+      /lithops-aca:runtimes\[0\]\.name: registry\.example\.com:5000\/team\/img:1\.0: the stack's registry serves prebuilt images through an ACR cache rule, which pulls from docker\.io, mcr\.microsoft\.com, ghcr\.io/,
+    );
+    // Docker Hub stacks pull prebuilt images as they are: any registry.
+    parseStackConfig({ registry: { type: "dockerhub", username: "someuser" }, runtimes: [{ name: "registry.example.com:5000/team/img:1.0" }] }, options);
+  });
+
+  it("cost tags Azure would refuse, and a poison alert without the stack's own workspace", () => {
+    assert.match(problem({ tags: { "cost/center": "42" } }), /lithops-aca:tags\.cost\/center: "cost\/center" is not a tag name Azure accepts: 1-512 characters, none of/);
+    assert.match(problem({ tags: { team: "x".repeat(300) } }), /lithops-aca:tags\.team: must be at most 256 characters/);
+    assert.match(problem({ poisonAlert: { actionGroupId: "ops" } }), /lithops-aca:poisonAlert\.actionGroupId: must be a resource id like .*Microsoft\.Insights\/actionGroups/);
+    const environment = { id: "/subscriptions/s/resourceGroups/g/providers/Microsoft.App/managedEnvironments/e" };
+    const actionGroupId = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Insights/actionGroups/ops";
+    assert.match(problem({ environment, poisonAlert: { actionGroupId } }), /lithops-aca:poisonAlert: needs the Log Analytics workspace the stack creates/);
   });
 });
 

@@ -257,6 +257,9 @@ export async function programError(scenario: Scenario): Promise<Error> {
 export const kindOf = (r: MockResource): string =>
   r.type === "azure-native:resources:Resource" ? `${r.inputs.resourceProviderNamespace}/${r.inputs.resourceType}` : r.type;
 
+/** The ARM properties of a generic resource (a Container App's `configuration`, `template`, ...), secrets revealed. */
+export const armProperties = (r: MockResource): Record<string, any> => reveal(r.inputs.properties);
+
 export const ofType = (run: ProgramRun, kind: string) => run.resources.filter((r) => kindOf(r) === kind);
 export const named = (run: ProgramRun, name: string) => {
   const found = run.resources.find((r) => r.name === name);

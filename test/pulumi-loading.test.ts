@@ -55,7 +55,7 @@ describe("pulumi program: loads the way Pulumi.yaml tells `pulumi up` to", () =>
 
   for (const [stack, expected] of [
     ["dev", [["default", 512], ["imaging", 2048]]],
-    ["prod", [["default", 2048], ["imaging", 4096], ["lithopscloud/ca-node20:01", 1024]]],
+    ["prod", [["default", 2048], ["imaging", 4096]]],
   ] as const) {
     it(`Pulumi.${stack}.yaml deploys its runtimes when loaded with the nodeargs`, async () => {
       const outputs = await loadInChild(project.runtime.options.nodeargs.split(" "), stack);

@@ -11,6 +11,7 @@ import { ROLES } from "../components/roles.ts";
 import {
   ACR_AUDIENCE_TOKEN,
   ACR_REFRESH_TOKEN,
+  armProperties,
   imageBuiltFrom,
   ARM_TOKEN,
   DEPLOYER,
@@ -65,8 +66,7 @@ const RULES = {
 };
 
 const app = (run: ProgramRun, resourceName: string) => named(run, `${resourceName}-app`);
-/** The ARM properties of a Container Apps resource (declared as a generic resource at a GA API version). */
-const props = (resource: MockResource) => reveal(resource.inputs.properties);
+const props = armProperties;
 const envOf = (appResource: MockResource): Record<string, { value?: string; secretRef?: string }> =>
   Object.fromEntries(props(appResource).template.containers[0].env.map((e: { name: string }) => [e.name, e]));
 const rolesOf = (run: ProgramRun, principalId: string) =>

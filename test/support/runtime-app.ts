@@ -3,7 +3,7 @@ import { parse } from "yaml";
 import { DEV_ACCOUNT, type Azurite } from "../../local/azurite.ts";
 import { ENV } from "../../protocol/env.ts";
 import { connectStorage } from "../../azure/storage-connection.ts";
-import { named, reveal, type ProgramRun } from "../pulumi-harness.ts";
+import { armProperties, named, reveal, type ProgramRun } from "../pulumi-harness.ts";
 
 /**
  * A runtime's Container App from a mock run of the Pulumi program, made real on Azurite:
@@ -14,10 +14,10 @@ import { named, reveal, type ProgramRun } from "../pulumi-harness.ts";
 
 /** The env of the app `${app}-app` as Azure would set it: plain values, and secretRefs resolved from the app's secrets. */
 export function containerEnv(run: ProgramRun, app: string): Record<string, string> {
-  const resource = named(run, `${app}-app`);
-  const secrets = new Map<string, string>(reveal(resource.inputs.configuration).secrets.map((s: { name: string; value: unknown }) => [s.name, reveal(s.value)]));
+  const { configuration, template } = armProperties(named(run, `${app}-app`));
+  const secrets = new Map<string, string>(reveal(configuration).secrets.map((s: { name: string; value: unknown }) => [s.name, reveal(s.value)]));
   const env: Record<string, string> = {};
-  for (const variable of resource.inputs.template.containers[0].env as { name: string; value?: string; secretRef?: string }[]) {
+  for (const variable of template.containers[0].env as { name: string; value?: string; secretRef?: string }[]) {
     const value = variable.secretRef === undefined ? variable.value : secrets.get(variable.secretRef);
     assert.ok(value !== undefined, `${variable.name} has no value (secretRef ${variable.secretRef})`);
     env[variable.name] = value;
