@@ -3,6 +3,7 @@ import type { ExecutionBackend, RuntimeTarget } from "../azure/execution-backend
 import { encodeCompact } from "../protocol/data-codec.ts";
 import { callId, executorPrefix } from "../protocol/keys.ts";
 import { cpuForMemory } from "../azure/memory.ts";
+import { nestedWaitHook } from "../protocol/nested-wait.ts";
 import { nextPollDelay, type PollPacing } from "../protocol/polling.ts";
 import type { FutureRef } from "../protocol/call-refs.ts";
 import { connectStorage, type StorageClients } from "../azure/storage-connection.ts";
@@ -70,16 +71,22 @@ const CLIENT_POLLING: PollPacing = { minMs: 5, maxMs: 500, fraction: 0.25 };
 
 let executorCount = 0;
 
-/** Removes the finished futures from `pending` in place; returns how many of them failed. */
-function removeDone(pending: ResponseFuture[]): number {
+/**
+ * Removes the finished futures from `pending` in place; returns how many of them failed, and
+ * how many of those kept already finished on their worker (`ready`: for the progress bar).
+ */
+function removeDone(pending: ResponseFuture[]): { failed: number; ready: number } {
   let kept = 0;
   let failed = 0;
+  let ready = 0;
   for (const future of pending) {
-    if (!future.done) pending[kept++] = future;
-    else if (future.failed) failed += 1;
+    if (!future.done) {
+      pending[kept++] = future;
+      if (future.status === "ready") ready += 1;
+    } else if (future.failed) failed += 1;
   }
   pending.length = kept;
-  return failed;
+  return { failed, ready };
 }
 
 /**
@@ -171,6 +178,8 @@ export class FunctionExecutor implements AsyncDisposable {
     const pending = futures.filter((f) => !f.done);
     let failed = pending.length < futures.length ? futures.filter((f) => f.failed).length : 0;
     const outage = new StorageOutage(this.config.storageRetryTimeout, () => `${pending.length} calls`, this.log.warn);
+    // Inside a worker (a nested job): while this waits, the call's worker slot is free for other calls.
+    let endNestedWait: (() => void) | undefined;
     try {
       const waitStarted = Date.now();
       let lastProgress = waitStarted;
@@ -186,8 +195,9 @@ export class FunctionExecutor implements AsyncDisposable {
             outage.failed(error, attempted); // storage unreachable: retry, up to lithops.storage_retry_timeout
           }
         }
-        failed += removeDone(pending);
-        progress.update(futures.length - pending.length, failed);
+        const removed = removeDone(pending);
+        failed += removed.failed;
+        progress.update(futures.length - pending.length + removed.ready, failed);
         if (returnWhen === ALWAYS || pending.length === 0 || (returnWhen === ANY_COMPLETED && pending.length < futures.length)) break;
         const now = Date.now();
         const remaining = deadline - now;
@@ -203,9 +213,11 @@ export class FunctionExecutor implements AsyncDisposable {
         const pace = progressEvents > 0 ? (lastProgress - waitStarted) / progressEvents : 0;
         const paceFraction = pending.length > futures.length / 4 ? 0.5 : 0.1;
         const delay = Math.max(nextPollDelay(now - lastProgress, CLIENT_POLLING), Math.min(pace * paceFraction, CLIENT_POLLING.maxMs));
+        endNestedWait ??= nestedWaitHook()?.begin(`${pending.length} calls of job ${pending[0].executorId}/${pending[0].jobId}`);
         await new Promise((resolve) => setTimeout(resolve, Math.min(delay, remaining)));
       }
     } finally {
+      endNestedWait?.();
       progress.stop();
     }
     // A call that returned futures is done when they are (only waits for all completions follow them).

@@ -1,7 +1,7 @@
 import type { ContainerClient } from "@azure/storage-blob";
 import { decodeValue } from "../protocol/data-codec.ts";
-import { batchOfOutputKey, outputKey, outputPrefix } from "../protocol/keys.ts";
-import type { BatchOutput } from "../protocol/output.ts";
+import { batchOfOutputKey, batchOfProgressKey, jobPrefix, outputKey, progressKey } from "../protocol/keys.ts";
+import type { BatchOutput, BatchProgress } from "../protocol/output.ts";
 import { downloadBytes, isNotFound } from "../azure/storage-connection.ts";
 import type { ResponseFuture } from "./response-future.ts";
 
@@ -10,16 +10,29 @@ interface WatchedJob {
   jobId: string;
   /** Batches whose status document has not been read yet, with their futures. */
   pending: Map<number, ResponseFuture[]>;
+  /** The etag of each pending batch's progress blob when last read: only changed ones are read again. */
+  progressRead: Map<number, string>;
+  /** When progress was last looked for without a listing (a job down to its last batches). */
+  progressFetched: number;
+}
+
+interface BlobToRead {
+  job: WatchedJob;
+  key: string;
 }
 
 /** Up to this many pending batches, fetching each expected document beats listing the prefix. */
 const DIRECT_FETCH_MAX = 2;
 const DOWNLOAD_CONCURRENCY = 16;
+/** Without a listing, the progress of a job's last batches is fetched at most this often (workers write it at most once a second). */
+const DIRECT_PROGRESS_MS = 1000;
 
 /**
  * Learns which calls finished by reading batch status documents: a listing per job per
  * poll (or a direct read when a job has only a batch or two left), then one download per
- * finished batch. Never one request per call.
+ * finished batch. Never one request per call. The same listing shows the progress blobs
+ * of running batches (written at most once a second, worker/batch-runner.ts): each one
+ * that changed is read, and its calls become `running` or `ready`, so progress follows calls.
  */
 export class JobMonitor {
   private readonly jobs = new Map<string, WatchedJob>();
@@ -33,7 +46,7 @@ export class JobMonitor {
   watch(executorId: string, jobId: string, batches: Map<number, ResponseFuture[]>): void {
     const job = this.jobs.get(`${executorId}/${jobId}`);
     if (!job) {
-      this.jobs.set(`${executorId}/${jobId}`, { executorId, jobId, pending: batches });
+      this.jobs.set(`${executorId}/${jobId}`, { executorId, jobId, pending: batches, progressRead: new Map(), progressFetched: Date.now() });
       return;
     }
     for (const [batch, futures] of batches) job.pending.set(batch, [...(job.pending.get(batch) ?? []), ...futures]);
@@ -56,30 +69,67 @@ export class JobMonitor {
       jobKeys.add(`${f.executorId}/${f.jobId}`);
       last = f;
     }
-    const keys: { job: WatchedJob; key: string }[] = [];
+    const keys: BlobToRead[] = [];
+    const progress: (BlobToRead & { batch: number; etag: string })[] = [];
     await Promise.all(
       [...jobKeys].map(async (jobKey) => {
         const job = this.jobs.get(jobKey);
         if (!job || job.pending.size === 0) return;
         if (job.pending.size <= DIRECT_FETCH_MAX) {
-          for (const batch of job.pending.keys()) keys.push({ job, key: outputKey(job.executorId, job.jobId, batch) });
+          // Batches shorter than a second (tiny calls) write no progress, and cost no progress read either.
+          const fetchProgress = Date.now() - job.progressFetched >= DIRECT_PROGRESS_MS;
+          if (fetchProgress) job.progressFetched = Date.now();
+          for (const batch of job.pending.keys()) {
+            keys.push({ job, key: outputKey(job.executorId, job.jobId, batch) });
+            if (fetchProgress) progress.push({ job, key: progressKey(job.executorId, job.jobId, batch), batch, etag: "" });
+          }
           return;
         }
-        for await (const blob of this.container.listBlobsFlat({ prefix: outputPrefix(job.executorId, job.jobId) })) {
+        for await (const blob of this.container.listBlobsFlat({ prefix: jobPrefix(job.executorId, job.jobId) })) {
           const batch = batchOfOutputKey(blob.name);
-          if (batch !== undefined && job.pending.has(batch)) keys.push({ job, key: blob.name });
+          if (batch !== undefined) {
+            if (job.pending.has(batch)) keys.push({ job, key: blob.name });
+            continue;
+          }
+          const running = batchOfProgressKey(blob.name);
+          const etag = blob.properties.etag ?? "";
+          if (running !== undefined && job.pending.has(running) && job.progressRead.get(running) !== etag) progress.push({ job, key: blob.name, batch: running, etag });
         }
       }),
     );
     let completed = 0;
     for (let i = 0; i < keys.length; i += DOWNLOAD_CONCURRENCY) {
-      const counts = await Promise.all(keys.slice(i, i + DOWNLOAD_CONCURRENCY).map(({ job, key }) => this.readBatch(job, key)));
+      const counts = await Promise.all(keys.slice(i, i + DOWNLOAD_CONCURRENCY).map((blob) => this.readBatch(blob)));
       completed += counts.reduce((a, b) => a + b, 0);
+    }
+    // Batches whose status document was just read need no progress.
+    const stillRunning = progress.filter(({ job, batch }) => job.pending.has(batch));
+    for (let i = 0; i < stillRunning.length; i += DOWNLOAD_CONCURRENCY) {
+      await Promise.all(stillRunning.slice(i, i + DOWNLOAD_CONCURRENCY).map((blob) => this.readProgress(blob)));
     }
     return completed;
   }
 
-  private async readBatch(job: WatchedJob, key: string): Promise<number> {
+  private async readProgress({ job, key, batch, etag }: BlobToRead & { batch: number; etag: string }): Promise<void> {
+    let progress: BatchProgress;
+    try {
+      progress = JSON.parse((await downloadBytes(this.container, key)).toString("utf8")) as BatchProgress;
+    } catch (error) {
+      if (isNotFound(error) || error instanceof SyntaxError) return; // progress is a hint: the status document tells for sure
+      throw error;
+    }
+    job.progressRead.set(batch, etag);
+    const futures = job.pending.get(batch);
+    if (!futures) return;
+    const running = new Set(progress.running);
+    const finished = new Set(progress.finished);
+    for (const future of futures) {
+      if (finished.has(future.callId)) future.progressed("ready");
+      else if (running.has(future.callId)) future.progressed("running");
+    }
+  }
+
+  private async readBatch({ job, key }: BlobToRead): Promise<number> {
     let bytes: Buffer;
     try {
       bytes = await downloadBytes(this.container, key);
@@ -91,6 +141,7 @@ export class JobMonitor {
     const futures = job.pending.get(output.batch);
     if (!futures) return 0;
     job.pending.delete(output.batch);
+    job.progressRead.delete(output.batch);
     this.workerStorageOps += output.storageOps;
     // By call id from the outcomes' side: a call may have more than one future (a followed nested call).
     const outcomes = new Map(output.calls.map((outcome) => [outcome.callId, outcome]));

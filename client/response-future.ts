@@ -3,7 +3,15 @@ import { decodeValue } from "../protocol/data-codec.ts";
 import type { CallOutcome } from "../protocol/output.ts";
 import { remoteCallError, ResultTimeoutError, type RemoteCallError } from "./remote-error.ts";
 
-export type CallStatus = "invoked" | "success" | "error";
+/**
+ * As Lithops's futures: `invoked` (queued), `running` (a worker started it), `ready` (it
+ * finished on its worker; its outcome is not collected yet), then `success` or `error`.
+ * `running` and `ready` come from batch progress (written only for batches that run
+ * longer than a second), so a short call may go from `invoked` straight to its outcome.
+ */
+export type CallStatus = "invoked" | "running" | "ready" | "success" | "error";
+
+const STATUS_ORDER: Record<CallStatus, number> = { invoked: 0, running: 1, ready: 2, success: 3, error: 3 };
 
 export interface FutureStats {
   /** Epoch milliseconds when the client queued the call. */
@@ -16,6 +24,9 @@ export interface FutureStats {
   /** Which delivery of the batch produced the outcome (1 = first). */
   attempt?: number;
   resultBytes?: number;
+  /** The worker's measures of the call (protocol/output.ts's CallStats): busy time of its thread, in ms, and its peak memory growth, in bytes. */
+  cpuMs?: number;
+  peakMemoryBytes?: number;
   argumentBytes: number;
   batch: number;
 }
@@ -25,7 +36,7 @@ export interface FutureStats {
  * a 100,000-call map keeps 100,000 of these, and fields added later cost a second object each.
  */
 export function newStats(submitted: number, batch: number, argumentBytes: number): FutureStats {
-  return { submitted, started: undefined, finished: undefined, collected: undefined, workerId: undefined, attempt: undefined, resultBytes: undefined, argumentBytes, batch };
+  return { submitted, started: undefined, finished: undefined, collected: undefined, workerId: undefined, attempt: undefined, resultBytes: undefined, cpuMs: undefined, peakMemoryBytes: undefined, argumentBytes, batch };
 }
 
 /** One call's handle: status, timing stats and, once done, its result. */
@@ -50,11 +61,18 @@ export class ResponseFuture implements FutureRefSource {
   }
 
   get done(): boolean {
-    return this.status !== "invoked";
+    return STATUS_ORDER[this.status] === STATUS_ORDER.success;
   }
 
   get failed(): boolean {
     return this.status === "error";
+  }
+
+  /** Called by the job monitor when batch progress says the call started or finished; never goes back. */
+  progressed(status: "running" | "ready"): boolean {
+    if (STATUS_ORDER[status] <= STATUS_ORDER[this.status]) return false;
+    this.status = status;
+    return true;
   }
 
   /** Called by the job monitor when the call's outcome arrives; later duplicates are ignored. */
@@ -107,5 +125,12 @@ export class ResponseFuture implements FutureRefSource {
     await this.waitForIt(this, options.timeout);
     if (!this.done) throw new ResultTimeoutError(`call ${this.jobId}/${this.callId} not done after ${options.timeout} s`);
     return this.settledValue(options.throwExcept ?? true);
+  }
+
+  /** Waits for the call and returns what it wrote to stdout and stderr on its worker (capped at 64 KiB), "" if nothing. */
+  async logs(options: { timeout?: number } = {}): Promise<string> {
+    await this.waitForIt(this, options.timeout);
+    if (!this.outcome) throw new ResultTimeoutError(`call ${this.jobId}/${this.callId} not done after ${options.timeout} s: no logs yet`);
+    return this.outcome.logs ?? "";
   }
 }

@@ -84,13 +84,24 @@ describe("progress bar", () => {
 describe("progress bar of getResult on the local backend (child processes)", () => {
   const child = fileURLToPath(new URL("./support/progress-child.ts", import.meta.url));
   const run = (...args: string[]): Promise<{ stdout: string; stderr: string }> =>
-    promisify(execFile)(process.execPath, ["--import", "tsx", child, ...args], { timeout: 45_000 });
+    promisify(execFile)(process.execPath, ["--import", "tsx", child, ...args], { timeout: 80_000 });
 
   it("draws on a terminal: 20/20 calls with 1 failure", async () => {
     const { stdout, stderr } = await run("on", "tty");
     assert.equal(stdout, "results 20\n");
     const drawn = stderr.replace(ANSI, "");
     assert.match(drawn, / 20\/20 calls \| 1 failed \| [\d.]+ calls\/s/);
+  });
+
+  it("advances per call, not per batch: 200 calls of 100 ms on 2 workers", { timeout: 90_000 }, async () => {
+    const { stdout, stderr } = await run("on", "tty", "200", "100");
+    assert.equal(stdout, "results 200\n");
+    const counts = [...stderr.replace(ANSI, "").matchAll(/ (\d+)\/200 calls/g)].map((m) => Number(m[1]));
+    // Before the last batch ends the count stays below 200: every increase there came from batches still running or just ended.
+    const increases = counts.filter((count, i) => i > 0 && count > counts[i - 1] && count < 200);
+    assert.ok(increases.length >= 5, `counts shown: ${counts.join(" ")}`);
+    // The plan gives 8 batches of 25 calls: counts between multiples of 25 come from per-call progress.
+    assert.ok(increases.some((count) => count % 25 !== 0), `counts shown: ${counts.join(" ")}`);
   });
 
   it("stays quiet when stderr is not a terminal, and when progress is off", async () => {
