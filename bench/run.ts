@@ -20,8 +20,8 @@ const quick = process.argv.includes("--quick");
 const outArg = process.argv.indexOf("--out");
 
 const SIZES = quick
-  ? { coldSamples: 1, latencySamples: 20, idleLatencySamples: 3, throughput: [1_000, 10_000], cpuCalls: 64, cpuRounds: 2, scale: 10_000, dataCalls: 16, textMb: 40, idleSeconds: 10, waitSeconds: 5 }
-  : { coldSamples: 3, latencySamples: 20, idleLatencySamples: 5, throughput: [1_000, 10_000], cpuCalls: 64, cpuRounds: 3, scale: 100_000, dataCalls: 64, textMb: 200, idleSeconds: 30, waitSeconds: 15 };
+  ? { coldSamples: 1, latencySamples: 20, idleLatencySamples: 3, throughput: [1_000, 10_000], cpuCalls: 64, cpuRounds: 2, scale: 10_000, dataCalls: 16, textMb: 40, idleSeconds: 10, waitSeconds: 5, progressCalls: { tiny: 2_000, fiveMs: 400 } }
+  : { coldSamples: 3, latencySamples: 20, idleLatencySamples: 5, throughput: [1_000, 10_000], cpuCalls: 64, cpuRounds: 3, scale: 100_000, dataCalls: 64, textMb: 200, idleSeconds: 30, waitSeconds: 15, progressCalls: { tiny: 10_000, fiveMs: 2_000 } };
 
 const TARGETS = {
   warmLatencyMs: 40,
@@ -289,17 +289,61 @@ async function wordCount(fexec: FunctionExecutor): Promise<void> {
   await Promise.all([...keys, "bench/wordcount-probe/one.txt"].map((key) => storage.container.deleteBlob(key).catch(() => undefined)));
 }
 
+/** An Azurite whose blob and queue requests go through counting proxies (`connectionString` points at them). */
+async function proxiedAzurite(onRequest?: (method: string, url: string) => void) {
+  const azurite = await startAzurite();
+  const blob = await startCountingProxy(azurite.blobPort, onRequest);
+  const queue = await startCountingProxy(azurite.queuePort, onRequest);
+  const connectionString = azurite.connectionString
+    .replace(`:${azurite.blobPort}/`, `:${blob.port}/`)
+    .replace(`:${azurite.queuePort}/`, `:${queue.port}/`);
+  return { azurite, blob, queue, connectionString };
+}
+
+/**
+ * What per-call progress costs (batch progress blobs: workers write one at most once a second
+ * while a batch runs longer than that, the client reads each change): the requests on
+ * progress keys, counted by a proxy, per call, for tiny calls and for 5 ms calls (whose
+ * batches run long enough to write progress).
+ */
+async function progressCost(): Promise<void> {
+  let progressRequests = 0;
+  const { azurite, blob, queue, connectionString } = await proxiedAzurite((_method, url) => {
+    if (url.includes("/progress/")) progressRequests += 1;
+  });
+  const fexec = new FunctionExecutor(benchOptions({ config: { local: { connection_string: connectionString } } }));
+  try {
+    const fiveMs = calibrateSpin(5);
+    for (const [label, fn, arg, calls] of [
+      ["tiny calls (x => x)", noop, 1, SIZES.progressCalls.tiny],
+      ["5 ms calls", spin, fiveMs, SIZES.progressCalls.fiveMs],
+    ] as const) {
+      await warmUp(fexec, fn, arg);
+      const before = progressRequests;
+      await fexec.map(fn, range(calls).map(() => arg));
+      await fexec.getResult();
+      const perCall = (progressRequests - before) / calls;
+      row({
+        benchmark: "Progress per call",
+        measure: `${calls.toLocaleString("en")} ${label}: requests on progress blobs per call (${progressRequests - before} in all)`,
+        value: perCall.toFixed(4),
+        target: `<= ${TARGETS.opsPerCall}`,
+        met: perCall <= TARGETS.opsPerCall,
+      });
+    }
+  } finally {
+    await fexec.close();
+    await Promise.all([blob.close(), queue.close()]);
+    await azurite.stop();
+  }
+}
+
 /**
  * What idle costs in storage requests, counted by a proxy in front of Azurite (client,
  * scaler and workers together), and a check that the executor's own counters agree.
  */
 async function idleCost(): Promise<void> {
-  const azurite = await startAzurite();
-  const blob = await startCountingProxy(azurite.blobPort);
-  const queue = await startCountingProxy(azurite.queuePort);
-  const connectionString = azurite.connectionString
-    .replace(`:${azurite.blobPort}/`, `:${blob.port}/`)
-    .replace(`:${azurite.queuePort}/`, `:${queue.port}/`);
+  const { azurite, blob, queue, connectionString } = await proxiedAzurite();
   const total = (): number => blob.count + queue.count;
   const fexec = new FunctionExecutor(benchOptions({ config: { local: { cooldown: 600, connection_string: connectionString } } }));
   try {
@@ -414,6 +458,7 @@ await coldStart();
 }
 await scale();
 await idleCost();
+await progressCost();
 const markdown = report(info, performance.now() - runStarted);
 const day = info.date.slice(0, 10);
 const path =
