@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import type { LocalWorkspaceOptions, OutputMap, Stack, UpOptions } from "@pulumi/pulumi/automation/index.js";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, validateConfigFile, type LithopsConfigFile } from "../client/config.ts";
@@ -177,7 +178,9 @@ export class StackSession {
       if (project.kind === "inline") {
         mkdirSync(project.workDir, { recursive: true });
         const args = { stackName: name, projectName: INLINE_PROJECT_NAME, program: inlineProgram(project.root) };
-        const workspace = { workDir: project.workDir, projectSettings: INLINE_PROJECT_SETTINGS };
+        // Written once: a Pulumi.yaml the user has since edited (a backend URL, say) is kept.
+        const written = existsSync(join(project.workDir, "Pulumi.yaml"));
+        const workspace = { workDir: project.workDir, ...(written ? {} : { projectSettings: INLINE_PROJECT_SETTINGS }) };
         stack = options.create ? await auto.LocalWorkspace.createOrSelectStack(args, workspace) : await auto.LocalWorkspace.selectStack(args, workspace);
       } else {
         stack = await auto.LocalWorkspace.selectStack({ stackName: name, workDir: project.workDir });
