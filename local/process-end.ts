@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+
 /**
  * What the local backend undoes when the client process ends without close(): an exit
  * (process.exit, the end of the program, an uncaught exception) or a catchable signal
@@ -27,13 +29,22 @@ export function onProcessEnd(cleanup: Cleanup): () => void {
   };
 }
 
-/** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */
+/**
+ * Whether a process with this pid runs (EPERM: it exists but belongs to someone else). A
+ * zombie does not: an orphan that ended waits for PID 1 to reap it, which some inits do
+ * only every few seconds (Linux: the state in /proc).
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return true; // no /proc (not Linux), or it ended just now
   }
 }
 
