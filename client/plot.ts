@@ -1,46 +1,120 @@
 /**
  * `fexec.plot()`: an execution timeline and a histogram of call durations, drawn with
- * Vega-Lite and rendered to SVG by Vega in Node (no canvas, no browser).
+ * Vega-Lite and rendered to SVG by Vega in Node (no canvas, no browser). The timeline draws
+ * a bar per call up to PER_CALL_LIMIT calls and, above that, calls over time and per worker,
+ * so that the picture stays readable and small at any job size.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
+import { LithopsError } from "./errors.ts";
 import type { ResponseFuture } from "./response-future.ts";
 
 /** The two files plot() writes: `[timeline, histogram]`, also by name. */
 export type PlotPaths = [timeline: string, histogram: string] & { timeline: string; histogram: string };
 
-/** Names of the Vega marks drawn, one item per call (tests and tools can find them in the SVG by class). */
+/** What plot() reads of a call (a ResponseFuture has it all). */
+export type PlottedCall = Pick<ResponseFuture, "jobId" | "callId" | "status" | "done" | "stats">;
+
+/** Above this many finished calls the timeline aggregates: a bar per call would be under a pixel high and the SVG megabytes. */
+export const PER_CALL_LIMIT = 2000;
+
+/** At most this many rows in the per-worker view; more workers share a row (in order of their first start). */
+export const MAX_WORKER_ROWS = 40;
+
+/** The aggregated views cut time into at most this many bins (of 1, 2 or 5 times a power of ten seconds). */
+const MAX_TIME_BINS = 120;
+
+/** Names of the Vega marks drawn (tests and tools can find them in the SVG by class). */
 export const PLOT_MARKS = {
-  /** Timeline: a line per call from started to finished, colored by worker. */
+  /** Per-call timeline: a line per call from started to finished, colored by worker. */
   run: "run_marks",
-  /** Timeline: a thin gray line per call from submitted to started. */
+  /** Per-call timeline: a thin gray line per call from submitted to started. */
   queued: "queued_marks",
-  /** Timeline: a red cross at the finish of each failed call. */
+  /** Per-call timeline: a red cross at the finish of each failed call. */
   failed: "failed_marks",
+  /** Aggregated timeline: the mean number of calls running in each time bin (an area). */
+  running: "running_marks",
+  /** Aggregated timeline: calls submitted, started, finished and failed so far (a line each). */
+  progress: "progress_marks",
+  /** Aggregated timeline: a cell per worker row and time bin, shaded by the calls running on it. */
+  workers: "workers_marks",
   /** Histogram: a bar per duration bin. */
   bars: "bars_marks",
   /** Histogram: the count of calls above each bar. */
   counts: "counts_marks",
 } as const;
 
+/** plot() needs Vega, which the package lists as optional peer dependencies so that the client does not carry it. */
+export class PlotPackagesMissingError extends LithopsError {
+  override name = "PlotPackagesMissingError";
+}
+
+/** How plot() loads its optional packages: by package name, imported on first use only (about 0.15 s). */
+export interface PlotModules {
+  vega: () => Promise<typeof import("vega")>;
+  "vega-lite": () => Promise<typeof import("vega-lite")>;
+}
+
+export const PLOT_MODULES: PlotModules = { vega: () => import("vega"), "vega-lite": () => import("vega-lite") };
+
+interface LoadedPlotModules {
+  vega: typeof import("vega");
+  vegaLite: typeof import("vega-lite");
+}
+
+/** Loads vega and vega-lite; when either is not installed, says which to install. */
+export async function loadPlotModules(modules: PlotModules = PLOT_MODULES): Promise<LoadedPlotModules> {
+  const [vega, vegaLite] = await Promise.allSettled([modules.vega(), modules["vega-lite"]()]);
+  if (vega.status === "fulfilled" && vegaLite.status === "fulfilled") return { vega: vega.value, vegaLite: vegaLite.value };
+  const failures = [
+    { name: "vega", loaded: vega },
+    { name: "vega-lite", loaded: vegaLite },
+  ].flatMap(({ name, loaded }) => (loaded.status === "rejected" ? [{ name, reason: loaded.reason as unknown }] : []));
+  const missing = failures.filter(({ reason }) => isModuleNotFound(reason)).map(({ name }) => name);
+  if (missing.length > 0) {
+    throw new PlotPackagesMissingError(
+      `plot() draws with ${missing.join(" and ")}, optional peer dependencies of lithops-aca that are not installed; install them with: npm install ${missing.join(" ")}`,
+      { cause: failures[0].reason },
+    );
+  }
+  throw failures[0].reason;
+}
+
+function isModuleNotFound(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND";
+}
+
+/** A finished call, with times in seconds since the first submit among the calls drawn. */
 interface CallPoint {
+  /** The call's index among the futures given to plot(). */
   call: number;
-  /** The mark's description (aria-label in the SVG): "call 3 M000/00003 on local-1: success, queued 0.210 s, ran 0.102 s". */
-  label: string;
   id: string;
   worker: string;
-  status: string;
-  attempt: number;
+  failed: boolean;
   submitted: number;
   started: number;
   finished: number;
+  /** started - submitted, seconds. */
   queued: number;
+  /** finished - started, seconds (measured in the worker). */
   duration: number;
 }
 
 const WIDTH = 760;
 const FONT = "Helvetica, Arial, sans-serif";
+const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
+/** Room for the y axis of every stacked view, so that their time axes line up. */
+const Y_AXIS_EXTENT = 150;
+const COLORS = { queued: "#dcdcdc", submitted: "#a0a0a0", started: "#9ecae9", finished: "#4c78a8", failed: "#d62728" } as const;
+
+const numberFormat = new Intl.NumberFormat("en-US");
+
+/** "1 call", "100,000 calls": how every picture states its counts. */
+function counted(n: number, noun: string): string {
+  return `${numberFormat.format(n)} ${noun}${n === 1 ? "" : "s"}`;
+}
 
 /** Where plot() writes when no dir is given, as in Lithops: `plots/` in the working directory. */
 export const DEFAULT_PLOT_DIR = "plots";
@@ -61,56 +135,79 @@ export function plotCalls(
 }
 
 /**
- * Writes `<executorId>-timeline.svg` and `<executorId>-histogram.svg` into dir (created
- * if missing) for the finished futures among fs, and returns their paths.
+ * Writes `<name>-timeline.svg` and `<name>-histogram.svg` into dir (created if missing) for
+ * the finished calls among futures, and returns their paths.
  */
-export async function plotFutures(futures: readonly ResponseFuture[], dir: string, name: string): Promise<PlotPaths> {
+export async function plotFutures(futures: readonly PlottedCall[], dir: string, name: string, modules: PlotModules = PLOT_MODULES): Promise<PlotPaths> {
+  const loaded = await loadPlotModules(modules);
   const points = callPoints(futures);
+  const unfinished = futures.length - points.length;
   await mkdir(dir, { recursive: true });
   const timeline = resolve(join(dir, `${name}-timeline.svg`));
   const histogram = resolve(join(dir, `${name}-histogram.svg`));
-  await writeFile(timeline, await renderSvg(timelineSpec(points, futures.length)));
-  await writeFile(histogram, await renderSvg(histogramSpec(points)));
+  const timelineView = points.length > PER_CALL_LIMIT ? aggregatedTimelineSpec(points, unfinished) : perCallTimelineSpec(points, futures.length, unfinished);
+  await writeFile(timeline, await renderSvg(timelineView, loaded));
+  await writeFile(histogram, await renderSvg(histogramSpec(points, unfinished), loaded));
   return Object.assign([timeline, histogram] as [string, string], { timeline, histogram });
 }
 
-/** Finished calls, with times in seconds since the first submit among them. */
-function callPoints(futures: readonly ResponseFuture[]): CallPoint[] {
+function callPoints(futures: readonly PlottedCall[]): CallPoint[] {
   const finished = futures
     .map((future, call) => ({ future, call }))
     .filter(({ future }) => future.done && future.stats.started !== undefined && future.stats.finished !== undefined);
-  const origin = Math.min(...finished.map(({ future }) => future.stats.submitted));
+  // A loop, not Math.min(...): spreading 100,000 arguments overflows the stack.
+  let origin = Infinity;
+  for (const { future } of finished) origin = Math.min(origin, future.stats.submitted);
   const seconds = (ms: number): number => (ms - origin) / 1000;
   return finished.map(({ future, call }) => {
-    const { submitted, started = submitted, finished: end = started, workerId, attempt } = future.stats;
-    const queued = Math.max(started - submitted, 0) / 1000;
-    const duration = Math.max(end - started, 0) / 1000;
-    const worker = workerId ?? "unknown";
+    const { submitted, started = submitted, finished: end = started, workerId } = future.stats;
     return {
       call,
-      label: `call ${call} ${future.jobId}/${future.callId} on ${worker}: ${future.status}, queued ${queued.toFixed(3)} s, ran ${duration.toFixed(3)} s`,
       id: `${future.jobId}/${future.callId}`,
-      worker,
-      status: future.status,
-      attempt: attempt ?? 1,
+      worker: workerId ?? "unknown",
+      failed: future.status === "error",
       submitted: seconds(submitted),
       // A worker's clock may run a little ahead of the client's: never draw a start before the submit.
       started: seconds(Math.max(started, submitted)),
       finished: seconds(Math.max(end, started, submitted)),
-      queued,
-      duration,
+      queued: Math.max(started - submitted, 0) / 1000,
+      duration: Math.max(end - started, 0) / 1000,
     };
   });
 }
 
-function timelineSpec(points: CallPoint[], calls: number): TopLevelSpec {
+function lastFinish(points: readonly CallPoint[]): number {
+  let last = 0;
+  for (const p of points) last = Math.max(last, p.finished);
+  return last || 1;
+}
+
+/** "on 3 workers; 1 more not finished (not drawn)": the counts a title states besides the calls. */
+function scope(points: readonly CallPoint[], unfinished: number): string {
   const workers = new Set(points.map((p) => p.worker)).size;
-  const failed = points.filter((p) => p.status === "error").length;
-  const height = Math.min(640, Math.max(220, calls * 6));
-  // Thick lines for a few calls, hairlines for thousands.
+  return `on ${counted(workers, "worker")}${unfinished ? `; ${numberFormat.format(unfinished)} more not finished (not drawn)` : ""}`;
+}
+
+function failedCount(points: readonly CallPoint[]): number {
+  return points.reduce((n, p) => n + (p.failed ? 1 : 0), 0);
+}
+
+const baseSpec = { $schema: SCHEMA, background: "white", padding: 12, config: { font: FONT, view: { stroke: "#ddd" }, title: { anchor: "start" as const } } };
+
+/** A line per call: call on y (call 0 at the top), seconds on x. */
+function perCallTimelineSpec(points: CallPoint[], calls: number, unfinished: number): TopLevelSpec {
+  const failed = failedCount(points);
+  const workers = new Set(points.map((p) => p.worker)).size;
+  // About 1.5 px per call up to 900 px, so that a few hundred calls still get a visible bar each.
+  const height = Math.min(900, Math.max(220, calls * 1.5));
   const spacing = height / Math.max(calls, 1);
   const stroke = Math.max(1, Math.min(8, spacing * 0.8));
-  const last = Math.max(0, ...points.map((p) => p.finished));
+  const values = points.map((p) => ({
+    ...p,
+    status: p.failed ? "error" : "success",
+    // The mark's description (aria-label in the SVG), which screen readers read and scripts parse.
+    label: `call ${p.call} ${p.id} on ${p.worker}: ${p.failed ? "error" : "success"}, queued ${p.queued.toFixed(3)} s, ran ${p.duration.toFixed(3)} s`,
+  }));
   const tooltip = [
     { field: "id", title: "call" },
     { field: "worker" },
@@ -119,7 +216,7 @@ function timelineSpec(points: CallPoint[], calls: number): TopLevelSpec {
     { field: "duration", title: "duration (s)", type: "quantitative" as const, format: ".3f" },
   ];
   const description = { field: "label" };
-  const x = { field: "started", type: "quantitative" as const, title: "seconds since the first submit", scale: { domain: [0, last || 1], nice: false } };
+  const x = { field: "started", type: "quantitative" as const, title: "seconds since the first submit", scale: { domain: [0, lastFinish(points)], nice: false } };
   const y = {
     field: "call",
     type: "quantitative" as const,
@@ -128,23 +225,21 @@ function timelineSpec(points: CallPoint[], calls: number): TopLevelSpec {
     axis: { format: "d", tickMinStep: 1 },
   };
   return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    ...baseSpec,
     title: {
-      text: `Execution timeline: ${points.length} calls on ${workers} worker${workers === 1 ? "" : "s"}`,
-      subtitle: `gray: queued (submitted to started); colored: running (started to finished), by worker${failed ? `; red cross: failed (${failed})` : ""}`,
-      anchor: "start",
+      text: `Execution timeline: ${counted(points.length, "call")} ${scope(points, unfinished)}`,
+      subtitle: `light gray: queued (submitted to started); colored: running (started to finished), by worker${failed ? `; red cross: failed (${numberFormat.format(failed)})` : ""}`,
     },
     width: WIDTH,
     height,
-    background: "white",
-    padding: 12,
-    config: { font: FONT, legend: { symbolLimit: 24 }, view: { stroke: "#ddd" } },
-    data: { values: points },
+    config: { ...baseSpec.config, legend: { symbolLimit: 24 } },
+    data: { values },
     layer: [
       {
         name: "queued",
-        mark: { type: "rule", color: "#c8c8c8", strokeWidth: Math.max(0.5, Math.min(3, spacing * 0.35)) },
-        encoding: { x: { ...x, field: "submitted" }, x2: { field: "started" }, y, tooltip, description },
+        // No description: the run line of the same call carries it, and 2,000 more labels would double the file.
+        mark: { type: "rule", color: COLORS.queued, strokeWidth: Math.max(0.5, Math.min(3, spacing * 0.35)), aria: false },
+        encoding: { x: { ...x, field: "submitted" }, x2: { field: "started" }, y, tooltip },
       },
       {
         name: "run",
@@ -161,38 +256,192 @@ function timelineSpec(points: CallPoint[], calls: number): TopLevelSpec {
       {
         name: "failed",
         transform: [{ filter: "datum.status === 'error'" }],
-        mark: { type: "point", shape: "cross", color: "#d62728", filled: true, size: Math.max(12, Math.min(80, stroke * stroke * 4)) },
-        encoding: { x: { ...x, field: "finished" }, y, tooltip, description },
+        // Large enough to find among hairlines; no description, as for the queued lines.
+        mark: { type: "point", shape: "cross", color: COLORS.failed, filled: true, size: Math.max(40, Math.min(80, stroke * stroke * 4)), aria: false },
+        encoding: { x: { ...x, field: "finished" }, y, tooltip },
       },
     ],
   };
 }
 
-function histogramSpec(points: CallPoint[]): TopLevelSpec {
+/** A time axis cut into bins; every aggregated value is per bin. */
+interface TimeBins {
+  width: number;
+  count: number;
+}
+
+function timeBins(end: number): TimeBins {
+  const raw = Math.max(end, 0.001) / MAX_TIME_BINS;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const width = [1, 2, 5, 10].map((step) => step * power).find((w) => w >= raw * (1 - 1e-9)) ?? 10 * power;
+  return { width, count: Math.max(1, Math.ceil(end / width - 1e-9)) };
+}
+
+/** Adds to each bin the share of it that [from, to) covers: summed over calls, the mean number of calls in that state during the bin. */
+function spread(into: Float64Array, bins: TimeBins, from: number, to: number): void {
+  const first = Math.min(Math.floor(from / bins.width), bins.count - 1);
+  const last = Math.min(Math.floor(to / bins.width), bins.count - 1);
+  for (let b = first; b <= last; b++) {
+    into[b] += Math.max(0, Math.min(to, (b + 1) * bins.width) - Math.max(from, b * bins.width)) / bins.width;
+  }
+}
+
+/** Calls that reached each state by each bin's end (index k is time k * width; index 0 is the start). */
+function cumulative(times: Iterable<number>, bins: TimeBins): number[] {
+  const perBin = new Array<number>(bins.count + 1).fill(0);
+  for (const t of times) perBin[Math.min(Math.max(Math.ceil(t / bins.width - 1e-9), 0), bins.count)]++;
+  for (let k = 1; k <= bins.count; k++) perBin[k] += perBin[k - 1];
+  return perBin;
+}
+
+interface WorkerRow {
+  label: string;
+  workers: number;
+}
+
+/** One row per worker in order of first start or, above MAX_WORKER_ROWS workers, as many neighbours per row as it takes. */
+function workerRows(points: readonly CallPoint[]): { rows: WorkerRow[]; rowOf: Map<string, number> } {
+  const firstStart = new Map<string, number>();
+  for (const p of points) firstStart.set(p.worker, Math.min(firstStart.get(p.worker) ?? Infinity, p.started));
+  const ordered = [...firstStart.keys()].sort((a, b) => (firstStart.get(a) ?? 0) - (firstStart.get(b) ?? 0) || a.localeCompare(b));
+  const perRow = Math.ceil(ordered.length / MAX_WORKER_ROWS);
+  const rows: WorkerRow[] = [];
+  const rowOf = new Map<string, number>();
+  for (let i = 0; i < ordered.length; i += perRow) {
+    const members = ordered.slice(i, i + perRow);
+    members.forEach((worker) => rowOf.set(worker, rows.length));
+    rows.push({ label: members.length === 1 ? members[0] : `workers ${i + 1}-${i + members.length}`, workers: members.length });
+  }
+  return { rows, rowOf };
+}
+
+/** Calls running over time, calls submitted / started / finished so far, and each worker's load over time. */
+function aggregatedTimelineSpec(points: CallPoint[], unfinished: number): TopLevelSpec {
+  const end = lastFinish(points);
+  const bins = timeBins(end);
+  const running = new Float64Array(bins.count);
+  const { rows, rowOf } = workerRows(points);
+  const rowLoad = rows.map(() => new Float64Array(bins.count));
+  for (const p of points) {
+    spread(running, bins, p.started, p.finished);
+    spread(rowLoad[rowOf.get(p.worker) ?? 0], bins, p.started, p.finished);
+  }
+  const failed = failedCount(points);
+  const seconds = (k: number): number => Number((k * bins.width).toPrecision(12));
+  const binLabel = `${numberFormat.format(bins.width)} s`;
+  const x = { type: "quantitative" as const, title: "seconds since the first submit", scale: { domain: [0, bins.count * bins.width], nice: false } };
+  const yAxis = { minExtent: Y_AXIS_EXTENT, maxExtent: Y_AXIS_EXTENT, labelLimit: Y_AXIS_EXTENT - 20 };
+
+  let peak = 0;
+  running.forEach((v) => (peak = Math.max(peak, v)));
+  // step-after needs the last bin's end as a point of its own.
+  const runningValues = Array.from({ length: bins.count + 1 }, (_, k) => ({ t: seconds(k), running: running[Math.min(k, bins.count - 1)] }));
+
+  const series = [
+    { name: "submitted", times: points.map((p) => p.submitted) },
+    { name: "started", times: points.map((p) => p.started) },
+    { name: "finished", times: points.map((p) => p.finished) },
+    ...(failed ? [{ name: "failed", times: points.filter((p) => p.failed).map((p) => p.finished) }] : []),
+  ];
+  const progressValues = series.flatMap(({ name, times }) => cumulative(times, bins).map((calls, k) => ({ t: seconds(k), series: name, calls })));
+
+  const cells = rowLoad.flatMap((load, row) =>
+    Array.from(load, (busy, b) => ({ row: rows[row].label, start: seconds(b), end: seconds(b + 1), running: busy / rows[row].workers })).filter((cell) => cell.running > 0),
+  );
+  const grouped = rows.some((row) => row.workers > 1);
+  const workerShade = { scheme: "blues", domainMin: 0 };
+
+  return {
+    ...baseSpec,
+    title: {
+      text: `Execution timeline: ${counted(points.length, "call")} ${scope(points, unfinished)}`,
+      subtitle: [
+        `Aggregated over ${binLabel} bins: more than ${numberFormat.format(PER_CALL_LIMIT)} calls are too many for a bar each.`,
+        `${failed ? `${counted(failed, "call")} failed. ` : ""}Peak ${numberFormat.format(Math.round(peak))} calls running at once; last call finished at ${end.toFixed(1)} s.`,
+      ],
+      offset: 16,
+    },
+    spacing: 28,
+    resolve: { scale: { color: "independent" } },
+    vconcat: [
+      {
+        name: "running",
+        title: { text: "Calls running", subtitle: `mean over each ${binLabel} bin`, fontSize: 12 },
+        width: WIDTH,
+        height: 150,
+        data: { values: runningValues },
+        mark: { type: "area", interpolate: "step-after", color: COLORS.finished, opacity: 0.85, line: { color: COLORS.finished, strokeWidth: 1 } },
+        encoding: {
+          x: { ...x, field: "t", axis: { title: null } },
+          y: { field: "running", type: "quantitative", title: "calls running", axis: yAxis },
+        },
+      },
+      {
+        name: "progress",
+        title: { text: "Calls so far", subtitle: "the gap between submitted and started is the queue; between started and finished, the calls running", fontSize: 12 },
+        width: WIDTH,
+        height: 200,
+        data: { values: progressValues },
+        mark: { type: "line", strokeWidth: 2 },
+        encoding: {
+          x: { ...x, field: "t", axis: { title: null } },
+          y: { field: "calls", type: "quantitative", title: "calls", axis: { ...yAxis, format: ",d" } },
+          color: {
+            field: "series",
+            type: "nominal",
+            title: null,
+            scale: { domain: series.map((s) => s.name), range: series.map((s) => COLORS[s.name as keyof typeof COLORS]) },
+            legend: { orient: "top-left", direction: "vertical", fillColor: "white" },
+          },
+        },
+      },
+      {
+        name: "workers",
+        title: {
+          text: "Per worker",
+          subtitle: grouped
+            ? `a row per ${numberFormat.format(Math.max(...rows.map((r) => r.workers)))} workers in order of first start; shade: mean calls running per worker`
+            : "a row per worker in order of first start; shade: mean calls running",
+          fontSize: 12,
+        },
+        width: WIDTH,
+        height: Math.max(40, rows.length * 14),
+        data: { values: cells },
+        // A stroke of the cell's own shade: without it, antialiasing leaves white seams between cells.
+        mark: { type: "rect", aria: false, strokeWidth: 0.5 },
+        encoding: {
+          x: { ...x, field: "start" },
+          x2: { field: "end" },
+          y: { field: "row", type: "nominal", title: null, sort: rows.map((r) => r.label), axis: { ...yAxis, labelFontSize: 9 } },
+          color: { field: "running", type: "quantitative", title: "calls running", scale: workerShade, legend: { orient: "right" } },
+          stroke: { field: "running", type: "quantitative", scale: workerShade, legend: null },
+        },
+      },
+    ],
+  } as TopLevelSpec;
+}
+
+function histogramSpec(points: CallPoint[], unfinished: number): TopLevelSpec {
   const durations = points.map((p) => p.duration).sort((a, b) => a - b);
   const median = durations.length ? durations[Math.floor((durations.length - 1) / 2)] : 0;
   const bin = { maxbins: 30, nice: true };
-  const y = { field: "calls", type: "quantitative" as const, title: "calls", axis: { format: "d", tickMinStep: 1 } };
+  const y = { field: "calls", type: "quantitative" as const, title: "calls", axis: { format: ",d", tickMinStep: 1 } };
   return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    ...baseSpec,
     title: {
-      text: `Call durations: ${points.length} calls`,
+      text: `Call durations: ${counted(points.length, "call")}${unfinished ? ` (${numberFormat.format(unfinished)} more not finished, not drawn)` : ""}`,
       subtitle: points.length
         ? `median ${median.toFixed(3)} s, min ${durations[0].toFixed(3)} s, max ${durations[durations.length - 1].toFixed(3)} s (started to finished, in the worker)`
         : "no finished calls",
-      anchor: "start",
     },
     width: WIDTH,
     height: 300,
-    background: "white",
-    padding: 12,
-    config: { font: FONT, view: { stroke: "#ddd" } },
-    data: { values: points },
+    data: { values: durations.map((duration) => ({ duration })) },
     transform: [{ bin, field: "duration", as: ["bin_start", "bin_end"] }, { aggregate: [{ op: "count", as: "calls" }], groupby: ["bin_start", "bin_end"] }],
     layer: [
       {
         name: "bars",
-        mark: { type: "bar", color: "#4c78a8", stroke: "white", strokeWidth: 0.5 },
+        mark: { type: "bar", color: COLORS.finished, stroke: "white", strokeWidth: 0.5 },
         encoding: {
           x: { field: "bin_start", type: "quantitative", bin: { binned: true }, title: "call duration (s)" },
           x2: { field: "bin_end" },
@@ -204,19 +453,26 @@ function histogramSpec(points: CallPoint[]): TopLevelSpec {
         name: "counts",
         transform: [{ calculate: "(datum.bin_start + datum.bin_end) / 2", as: "bin_mid" }],
         mark: { type: "text", baseline: "bottom", dy: -2, fontSize: 10, color: "#333" },
-        encoding: { x: { field: "bin_mid", type: "quantitative" }, y, text: { field: "calls", type: "quantitative" } },
+        encoding: { x: { field: "bin_mid", type: "quantitative" }, y, text: { field: "calls", type: "quantitative", format: "," } },
       },
     ],
   };
 }
 
-/** Vega-Lite -> Vega -> SVG text, headless. vega is loaded on first use only (about 0.15 s). */
-async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const [{ parse, View }, { compile }] = await Promise.all([import("vega"), import("vega-lite")]);
-  const view = new View(parse(compile(spec).spec), { renderer: "none" });
+/** Vega-Lite -> Vega -> SVG text, headless. */
+async function renderSvg(spec: TopLevelSpec, { vega, vegaLite }: LoadedPlotModules): Promise<string> {
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: "none" });
   try {
-    return await view.toSVG();
+    return roundCoordinates(await view.toSVG());
   } finally {
     view.finalize();
   }
+}
+
+const GEOMETRY_ATTRIBUTE = /\s(?:transform|d|x|y|x1|x2|y1|y2|width|height)="[^"]*"/g;
+const LONG_DECIMAL = /-?\d+\.\d{3,}/g;
+
+/** Vega writes coordinates with up to 17 digits; a hundredth of a pixel is plenty and makes a per-call timeline a third smaller. */
+function roundCoordinates(svg: string): string {
+  return svg.replace(GEOMETRY_ATTRIBUTE, (attribute) => attribute.replace(LONG_DECIMAL, (n) => String(Math.round(Number(n) * 100) / 100)));
 }

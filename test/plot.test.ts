@@ -1,13 +1,17 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import type { FunctionExecutor, ResponseFuture } from "../client/index.ts";
-import { PLOT_MARKS, plotFutures } from "../client/plot.ts";
+import { LithopsError } from "../client/errors.ts";
+import { MAX_WORKER_ROWS, PER_CALL_LIMIT, PLOT_MARKS, PLOT_MODULES, PlotPackagesMissingError, plotFutures, type PlottedCall, type PlotPaths } from "../client/plot.ts";
 import { testExecutor } from "./support/executor.ts";
-import { markItems, parseSvg, type SvgElement } from "./support/svg.ts";
+import { chartTitle, markGroups, markItems, parseSvg, type SvgElement } from "./support/svg.ts";
 
 const CALLS = 12;
 const FAILING = 7;
@@ -88,8 +92,8 @@ describe("plot: timeline and histogram of a job on the local backend", () => {
     });
     assert.equal(new Set(colorOf.values()).size, colorOf.size);
     assert.equal(markItems(svg, PLOT_MARKS.queued).length, CALLS);
-    const failed = markItems(svg, PLOT_MARKS.failed).map(parseLabel);
-    assert.deepEqual(failed.map((l) => l.call), [FAILING]);
+    assert.equal(markItems(svg, PLOT_MARKS.failed).length, 1, "one red cross, for the one failed call");
+    assert.match(chartTitle(svg).title, new RegExp(`^Execution timeline: ${CALLS} calls on \\d+ workers?; 1 more not finished \\(not drawn\\)$`));
   });
 
   it("histogram: the bar counts add up to the number of finished calls", async () => {
@@ -98,7 +102,7 @@ describe("plot: timeline and histogram of a job on the local backend", () => {
     assert.ok(bars.length >= 2, `durations from 0 to 165 ms fall in several bins, got ${bars.length}`);
     const barCounts = bars.map((bar) => Number(/calls: (\d+)/.exec(bar.attributes["aria-label"] ?? "")?.[1]));
     assert.equal(barCounts.reduce((a, b) => a + b, 0), CALLS);
-    const labelCounts = markItems(svg, PLOT_MARKS.counts).map((text) => Number(text.text));
+    const labelCounts = markItems(svg, PLOT_MARKS.counts).map((text) => Number(text.text.replaceAll(",", "")));
     assert.deepEqual(labelCounts, barCounts);
   });
 
@@ -127,5 +131,147 @@ describe("plot: no finished calls", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/** The bound on every picture plot() writes, whatever the number of calls. */
+const MAX_SVG_BYTES = 1.5e6;
+
+/**
+ * Finished calls as a real job would leave them, without running them: `workers` workers come
+ * up one after another over the first 30 s and take the calls in turn; durations vary from
+ * 0.5 to 1.5 s, every 50th call fails, and every 500th runs ten times as long.
+ */
+function syntheticJob(calls: number, workers: number, workerId = (w: number) => `local-4242-${w}`): PlottedCall[] {
+  const origin = 1_700_000_000_000;
+  const free = Array.from({ length: workers }, (_, w) => origin + 2000 + (30_000 * w) / workers);
+  return Array.from({ length: calls }, (_, call) => {
+    const worker = call % workers;
+    const submitted = origin + Math.floor((1000 * call) / calls);
+    const started = Math.max(free[worker], submitted) + 5;
+    const finished = started + (500 + ((call * 7919) % 1000)) * (call % 500 === 499 ? 10 : 1);
+    free[worker] = finished;
+    return {
+      jobId: "M000",
+      callId: String(call).padStart(5, "0"),
+      status: call % 50 === 49 ? "error" : "success",
+      done: true,
+      stats: { submitted, started, finished, workerId: workerId(worker), attempt: 1, argumentBytes: 20, batch: Math.floor(call / 20) },
+    };
+  });
+}
+
+/** The y of a per-worker cell, a `<path d="M x,y h.. v.. h.. Z">`: one value per row. */
+function cellRow(cell: SvgElement): string {
+  const y = /^M[^,]+,([^h]+)h/.exec(cell.attributes.d ?? "")?.[1];
+  assert.ok(y !== undefined, `unexpected cell path: ${cell.attributes.d}`);
+  return y;
+}
+
+describe("plot: pictures at any size (synthesized calls)", () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "lithops-plot-scale-"));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Plots the calls and checks what every picture must do: stay under the size bound and state the number of calls. */
+  async function plotChecked(calls: PlottedCall[], name: string): Promise<{ paths: PlotPaths; timeline: SvgElement; histogram: SvgElement }> {
+    const paths = await plotFutures(calls, dir, name);
+    for (const path of paths) {
+      const bytes = (await stat(path)).size;
+      assert.ok(bytes < MAX_SVG_BYTES, `${basename(path)} is ${bytes} bytes, more than ${MAX_SVG_BYTES}`);
+    }
+    const count = calls.length.toLocaleString("en-US");
+    const timeline = await readSvg(paths.timeline);
+    assert.match(chartTitle(timeline).title, new RegExp(`^Execution timeline: ${count} calls on `));
+    const histogram = await readSvg(paths.histogram);
+    assert.equal(chartTitle(histogram).title, `Call durations: ${count} calls`);
+    return { paths, timeline, histogram };
+  }
+
+  it("500 calls: a bar per call, each labelled with its call, worker and status", async () => {
+    const calls = syntheticJob(500, 8);
+    const { timeline } = await plotChecked(calls, "calls-500");
+    const labels = markItems(timeline, PLOT_MARKS.run).map(parseLabel);
+    assert.deepEqual(labels.map((l) => l.call), calls.map((_, i) => i));
+    for (const label of labels) {
+      const call = calls[label.call];
+      assert.equal(label.id, `M000/${call.callId}`);
+      assert.equal(label.worker, call.stats.workerId);
+      assert.equal(label.status, call.status);
+    }
+    assert.equal(markItems(timeline, PLOT_MARKS.failed).length, 10, "a red cross per failed call (every 50th)");
+    assert.equal(markGroups(timeline, PLOT_MARKS.running).length, 0, "no aggregated view");
+  });
+
+  it(`${PER_CALL_LIMIT.toLocaleString("en-US")} calls, all failed, on workers with long names: still a bar each, and under the bound`, async () => {
+    const calls = syntheticJob(PER_CALL_LIMIT, 50, (w) => `lithops-aca-default-node22-4096--rev12-7d9f8c6b5-${String(w).padStart(5, "x")}`);
+    for (const call of calls) call.status = "error";
+    const { timeline } = await plotChecked(calls, "calls-limit");
+    assert.equal(markItems(timeline, PLOT_MARKS.run).length, PER_CALL_LIMIT);
+    assert.equal(markItems(timeline, PLOT_MARKS.failed).length, PER_CALL_LIMIT);
+  });
+
+  it("5,000 calls: calls running and done over time and per worker instead of a bar per call", async () => {
+    const { timeline, histogram } = await plotChecked(syntheticJob(5000, 20), "calls-5000");
+    assert.equal(markGroups(timeline, PLOT_MARKS.run).length, 0, "no per-call bars above the limit");
+    assert.equal(markItems(timeline, PLOT_MARKS.running).length, 1, "one area of calls running");
+    const series = markGroups(timeline, PLOT_MARKS.progress).flatMap((group) => group.children.map((line) => line.attributes.stroke));
+    assert.deepEqual(new Set(series).size, 4, "submitted, started, finished and failed lines");
+    const cells = markItems(timeline, PLOT_MARKS.workers);
+    const rows = new Set(cells.map(cellRow));
+    assert.equal(rows.size, 20, "a row per worker");
+    assert.match(chartTitle(timeline).subtitle, /100 calls failed/);
+    const bars = markItems(histogram, PLOT_MARKS.bars).map((bar) => Number(/calls: ([\d,]+)/.exec(bar.attributes["aria-label"] ?? "")?.[1].replaceAll(",", "")));
+    assert.equal(bars.reduce((a, b) => a + b, 0), 5000);
+  });
+
+  it("100,000 calls on 400 workers: the same views, at most the row limit of workers", async () => {
+    const { timeline } = await plotChecked(syntheticJob(100_000, 400), "calls-100000");
+    const cells = markItems(timeline, PLOT_MARKS.workers);
+    const rows = new Set(cells.map(cellRow));
+    assert.equal(rows.size, MAX_WORKER_ROWS, `400 workers in ${MAX_WORKER_ROWS} rows`);
+    assert.match(chartTitle(timeline).subtitle, /2,000 calls failed/);
+  });
+});
+
+describe("plot: vega and vega-lite are optional", () => {
+  /** A loader for a package that is not installed: Node's own error for a missing module. */
+  const notInstalled = (name: string) => () => import(`${name}-not-installed`);
+
+  it("names exactly the missing package, writes nothing, and extends LithopsError", async () => {
+    const dir = join(tmpdir(), `lithops-plot-missing-${process.pid}`);
+    const error = await plotFutures([], dir, "x", { ...PLOT_MODULES, "vega-lite": notInstalled("vega-lite") }).then(
+      () => assert.fail("plot() succeeded without vega-lite"),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof PlotPackagesMissingError && error instanceof LithopsError);
+    assert.match(error.message, /install them with: npm install vega-lite$/);
+    assert.equal(existsSync(dir), false, "no folder made");
+  });
+
+  it("passes other load failures on as they are", async () => {
+    const broken = new Error("vega failed to initialize");
+    await assert.rejects(plotFutures([], tmpdir(), "x", { ...PLOT_MODULES, vega: () => Promise.reject(broken) }), (e) => e === broken);
+  });
+
+  it("the client loads without them, and plot() then says: npm install vega vega-lite", async () => {
+    // A resolve hook sends "vega" and "vega-lite" to names that are not installed, as if they were missing.
+    const hook = `export async function resolve(specifier, context, next) { return next(specifier === "vega" || specifier === "vega-lite" ? specifier + "-not-installed" : specifier, context); }`;
+    const register = `import { register } from "node:module"; register("data:text/javascript,${encodeURIComponent(hook)}");`;
+    const root = fileURLToPath(new URL("..", import.meta.url));
+    const script = `
+      const client = await import("./client/index.ts");
+      const { plotFutures } = await import("./client/plot.ts");
+      try { await plotFutures([], "plots-never-written", "x"); } catch (e) { console.log(JSON.stringify({ client: typeof client.FunctionExecutor, name: e.name, message: e.message })); }`;
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "--import", `data:text/javascript,${encodeURIComponent(register)}`, "--input-type=module", "-e", script], { cwd: root });
+    const outcome = JSON.parse(stdout) as { client: string; name: string; message: string };
+    assert.equal(outcome.client, "function");
+    assert.equal(outcome.name, "PlotPackagesMissingError");
+    assert.match(outcome.message, /^plot\(\) draws with vega and vega-lite, .* install them with: npm install vega vega-lite$/);
+    assert.equal(existsSync(join(root, "plots-never-written")), false);
   });
 });

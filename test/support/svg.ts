@@ -45,9 +45,38 @@ export function findAll(root: SvgElement, match: (e: SvgElement) => boolean): Sv
   return found;
 }
 
+export function hasClass(e: SvgElement, name: string): boolean {
+  return (e.attributes.class ?? "").split(" ").includes(name);
+}
+
+/** The `<g>` of every Vega mark with this name: one, or one per series when the mark is split by a field (a line per color). */
+export function markGroups(root: SvgElement, markName: string): SvgElement[] {
+  return findAll(root, (e) => e.name === "g" && hasClass(e, markName));
+}
+
 /** The drawn items of the Vega mark with this name: the children of its `<g class="... name">`. */
 export function markItems(root: SvgElement, markName: string): SvgElement[] {
-  const groups = findAll(root, (e) => e.name === "g" && (e.attributes.class ?? "").split(" ").includes(markName));
+  const groups = markGroups(root, markName);
   if (groups.length !== 1) throw new Error(`expected one mark group ${markName}, found ${groups.length}`);
   return groups[0].children;
+}
+
+/** An element's text and that of its descendants (a multi-line title is a `<text>` of `<tspan>`s), joined by spaces. */
+export function textContent(e: SvgElement): string {
+  return [e.text, ...e.children.map(textContent)].filter((part) => part !== "").join(" ");
+}
+
+/** The title and subtitle of the whole chart: the outermost Vega title (views of a concatenated chart have their own, deeper down). */
+export function chartTitle(root: SvgElement): { title: string; subtitle: string } {
+  // Breadth first: the first title met is the outermost.
+  const queue = [root];
+  for (let i = 0; i < queue.length; i++) {
+    const e = queue[i];
+    if (hasClass(e, "role-title")) {
+      const text = (part: string): string => findAll(e, (d) => hasClass(d, part)).map(textContent).join(" ");
+      return { title: text("role-title-text"), subtitle: text("role-title-subtitle") };
+    }
+    queue.push(...e.children);
+  }
+  throw new Error("the chart has no title");
 }
