@@ -6,8 +6,9 @@ import { LithopsError } from "../protocol/errors.ts";
 import { JOBS_PREFIX, RUNTIMES_PREFIX } from "../protocol/keys.ts";
 
 /**
- * What each runtime command does to a stack, as data: the change to the stack's
- * `<project>:runtimes` config and the Pulumi operations to run after it. Planning reads
+ * What each runtime command (and `clean`, `stack destroy`) does to a stack, as data: the
+ * change to the stack's `<project>:runtimes` config, the Pulumi operations to run after it,
+ * and for `clean` the job data to delete from the stack's storage. Planning reads
  * nothing but its inputs (and, to validate the result exactly as `pulumi up` will, the
  * Dockerfiles the config names), so every command is unit tested without a Pulumi CLI;
  * deploy/run-plan.ts carries a plan out (Automation API, storage).
@@ -28,7 +29,7 @@ export interface RuntimeEntry {
   [field: string]: unknown;
 }
 
-export type PulumiStep =
+export type PlanStep =
   /** `pulumi config rm-all --path <path>...`, in this order. */
   | { kind: "removeConfig"; paths: string[] }
   /** `pulumi config set-all --path --plaintext <path>=<value>...` (integers and true/false are stored as such). */
@@ -46,7 +47,7 @@ export interface StackPlan {
   /** The runtimes the config lists before and after (an unset key means the program's default: one `default` runtime). */
   before: RuntimeEntry[];
   after: RuntimeEntry[];
-  steps: PulumiStep[];
+  steps: PlanStep[];
   /** Printed before the steps run. */
   notes: string[];
   /** The one-line result printed when every step succeeded. */
@@ -132,7 +133,7 @@ function entryValues(ref: StackRef, entry: RuntimeEntry, index: number): Record<
  * yet, the whole list is written (so the program's implicit default runtime stays listed);
  * otherwise only the given values.
  */
-function configSteps(ref: StackRef, current: RuntimeEntry[] | undefined, after: RuntimeEntry[], values: Record<string, string>): PulumiStep[] {
+function configSteps(ref: StackRef, current: RuntimeEntry[] | undefined, after: RuntimeEntry[], values: Record<string, string>): PlanStep[] {
   if (current === undefined) {
     return [{ kind: "setConfig", values: Object.assign({}, ...after.map((entry, i) => entryValues(ref, entry, i))) }];
   }
@@ -150,7 +151,7 @@ function configThenUp(
   notes: string[],
   result: string,
 ): StackPlan {
-  const up: PulumiStep = change.target ? { kind: "up", target: change.target } : { kind: "up" };
+  const up: PlanStep = change.target ? { kind: "up", target: change.target } : { kind: "up" };
   return {
     command,
     stack: ref.stack,
@@ -292,8 +293,8 @@ export function planDelete(input: DeleteInput): StackPlan {
   const after = before.filter((_, i) => !indices.includes(i));
   const removed = indices.map((i) => before[i]!);
   validateRuntimes(input, after);
-  const removeSteps = (): PulumiStep[] => [{ kind: "removeConfig", paths: [...indices].sort((a, b) => b - a).map((i) => entryPath(input, i)) }];
-  let steps: PulumiStep[];
+  const removeSteps = (): PlanStep[] => [{ kind: "removeConfig", paths: [...indices].sort((a, b) => b - a).map((i) => entryPath(input, i)) }];
+  let steps: PlanStep[];
   if (input.current !== undefined) steps = removeSteps();
   else if (after.length > 0) steps = configSteps(input, undefined, after, {});
   else {
@@ -399,7 +400,7 @@ export interface CleanInput extends StackRef {
  */
 export function planClean(input: CleanInput): StackPlan {
   const before = effective(input.current);
-  const runtimeSteps: PulumiStep[] =
+  const runtimeSteps: PlanStep[] =
     before.length > 0 ? planDelete({ ...input, name: "all" }).steps : input.deployedRuntimes ? [{ kind: "up" }] : [];
   return {
     command: "clean",
