@@ -13,12 +13,18 @@ const fs = require("node:fs");
 const STOP_WITHIN_MS = 1500;
 const LEASE_CHECK_MS = 200;
 
+// As local/process-end.ts's processAlive: a zombie (ended, not yet reaped) is not alive.
 function alive(pid) {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return error.code === "EPERM";
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat[stat.lastIndexOf(")") + 2] !== "Z";
+  } catch {
+    return true;
   }
 }
 
