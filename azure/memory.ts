@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { LithopsError } from "../protocol/errors.ts";
 
 /**
@@ -18,14 +19,17 @@ export class InvalidMemoryError extends LithopsError {
   override name = "InvalidMemoryError";
 }
 
+function notASize(memoryMb: unknown): string {
+  return `${JSON.stringify(memoryMb)} MB is not an Azure Container Apps size; use one of ${ALLOWED_MEMORY_MB.join(", ")} (MB)`;
+}
+
+/** A memory size of the table, for option schemas: the same message as cpuForMemory's. */
+export const memorySchema = z.number().refine((memoryMb) => MEMORY_TABLE.has(memoryMb), { error: (issue) => notASize(issue.input) });
+
 /** vCPU for a memory size in MB; throws naming the value and the allowed ones. */
 export function cpuForMemory(memoryMb: number, key = "runtime_memory"): number {
   const cpu = MEMORY_TABLE.get(memoryMb);
-  if (cpu === undefined) {
-    throw new InvalidMemoryError(
-      `${key}: ${JSON.stringify(memoryMb)} MB is not an Azure Container Apps size; use one of ${ALLOWED_MEMORY_MB.join(", ")} (MB)`,
-    );
-  }
+  if (cpu === undefined) throw new InvalidMemoryError(`${key}: ${notASize(memoryMb)}`);
   return cpu;
 }
 

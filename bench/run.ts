@@ -56,7 +56,7 @@ const opsOf = (fexec: FunctionExecutor): number => {
 };
 
 /** Both workers up and idle, with `fn` already loaded in their call threads. */
-async function warmUp(fexec: FunctionExecutor, fn: (x: never) => unknown = noop, arg: unknown = 1): Promise<void> {
+async function warmUp<A>(fexec: FunctionExecutor, fn: (x: A) => unknown, arg: A): Promise<void> {
   await fexec.map(fn, range(8).map(() => arg));
   await fexec.getResult();
 }
@@ -75,7 +75,7 @@ async function coldStart(): Promise<void> {
 }
 
 async function warmLatency(fexec: FunctionExecutor): Promise<void> {
-  await warmUp(fexec, addSeven);
+  await warmUp(fexec, addSeven, 1);
   const samples: number[] = [];
   const opsBefore = opsOf(fexec);
   for (let i = 0; i < SIZES.latencySamples; i += 1) {
@@ -108,7 +108,7 @@ async function warmLatency(fexec: FunctionExecutor): Promise<void> {
 
 async function throughput(fexec: FunctionExecutor): Promise<void> {
   for (const calls of SIZES.throughput) {
-    await warmUp(fexec);
+    await warmUp(fexec, noop, 1);
     const opsBefore = fexec.storageOperations();
     const started = performance.now();
     await fexec.map(noop, range(calls));
@@ -240,7 +240,7 @@ async function wordCount(fexec: FunctionExecutor): Promise<void> {
     objectProcessing = false;
   }
 
-  await warmUp(fexec);
+  await warmUp(fexec, noop, 1);
   if (objectProcessing) {
     const options = { objChunkSize: chunkBytes } as Record<string, unknown> as CallOptions;
     const started = performance.now();
@@ -348,7 +348,7 @@ async function idleCost(): Promise<void> {
   const fexec = new FunctionExecutor(benchOptions({ config: { local: { cooldown: 600, connection_string: connectionString } } }));
   try {
     // Everything since the executor started (Azurite had served nothing through the proxy before).
-    await warmUp(fexec);
+    await warmUp(fexec, noop, 1);
     await fexec.map(noop, range(1000));
     await fexec.getResult();
     await sleep(200); // the last batches' message deletes land after their outputs are read

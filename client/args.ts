@@ -1,9 +1,10 @@
 /** An iterdata element made by `args(a, b)`: spread into positional arguments of the call. */
-export class CallArgs {
-  constructor(readonly values: readonly unknown[]) {}
+export class CallArgs<T extends readonly unknown[] = unknown[]> {
+  constructor(readonly values: T) {}
 }
 
-export function args(...values: unknown[]): CallArgs {
+/** Positional arguments for one call: `map(fn, [args(1, "a"), args(2, "b")])` calls fn(1, "a") and fn(2, "b"). */
+export function args<T extends unknown[]>(...values: T): CallArgs<T> {
   return new CallArgs(values);
 }
 
@@ -12,3 +13,6 @@ export function callArguments(element: unknown, extraArgs: readonly unknown[] = 
   const base = element instanceof CallArgs ? [...element.values] : [element];
   return [...base, ...extraArgs];
 }
+
+/** P and its leading parts: what `args(...)` may give when extraArgs supply the trailing parameters. */
+export type LeadingParameters<P extends readonly unknown[]> = P extends readonly [...infer Init, unknown] ? P | LeadingParameters<Init> : P;

@@ -2,69 +2,57 @@ import { randomBytes } from "node:crypto";
 import type { ExecutionBackend, RuntimeTarget } from "../azure/execution-backend.ts";
 import { encodeCompact } from "../protocol/data-codec.ts";
 import { callId, executorPrefix } from "../protocol/keys.ts";
-import { cpuForMemory } from "../azure/memory.ts";
 import { nestedWaitHook } from "../protocol/nested-wait.ts";
 import { nextPollDelay, type PollPacing } from "../protocol/polling.ts";
 import type { FutureRef } from "../protocol/call-refs.ts";
 import { connectStorage, type StorageClients } from "../azure/storage-connection.ts";
 import { callArguments } from "./args.ts";
+import type { Elements, MapReduceFutures, ObjectElement, OneArgumentFunction, ResultOf, Settled, SettledAll, SpreadArguments } from "./call-types.ts";
 import { AzureContainersBackend, RuntimeNotDeployedError } from "./azure-backend.ts";
 import { ConfigError, resolveConfig, type ExecutorConfig, type ExecutorOptions } from "./config.ts";
 import { buildManifest, listJobIds, manifestUpload, readManifest } from "./job-manifest.ts";
 import { JobMonitor } from "./job-monitor.ts";
 import { collectMapInput, type Iterdata } from "./object-input.ts";
-import type { ObjectChunking } from "./object-partitioner.ts";
 import { planJob } from "./job-plan.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { jobSummary, type JobSummaryOptions, type JobSummaryRow } from "./job-summary.ts";
 import { plotCalls, type PlotPaths } from "./plot.ts";
 import { startProgress } from "./progress.ts";
+import {
+  ALL_COMPLETED,
+  ALWAYS,
+  ANY_COMPLETED,
+  callOptionsSchema,
+  checkExecutorOptionNames,
+  checkOptions,
+  DEFAULT_SPAWN_REDUCER,
+  getResultOptionsSchema,
+  mapOptionsSchema,
+  mapReduceOptionsSchema,
+  waitOptionsSchema,
+  type CallOptions,
+  type GetResultOptions,
+  type MapOptions,
+  type MapReduceOptions,
+  type WaitOptions,
+} from "./options.ts";
+import { ExecutorClosedError, FutureNotWatchedError } from "./errors.ts";
 import { ResultTimeoutError } from "./remote-error.ts";
 import { reducerInputs } from "./reduce-input.ts";
 import { newStats, ResponseFuture, type FutureStats } from "./response-future.ts";
 import { ReturnedFutures } from "./returned-futures.ts";
+import type { StorageObject } from "../protocol/call-refs.ts";
 import { shipFunction } from "./ship-function.ts";
 import { Storage } from "./storage.ts";
 import { StorageOutage } from "./storage-outage.ts";
 
-export const ALL_COMPLETED = "ALL_COMPLETED";
-export const ANY_COMPLETED = "ANY_COMPLETED";
-export const ALWAYS = "ALWAYS";
-export type ReturnWhen = typeof ALL_COMPLETED | typeof ANY_COMPLETED | typeof ALWAYS;
-
-export interface CallOptions {
-  /** Appended to every call's arguments. */
-  extraArgs?: unknown[];
-  /** Seconds; at most the runtime's timeout. */
-  timeout?: number;
-  /** Run on the runtime of this memory size instead of the executor's. */
-  runtimeMemory?: number;
-}
-
-/** map over storage objects: split each into parts (see client/object-partitioner.ts). */
-export type MapOptions = CallOptions & ObjectChunking;
-
-export interface MapReduceOptions extends MapOptions {
-  /** One reducer per object (object input only) instead of one for all map calls. */
-  objReduceByKey?: boolean;
-  /** Run the reducers on the runtime of this memory size (default: the maps'). */
-  reduceRuntimeMemory?: number;
-}
-
-export interface WaitOptions {
-  returnWhen?: ReturnWhen;
-  throwExcept?: boolean;
-  /** Seconds. */
-  timeout?: number;
-}
-
-export interface GetResultOptions {
-  throwExcept?: boolean;
-  /** Seconds. */
-  timeout?: number;
-}
-
 type Futures = ResponseFuture | readonly ResponseFuture[];
+
+/** How many of the futures must be done for a wait to return. */
+function enoughFor(returnWhen: WaitOptions["returnWhen"], count: number): number {
+  if (returnWhen === ALWAYS) return 0;
+  return returnWhen === ANY_COMPLETED ? Math.min(1, count) : count;
+}
 
 /** wait() polls every 5 ms while calls complete, backing off to 500 ms as nothing does (protocol/polling.ts). */
 const CLIENT_POLLING: PollPacing = { minMs: 5, maxMs: 500, fraction: 0.25 };
@@ -107,7 +95,6 @@ export class FunctionExecutor implements AsyncDisposable {
   protected readonly log: Logger;
   private backendStart?: Promise<{ backend: ExecutionBackend; clients: StorageClients; monitor: JobMonitor }>;
   private readonly futures: ResponseFuture[] = [];
-  private readonly retrieved = new WeakSet<ResponseFuture>();
   private jobCount = 0;
   private closed = false;
   private objectStorage?: Storage;
@@ -117,6 +104,7 @@ export class FunctionExecutor implements AsyncDisposable {
   );
 
   constructor(options: ExecutorOptions = {}) {
+    checkExecutorOptionNames(options);
     this.options = options;
     this.resolved = resolveConfig(options);
     executorCount += 1;
@@ -124,9 +112,11 @@ export class FunctionExecutor implements AsyncDisposable {
     this.log = createLogger(this.config.logLevel, this.executorId);
   }
 
-  /** Runs fn(data) once. */
-  async callAsync(fn: unknown, data: unknown, options: CallOptions = {}): Promise<ResponseFuture> {
-    const [future] = await this.submit("A", fn, [data], options, false);
+  /** Runs fn(data) once; with `data = args(a, b)`, fn(a, b). */
+  callAsync<P extends unknown[], R>(fn: (...args: P) => R, data: SpreadArguments<P>, options?: CallOptions): Promise<ResponseFuture<Awaited<R>>>;
+  callAsync<A, R>(fn: OneArgumentFunction<A, R>, data: A, options?: CallOptions): Promise<ResponseFuture<Awaited<R>>>;
+  async callAsync(fn: unknown, data: unknown, options?: CallOptions): Promise<ResponseFuture> {
+    const [future] = await this.submit("A", fn, [data], checkOptions("callAsync", callOptionsSchema, options), false);
     return future;
   }
 
@@ -135,47 +125,100 @@ export class FunctionExecutor implements AsyncDisposable {
    * every part of the storage objects it names (`az://container/prefix/`, object URIs,
    * `{ obj: uri }` elements): fn then receives a StorageObject.
    */
-  async map(fn: unknown, iterdata: Iterdata, options: MapOptions = {}): Promise<ResponseFuture[]> {
-    const { elements } = await collectMapInput(iterdata, options, () => this.storageOfObjects());
-    return this.submit("M", fn, elements, options, true);
+  map<R>(fn: OneArgumentFunction<StorageObject, R>, iterdata: string | Elements<string>, options?: MapOptions): Promise<ResponseFuture<Awaited<R>>[]>;
+  map<N extends { obj: string }, R>(fn: OneArgumentFunction<ObjectElement<N>, R>, iterdata: Elements<N>, options?: MapOptions): Promise<ResponseFuture<Awaited<R>>[]>;
+  map<P extends unknown[], R>(fn: (...args: P) => R, iterdata: Elements<SpreadArguments<P>>, options?: MapOptions): Promise<ResponseFuture<Awaited<R>>[]>;
+  map<A, R>(fn: OneArgumentFunction<A, R>, iterdata: Elements<A>, options?: MapOptions): Promise<ResponseFuture<Awaited<R>>[]>;
+  async map(fn: unknown, iterdata: Iterdata, options?: MapOptions): Promise<ResponseFuture[]> {
+    const checked = checkOptions("map", mapOptionsSchema, options);
+    const { elements } = await collectMapInput(iterdata, checked, () => this.storageOfObjects());
+    return this.submit("M", fn, elements, checked, true);
   }
 
   /**
    * map, then reduceFn(results) in a worker, with the map results in call order; with
-   * objReduceByKey, one reducer per object. The reducers are queued at once and read the
-   * map results from storage themselves: the client downloads none of them. Returns the
-   * map futures then the reducers'; getResult() after it gives the reducers' values.
+   * objReduceByKey, one reducer per object. The reducers are queued once spawnReducer
+   * percent of the maps are done (default 20, as in Lithops; 0 queues them at once) and
+   * read the map results from storage themselves: the client downloads none of them.
+   * Returns the map futures then the reducers'; getResult() after it gives the reducers' values.
    */
-  async mapReduce(mapFn: unknown, iterdata: Iterdata, reduceFn: unknown, options: MapReduceOptions = {}): Promise<ResponseFuture[]> {
-    const input = await collectMapInput(iterdata, options, () => this.storageOfObjects());
-    if (options.objReduceByKey && !input.partsPerObject) {
-      throw new TypeError("objReduceByKey: true reduces per storage object, but iterdata names none: give az://container/prefix/, az://container/key URIs or { obj: uri } elements");
+  mapReduce<M, R>(
+    mapFn: OneArgumentFunction<StorageObject, M>,
+    iterdata: string | Elements<string>,
+    reduceFn: OneArgumentFunction<Awaited<M>[], R>,
+    options?: MapReduceOptions,
+  ): Promise<ResponseFuture<Awaited<M> | Awaited<R>>[]>;
+  mapReduce<N extends { obj: string }, M, R>(
+    mapFn: OneArgumentFunction<ObjectElement<N>, M>,
+    iterdata: Elements<N>,
+    reduceFn: OneArgumentFunction<Awaited<M>[], R>,
+    options?: MapReduceOptions,
+  ): Promise<ResponseFuture<Awaited<M> | Awaited<R>>[]>;
+  mapReduce<A, M, R>(
+    mapFn: OneArgumentFunction<A, M>,
+    iterdata: Elements<A>,
+    reduceFn: OneArgumentFunction<Awaited<M>[], R>,
+    options?: MapReduceOptions & { objReduceByKey?: false },
+  ): Promise<MapReduceFutures<Awaited<M>, Awaited<R>>>;
+  async mapReduce(mapFn: unknown, iterdata: Iterdata, reduceFn: unknown, options?: MapReduceOptions): Promise<ResponseFuture[]> {
+    const checked = checkOptions("mapReduce", mapReduceOptionsSchema, options);
+    const { objReduceByKey, reduceRuntimeMemory, spawnReducer = DEFAULT_SPAWN_REDUCER, ...mapOptions } = checked;
+    const input = await collectMapInput(iterdata, mapOptions, () => this.storageOfObjects());
+    if (objReduceByKey && !input.partsPerObject) {
+      throw new ConfigError("objReduceByKey: true reduces per storage object, but iterdata names none: give az://container/prefix/, az://container/key URIs or { obj: uri } elements");
     }
     await shipFunction(reduceFn); // fails before any map is queued if the reducer cannot be shipped
-    const maps = await this.submit("M", mapFn, input.elements, options, true);
-    const groups = options.objReduceByKey && input.partsPerObject ? input.partsPerObject : [maps.length];
+    const maps = await this.submit("M", mapFn, input.elements, mapOptions, true);
+    // As in Lithops, the maps of a mapReduce produce no output of their own for getResult().
+    for (const future of maps) future.retrieved = true;
+    if (spawnReducer > 0) await this.waitForCount(maps, Math.ceil((maps.length * spawnReducer) / 100), { throwExcept: false, deadline: Infinity, progress: false });
+    const groups = objReduceByKey && input.partsPerObject ? input.partsPerObject : [maps.length];
     const reducers = await this.submit(
       "R",
       reduceFn,
       reducerInputs(maps, groups),
-      { runtimeMemory: options.reduceRuntimeMemory ?? options.runtimeMemory },
-      options.objReduceByKey === true,
+      { runtimeMemory: reduceRuntimeMemory ?? mapOptions.runtimeMemory, extraEnv: mapOptions.extraEnv, timeout: mapOptions.timeout },
+      objReduceByKey === true,
     );
-    // As in Lithops, the maps of a mapReduce produce no output of their own for getResult().
-    for (const future of maps) this.retrieved.add(future);
     return [...maps, ...reducers];
   }
 
-  /** Waits until all (or any) of the futures are done, or the timeout passes. */
-  async wait(fs?: Futures, options: WaitOptions = {}): Promise<{ done: ResponseFuture[]; notDone: ResponseFuture[] }> {
-    const futures = this.selectFutures(fs);
-    const returnWhen = options.returnWhen ?? ALL_COMPLETED;
-    const throwExcept = options.throwExcept ?? true;
-    const deadline = options.timeout === undefined ? Infinity : Date.now() + options.timeout * 1000;
-    const progress = startProgress(futures.length, this.config.progress && returnWhen === ALL_COMPLETED);
+  /**
+   * Waits until all (or any) of the futures are done, or the timeout passes. The futures may
+   * come from any executors of this process. With throwExcept (the default) it fails at the
+   * first failed call it reads, as Lithops's wait does.
+   */
+  async wait<F extends ResponseFuture<unknown> = ResponseFuture>(fs?: F | readonly F[], options?: WaitOptions): Promise<{ done: F[]; notDone: F[] }> {
+    const checked = checkOptions("wait", waitOptionsSchema, options);
+    const futures = this.selectFutures(fs) as F[];
+    const returnWhen = checked.returnWhen ?? ALL_COMPLETED;
+    const throwExcept = checked.throwExcept ?? true;
+    const deadline = checked.timeout === undefined ? Infinity : Date.now() + checked.timeout * 1000;
+    await this.waitForCount(futures, enoughFor(returnWhen, futures.length), { throwExcept, deadline, progress: returnWhen === ALL_COMPLETED });
+    // A call that returned futures is done when they are (only waits for all completions follow them).
+    const following = returnWhen === ALL_COMPLETED ? await this.followReturned(futures, deadline) : new Set<ResponseFuture>();
+    const done = futures.filter((f) => f.done && !following.has(f));
+    if (throwExcept) {
+      const firstFailed = done.find((f) => f.failed);
+      if (firstFailed) throw firstFailed.error();
+    }
+    return { done, notDone: futures.filter((f) => !f.done || following.has(f)) };
+  }
+
+  /**
+   * Polls until `enough` of the futures are done, the deadline passes, or (with throwExcept)
+   * one of them failed. Futures of other executors are refreshed by their own executor.
+   */
+  private async waitForCount(
+    futures: readonly ResponseFuture<unknown>[],
+    enough: number,
+    { throwExcept, deadline, progress: showProgress }: { throwExcept: boolean; deadline: number; progress: boolean },
+  ): Promise<void> {
+    const progress = startProgress(futures.length, this.config.progress && showProgress);
     // Only the futures still pending are looked at on each poll, compacted in place: a poll
     // costs O(pending) time and no allocation (a 100,000-call map polls every few ms).
     const pending = futures.filter((f) => !f.done);
+    const refresh = this.refresherFor(pending);
     let failed = pending.length < futures.length ? futures.filter((f) => f.failed).length : 0;
     const outage = new StorageOutage(this.config.storageRetryTimeout, () => `${pending.length} calls`, this.log.warn);
     // Inside a worker (a nested job): while this waits, the call's worker slot is free for other calls.
@@ -186,10 +229,10 @@ export class FunctionExecutor implements AsyncDisposable {
       let progressEvents = 0;
       while (futures.length > 0) {
         let completed = 0;
-        if (pending.length > 0 && this.backendStart) {
+        if (pending.length > 0) {
           const attempted = Date.now();
           try {
-            completed = await (await this.running()).monitor.refresh(pending);
+            completed = await refresh(pending);
             outage.ok();
           } catch (error) {
             outage.failed(error, attempted); // storage unreachable: retry, up to lithops.storage_retry_timeout
@@ -198,7 +241,7 @@ export class FunctionExecutor implements AsyncDisposable {
         const removed = removeDone(pending);
         failed += removed.failed;
         progress.update(futures.length - pending.length + removed.ready, failed);
-        if (returnWhen === ALWAYS || pending.length === 0 || (returnWhen === ANY_COMPLETED && pending.length < futures.length)) break;
+        if (futures.length - pending.length >= enough || (throwExcept && failed > 0)) break;
         const now = Date.now();
         const remaining = deadline - now;
         if (remaining <= 0) break;
@@ -220,28 +263,70 @@ export class FunctionExecutor implements AsyncDisposable {
       endNestedWait?.();
       progress.stop();
     }
-    // A call that returned futures is done when they are (only waits for all completions follow them).
-    const following = returnWhen === ALL_COMPLETED ? await this.returnedFutures.follow(futures, deadline) : new Set<ResponseFuture>();
-    const done = futures.filter((f) => f.done && !following.has(f));
-    if (throwExcept) {
-      const firstFailed = done.find((f) => f.failed);
-      if (firstFailed) throw firstFailed.error();
+  }
+
+  /**
+   * How a wait reads what finished among `pending`: this executor's monitor, or, for futures
+   * of several executors, each future's own executor. A future whose executor is closed has
+   * nobody to watch it: that fails at once instead of polling until the timeout.
+   */
+  private refresherFor(pending: readonly ResponseFuture<unknown>[]): (pending: ResponseFuture<unknown>[]) => Promise<number> {
+    const owners = new Set(pending.map((f) => f.owner));
+    for (const owner of owners) {
+      if (owner.closed) {
+        const future = pending.find((f) => f.owner === owner) as ResponseFuture<unknown>;
+        throw new FutureNotWatchedError(
+          `call ${future.jobId}/${future.callId} is not done and its executor ${owner.executorId} is closed: nothing in this process watches it any more; ` +
+            `to collect it, attach to its job from an open executor on the same storage: fexec.attach("${future.executorId}", ["${future.jobId}"])`,
+        );
+      }
     }
-    return { done, notDone: futures.filter((f) => !f.done || following.has(f)) };
+    if (owners.size === 1 && owners.has(this)) return (own) => this.refreshOwn(own);
+    return async (mixed) => {
+      const byOwner = new Map<FunctionExecutor, ResponseFuture<unknown>[]>();
+      for (const future of mixed) {
+        const group = byOwner.get(future.owner);
+        if (group) group.push(future);
+        else byOwner.set(future.owner, [future]);
+      }
+      const counts = await Promise.all([...byOwner].map(([owner, group]) => owner.refreshOwn(group)));
+      return counts.reduce((a, b) => a + b, 0);
+    };
+  }
+
+  /** Reads what finished among futures this executor created. */
+  private async refreshOwn(futures: ResponseFuture<unknown>[]): Promise<number> {
+    return this.backendStart ? (await this.running()).monitor.refresh(futures) : 0;
+  }
+
+  /** Follows the futures the calls returned (nested jobs), each call by the executor that watches it. */
+  private async followReturned(futures: readonly ResponseFuture<unknown>[], deadline: number): Promise<Set<ResponseFuture<unknown>>> {
+    const owners = new Set(futures.map((f) => f.owner));
+    if (owners.size <= 1) return ([...owners][0] ?? this).returnedFutures.follow(futures, deadline);
+    const following = new Set<ResponseFuture<unknown>>();
+    for (const owner of owners) {
+      for (const future of await owner.returnedFutures.follow(futures.filter((f) => f.owner === owner), deadline)) following.add(future);
+    }
+    return following;
   }
 
   /**
    * Results in call order. With no futures: those not retrieved yet, and a single result
-   * not from a map is returned as the value itself (Lithops's rule).
+   * not from a map is returned as the value itself (Lithops's rule). A call counts as
+   * retrieved once reported, returned or thrown: getResult() never reports it again.
    */
-  async getResult(fs?: Futures, options: GetResultOptions = {}): Promise<unknown> {
-    const futures = fs === undefined ? this.futures.filter((f) => !this.retrieved.has(f)) : this.selectFutures(fs);
-    const { notDone } = await this.wait(futures, { throwExcept: false, timeout: options.timeout });
+  getResult<F extends ResponseFuture<unknown>, O extends GetResultOptions = GetResultOptions>(fs: F, options?: O): Promise<Settled<ResultOf<F>, O>>;
+  getResult<const F extends readonly ResponseFuture<unknown>[], O extends GetResultOptions = GetResultOptions>(fs: F, options?: O): Promise<SettledAll<F, O>>;
+  getResult(fs?: undefined, options?: GetResultOptions): Promise<unknown>;
+  async getResult(fs?: Futures, options?: GetResultOptions): Promise<unknown> {
+    const checked = checkOptions("getResult", getResultOptionsSchema, options);
+    const futures = fs === undefined ? this.futures.filter((f) => !f.retrieved) : this.selectFutures(fs);
+    const { notDone } = await this.wait(futures, { throwExcept: false, timeout: checked.timeout });
     if (notDone.length > 0) {
-      throw new ResultTimeoutError(`getResult: ${notDone.length} of ${futures.length} calls not done after ${options.timeout} s (first: ${notDone[0].jobId}/${notDone[0].callId})`);
+      throw new ResultTimeoutError(`getResult: ${notDone.length} of ${futures.length} calls not done after ${checked.timeout} s (first: ${notDone[0].jobId}/${notDone[0].callId})`);
     }
-    const values = futures.map((f) => f.settledValue(options.throwExcept ?? true));
-    for (const future of futures) this.retrieved.add(future);
+    for (const future of futures) future.retrieved = true;
+    const values = futures.map((f) => f.settledValue(checked.throwExcept ?? true));
     const single = fs === undefined ? futures.length === 1 && !futures[0].fromMap : !Array.isArray(fs);
     return single ? values[0] : values;
   }
@@ -255,7 +340,7 @@ export class FunctionExecutor implements AsyncDisposable {
    * what is still queued, the same signing key) as the submitting client.
    */
   async attach(executorId: string, jobIds?: readonly string[]): Promise<ResponseFuture[]> {
-    if (this.closed) throw new Error(`executor ${this.executorId} is closed`);
+    this.assertOpen();
     const { backend, clients, monitor } = await this.running();
     const ids = jobIds ?? (await listJobIds(clients.container, executorId));
     const manifests = await Promise.all(ids.map((jobId) => readManifest(clients.container, executorId, jobId)));
@@ -331,16 +416,12 @@ export class FunctionExecutor implements AsyncDisposable {
     await this.close();
   }
 
-  protected async submit(kind: "A" | "M" | "R", fn: unknown, elements: unknown[], options: CallOptions, fromMap: boolean): Promise<ResponseFuture[]> {
-    if (this.closed) throw new Error(`executor ${this.executorId} is closed`);
+  /** Queues the calls; `options` were checked by the public method's schema. */
+  protected async submit(kind: "A" | "M" | "R", fn: unknown, elements: unknown[], options: MapOptions, fromMap: boolean): Promise<ResponseFuture[]> {
+    this.assertOpen();
     // Bound to a stack: the stack's config (default runtime, memory) applies from the first call on.
     if (this.config.stack) await this.running();
     const memory = options.runtimeMemory ?? this.config.runtimeMemory;
-    try {
-      cpuForMemory(memory, "runtimeMemory");
-    } catch (error) {
-      throw new ConfigError((error as Error).message);
-    }
     const jobId = `${kind}${String(this.jobCount).padStart(3, "0")}`;
     this.jobCount += 1;
     const extraArgs = options.extraArgs ?? [];
@@ -359,6 +440,8 @@ export class FunctionExecutor implements AsyncDisposable {
       parallelism: this.config.maxWorkers * this.config.workerProcesses,
       timeout: Math.min(options.timeout ?? this.config.executionTimeout, this.config.runtimeTimeout),
       signingKey: this.config.signingKey ?? backend.signingKey,
+      callsPerMessage: options.chunksize ?? this.config.chunksize,
+      env: options.extraEnv,
     });
     // The job manifest goes with the payloads, before any message: another client can re-attach by the job's ids.
     const manifest = manifestUpload(buildManifest({ executorId: this.executorId, jobId, fromMap, submitted: Date.now(), runtime: target.name, memory, batches: plan.batches }));
@@ -393,12 +476,8 @@ export class FunctionExecutor implements AsyncDisposable {
   }
 
   private futureFor(executorId: string, jobId: string, callId: string, fromMap: boolean, stats: FutureStats): ResponseFuture {
-    return new ResponseFuture(executorId, jobId, callId, fromMap, stats, this.waitForOne);
+    return new ResponseFuture(executorId, jobId, callId, fromMap, stats, this);
   }
-
-  /** What future.result() waits with: one function for all futures, not a closure each. */
-  private readonly waitForOne = (future: ResponseFuture, timeout?: number): Promise<void> =>
-    this.wait(future, { throwExcept: false, timeout }).then(() => undefined);
 
   /** Futures for calls a function returned (nested jobs), watched like this executor's own. */
   private async futuresForRefs(refs: FutureRef[]): Promise<ResponseFuture[]> {
@@ -412,6 +491,10 @@ export class FunctionExecutor implements AsyncDisposable {
   private storageOfObjects(): Storage {
     this.objectStorage ??= new Storage(this);
     return this.objectStorage;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ExecutorClosedError(`executor ${this.executorId} is closed: create a new FunctionExecutor`);
   }
 
   private selectFutures(fs?: Futures): ResponseFuture[] {

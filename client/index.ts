@@ -1,19 +1,33 @@
 /** lithops-aca's client: the package's main export. */
-export { args } from "./args.ts";
+export { args, CallArgs } from "./args.ts";
+export type { Elements, MapReduceFutures, ObjectElement, ResultOf, Settled, SettledAll } from "./call-types.ts";
 export { ConfigError, type ExecutorOptions, type LithopsConfigFile } from "./config.ts";
+export { FunctionExecutor } from "./executor.ts";
+export { getResult, wait } from "./module-wait.ts";
 export {
   ALL_COMPLETED,
   ALWAYS,
   ANY_COMPLETED,
-  FunctionExecutor,
+  DEFAULT_SPAWN_REDUCER,
   type CallOptions,
   type GetResultOptions,
   type MapOptions,
   type MapReduceOptions,
+  type RetryingMapOptions,
   type ReturnWhen,
   type WaitOptions,
-} from "./executor.ts";
-export { RemoteCallError, ResultTimeoutError } from "./remote-error.ts";
+} from "./options.ts";
+export { ExecutorClosedError, FutureNotWatchedError, LithopsError } from "./errors.ts";
+export {
+  CallExitedError,
+  CallTimeoutError,
+  MessageRejectedError,
+  OutOfMemoryError,
+  PoisonCallError,
+  RemoteCallError,
+  ResultTimeoutError,
+  UnserializableResultError,
+} from "./remote-error.ts";
 export { StorageUnavailableError } from "./storage-outage.ts";
 export { JobNotFoundError } from "./job-manifest.ts";
 export { RuntimeNotDeployedError } from "./azure-backend.ts";
@@ -24,5 +38,9 @@ export { UnshippableFunctionError } from "./ship-function.ts";
 export { Storage, StorageNoSuchKeyError, type GetObjectOptions, type ObjectBody, type ObjectHead, type ObjectInfo } from "./storage.ts";
 export type { StorageObject } from "../protocol/call-refs.ts";
 export { partitionObject, type ByteRange, type ObjectChunking } from "./object-partitioner.ts";
-export { RetriesExhaustedError, RetryingFunctionExecutor, RetryingFuture, type RetryingMapOptions } from "./retrying-executor.ts";
+export { RetriesExhaustedError, RetryingFunctionExecutor, RetryingFuture } from "./retrying-executor.ts";
 export { UnserializableValueError } from "../protocol/data-codec.ts";
+export { InvalidMemoryError } from "../azure/memory.ts";
+export { InvalidRuntimeNameError } from "../azure/runtime-name.ts";
+export { InvalidStorageNameError } from "../azure/storage-names.ts";
+export { MalformedMessageError } from "../protocol/message.ts";

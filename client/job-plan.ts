@@ -20,6 +20,10 @@ export interface JobInput {
   parallelism: number;
   timeout: number;
   signingKey?: string;
+  /** Calls per message (Lithops's chunksize); default: spread so each parallel slot gets a few batches. */
+  callsPerMessage?: number;
+  /** Environment variables for the calls (extraEnv). */
+  env?: Record<string, string>;
 }
 
 export interface PlannedBatch {
@@ -35,8 +39,8 @@ export interface JobPlan {
 }
 
 /** Groups consecutive calls into batches: one queue message per batch, never one per call. */
-function groupCalls(calls: Buffer[], parallelism: number): number[][] {
-  const perBatch = Math.min(MAX_CALLS_PER_MESSAGE, Math.max(1, Math.ceil(calls.length / (parallelism * BATCHES_PER_SLOT))));
+function groupCalls(calls: Buffer[], parallelism: number, callsPerMessage?: number): number[][] {
+  const perBatch = Math.min(MAX_CALLS_PER_MESSAGE, callsPerMessage ?? Math.max(1, Math.ceil(calls.length / (parallelism * BATCHES_PER_SLOT))));
   const groups: number[][] = [];
   let current: number[] = [];
   let bytes = 0;
@@ -73,7 +77,9 @@ export function planJob(input: JobInput): JobPlan {
   const messages: string[] = [];
   const batches: PlannedBatch[] = [];
   const submitted = Date.now();
-  groupCalls(input.calls, input.parallelism).forEach((indexes, batch) => {
+  // Sent only when set: workers that predate the field still read every other message.
+  const env = input.env && Object.keys(input.env).length > 0 ? { env: input.env } : {};
+  groupCalls(input.calls, input.parallelism, input.callsPerMessage).forEach((indexes, batch) => {
     const offsets = [0];
     for (const index of indexes) offsets.push(offsets[offsets.length - 1] + input.calls[index].length);
     const calls = { first: indexes[0], offsets };
@@ -98,6 +104,7 @@ export function planJob(input: JobInput): JobPlan {
       data,
       calls,
       submitted,
+      ...env,
     };
     const text = encodeMessage(message);
     messages.push(input.signingKey ? attachSignature(text, input.signingKey) : text);

@@ -1,8 +1,9 @@
 import { inspect } from "node:util";
+import { ConfigError } from "./config.ts";
 import { objectPartRef } from "../protocol/call-refs.ts";
 import { parseStorageUri } from "../azure/storage-names.ts";
 import { partitionObject, validateChunking, type ObjectChunking } from "./object-partitioner.ts";
-import type { Storage } from "./storage.ts";
+import { StorageNoSuchKeyError, type Storage } from "./storage.ts";
 
 export type Iterdata = Iterable<unknown> | AsyncIterable<unknown>;
 
@@ -63,12 +64,12 @@ export async function collectMapInput(iterdata: Iterdata, chunking: ObjectChunki
   const firstPlain = sources.findIndex((source) => source === undefined);
   if (firstPlain === -1 && elements.length > 0) return partsOf(await sizeObjects(sources as ObjectSource[], storage()), chunking);
   if (sources.some((source) => source !== undefined)) {
-    throw new TypeError(
+    throw new ConfigError(
       `iterdata mixes storage objects (az://... or { obj }) with other values (element ${firstPlain}: ${describe(elements[firstPlain])}); map over one kind at a time`,
     );
   }
   if (chunking.objChunkSize !== undefined || chunking.objChunkNumber !== undefined) {
-    throw new TypeError("objChunkSize and objChunkNumber split storage objects, but iterdata names none: give az://container/prefix/, az://container/key URIs or { obj: uri } elements");
+    throw new ConfigError("objChunkSize and objChunkNumber split storage objects, but iterdata names none: give az://container/prefix/, az://container/key URIs or { obj: uri } elements");
   }
   return { elements };
 }
@@ -83,7 +84,7 @@ async function sizeObjects(sources: ObjectSource[], storage: Storage): Promise<S
         if (key === "" || key.endsWith("/")) {
           // Keys ending in '/' are folder markers, not data.
           const listed = (await storage.listObjects(bucket, key)).filter((object) => !object.key.endsWith("/"));
-          if (listed.length === 0) throw new Error(`no objects under ${uri}`);
+          if (listed.length === 0) throw new StorageNoSuchKeyError(`no objects under ${uri}: the prefix is empty or does not exist`);
           found[i + offset] = listed.map((object) => ({ bucket, key: object.key, size: object.size, named }));
         } else {
           found[i + offset] = [{ bucket, key, size: (await storage.headObject(bucket, key)).size, named }];

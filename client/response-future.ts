@@ -1,6 +1,9 @@
 import { futureRef, TO_FUTURE_REF, type FutureRef, type FutureRefSource } from "../protocol/call-refs.ts";
 import { decodeValue } from "../protocol/data-codec.ts";
 import type { CallOutcome } from "../protocol/output.ts";
+import type { Settled } from "./call-types.ts";
+import type { FunctionExecutor } from "./executor.ts";
+import { checkOptions, getResultOptionsSchema, type GetResultOptions } from "./options.ts";
 import { remoteCallError, ResultTimeoutError, type RemoteCallError } from "./remote-error.ts";
 
 /**
@@ -40,8 +43,13 @@ export function newStats(submitted: number, batch: number, argumentBytes: number
 }
 
 /** One call's handle: status, timing stats and, once done, its result. */
-export class ResponseFuture implements FutureRefSource {
+export class ResponseFuture<T = unknown> implements FutureRefSource {
   status: CallStatus = "invoked";
+  /**
+   * Set once getResult or result() reported this call (returned its value or threw its error),
+   * or when a RetryingFunctionExecutor ran it again: getResult() without futures skips it from then on.
+   */
+  retrieved = false;
   readonly stats: FutureStats;
   private outcome?: CallOutcome;
   private decoded?: { value: unknown };
@@ -55,9 +63,14 @@ export class ResponseFuture implements FutureRefSource {
     /** Calls made by map() are always returned in arrays by getResult(). */
     readonly fromMap: boolean,
     stats: FutureStats,
-    private readonly waitForIt: (future: ResponseFuture, timeout?: number) => Promise<void>,
+    /** The executor that watches the call: wait() and getResult() on any executor, or the module's, ask it. */
+    readonly owner: FunctionExecutor,
   ) {
     this.stats = stats;
+  }
+
+  private async waitForIt(future: ResponseFuture, timeout?: number): Promise<void> {
+    await this.owner.wait(future, { throwExcept: false, timeout });
   }
 
   get done(): boolean {
@@ -121,10 +134,12 @@ export class ResponseFuture implements FutureRefSource {
   }
 
   /** Waits for the call and returns its value; rethrows its error unless throwExcept is false. */
-  async result(options: { throwExcept?: boolean; timeout?: number } = {}): Promise<unknown> {
-    await this.waitForIt(this, options.timeout);
-    if (!this.done) throw new ResultTimeoutError(`call ${this.jobId}/${this.callId} not done after ${options.timeout} s`);
-    return this.settledValue(options.throwExcept ?? true);
+  async result<O extends GetResultOptions = GetResultOptions>(options?: O): Promise<Settled<T, O>> {
+    checkOptions("result", getResultOptionsSchema, options);
+    await this.waitForIt(this, options?.timeout);
+    if (!this.done) throw new ResultTimeoutError(`call ${this.jobId}/${this.callId} not done after ${options?.timeout} s`);
+    this.retrieved = true;
+    return this.settledValue(options?.throwExcept ?? true) as Settled<T, O>;
   }
 
   /** Waits for the call and returns what it wrote to stdout and stderr on its worker (capped at 64 KiB), "" if nothing. */

@@ -55,7 +55,7 @@ const WORKER_ENV_NAMES: ReadonlySet<string> = new Set(Object.values(ENV));
 export const callEnvSchema = z.record(
   z
     .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "not an environment variable name: use letters, digits and _, not starting with a digit")
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "is not an environment variable name: use letters, digits and _, not starting with a digit")
     .refine((name) => !WORKER_ENV_NAMES.has(name), "is one of the worker's own settings, which calls cannot change"),
   z.string(),
 );
