@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join, resolve } from "node:path";
 import { LithopsError } from "../protocol/errors.ts";
@@ -148,30 +148,6 @@ export function lockDataDir(dataDir: string): { release(): void } {
     throw busy(dir, users);
   }
   return { release: () => removeRecordIf(dir, lock) };
-}
-
-function sizeOf(path: string): number {
-  const stat = statSync(path, { throwIfNoEntry: false });
-  if (!stat) return 0;
-  if (!stat.isDirectory()) return stat.size;
-  return readdirSync(path).reduce((total, entry) => total + sizeOf(join(path, entry)), 0);
-}
-
-/** Removes everything the local backend keeps in the folder (job data, runtime metadata, queues); returns the bytes freed. */
-export function cleanLocalDataDir(dataDir: string): { existed: boolean; bytes: number } {
-  const dir = resolve(dataDir);
-  if (!existsSync(dir)) return { existed: false, bytes: 0 };
-  const lock = lockDataDir(dir);
-  const bytes = sizeOf(dir);
-  try {
-    for (const entry of readdirSync(dir)) {
-      if (entry !== RECORD_FILE) rmSync(join(dir, entry), { recursive: true, force: true });
-    }
-  } finally {
-    lock.release();
-  }
-  rmSync(dir, { recursive: true, force: true });
-  return { existed: true, bytes };
 }
 
 function busy(dir: string, pids: number[]): LocalDataDirBusyError {
