@@ -188,6 +188,25 @@ function scope(points: readonly CallPoint[], unfinished: number): string {
   return `on ${counted(workers, "worker")}${unfinished ? `; ${numberFormat.format(unfinished)} more not finished (not drawn)` : ""}`;
 }
 
+/** Worker ids up to this long are shown whole. */
+const SHORT_WORKER_ID = 24;
+
+/**
+ * Worker ids as legends and rows show them. Long ids that share a start (the replicas of one
+ * revision on Azure) lose it up to a separator, so that the entries differ where the ids do
+ * instead of all being cut to the same first characters; `note` tells the reader.
+ */
+function workerNames(points: readonly CallPoint[]): { name: (id: string) => string; note: string } {
+  const ids = [...new Set(points.map((p) => p.worker))];
+  const whole = { name: (id: string) => id, note: "" };
+  if (ids.length < 2 || ids.every((id) => id.length <= SHORT_WORKER_ID)) return whole;
+  let common = ids[0];
+  for (const id of ids) while (!id.startsWith(common)) common = common.slice(0, -1);
+  const cut = Math.max(...["-", "_", ".", "/"].map((separator) => common.lastIndexOf(separator))) + 1;
+  if (cut === 0) return whole;
+  return { name: (id) => `…${id.slice(cut)}`, note: `worker ids without their common start ${common.slice(0, cut)}` };
+}
+
 function failedCount(points: readonly CallPoint[]): number {
   return points.reduce((n, p) => n + (p.failed ? 1 : 0), 0);
 }
@@ -198,6 +217,7 @@ const baseSpec = { $schema: SCHEMA, background: "white", padding: 12, config: { 
 function perCallTimelineSpec(points: CallPoint[], calls: number, unfinished: number): TopLevelSpec {
   const failed = failedCount(points);
   const workers = new Set(points.map((p) => p.worker)).size;
+  const workerName = workerNames(points);
   // About 1.5 px per call up to 900 px, so that a few hundred calls still get a visible bar each.
   const height = Math.min(900, Math.max(220, calls * 1.5));
   const spacing = height / Math.max(calls, 1);
@@ -205,6 +225,7 @@ function perCallTimelineSpec(points: CallPoint[], calls: number, unfinished: num
   const values = points.map((p) => ({
     ...p,
     status: p.failed ? "error" : "success",
+    workerName: workerName.name(p.worker),
     // The mark's description (aria-label in the SVG), which screen readers read and scripts parse.
     label: `call ${p.call} ${p.id} on ${p.worker}: ${p.failed ? "error" : "success"}, queued ${p.queued.toFixed(3)} s, ran ${p.duration.toFixed(3)} s`,
   }));
@@ -228,11 +249,14 @@ function perCallTimelineSpec(points: CallPoint[], calls: number, unfinished: num
     ...baseSpec,
     title: {
       text: `Execution timeline: ${counted(points.length, "call")} ${scope(points, unfinished)}`,
-      subtitle: `light gray: queued (submitted to started); colored: running (started to finished), by worker${failed ? `; red cross: failed (${numberFormat.format(failed)})` : ""}`,
+      subtitle: [
+        `light gray: queued (submitted to started); colored: running (started to finished), by worker${failed ? `; red cross: failed (${numberFormat.format(failed)})` : ""}`,
+        ...(workerName.note ? [`legend: ${workerName.note}`] : []),
+      ],
     },
     width: WIDTH,
     height,
-    config: { ...baseSpec.config, legend: { symbolLimit: 24 } },
+    config: { ...baseSpec.config, legend: { symbolLimit: 24, labelLimit: 260 } },
     data: { values },
     layer: [
       {
@@ -248,7 +272,7 @@ function perCallTimelineSpec(points: CallPoint[], calls: number, unfinished: num
           x,
           x2: { field: "finished" },
           y,
-          color: { field: "worker", type: "nominal", title: "worker", scale: { scheme: workers > 10 ? "tableau20" : "tableau10" } },
+          color: { field: "workerName", type: "nominal", title: "worker", scale: { scheme: workers > 10 ? "tableau20" : "tableau10" } },
           tooltip,
           description,
         },
@@ -300,7 +324,7 @@ interface WorkerRow {
 }
 
 /** One row per worker in order of first start or, above MAX_WORKER_ROWS workers, as many neighbours per row as it takes. */
-function workerRows(points: readonly CallPoint[]): { rows: WorkerRow[]; rowOf: Map<string, number> } {
+function workerRows(points: readonly CallPoint[], name: (id: string) => string): { rows: WorkerRow[]; rowOf: Map<string, number> } {
   const firstStart = new Map<string, number>();
   for (const p of points) firstStart.set(p.worker, Math.min(firstStart.get(p.worker) ?? Infinity, p.started));
   const ordered = [...firstStart.keys()].sort((a, b) => (firstStart.get(a) ?? 0) - (firstStart.get(b) ?? 0) || a.localeCompare(b));
@@ -310,7 +334,7 @@ function workerRows(points: readonly CallPoint[]): { rows: WorkerRow[]; rowOf: M
   for (let i = 0; i < ordered.length; i += perRow) {
     const members = ordered.slice(i, i + perRow);
     members.forEach((worker) => rowOf.set(worker, rows.length));
-    rows.push({ label: members.length === 1 ? members[0] : `workers ${i + 1}-${i + members.length}`, workers: members.length });
+    rows.push({ label: members.length === 1 ? name(members[0]) : `workers ${i + 1}-${i + members.length}`, workers: members.length });
   }
   return { rows, rowOf };
 }
@@ -320,7 +344,8 @@ function aggregatedTimelineSpec(points: CallPoint[], unfinished: number): TopLev
   const end = lastFinish(points);
   const bins = timeBins(end);
   const running = new Float64Array(bins.count);
-  const { rows, rowOf } = workerRows(points);
+  const workerName = workerNames(points);
+  const { rows, rowOf } = workerRows(points, workerName.name);
   const rowLoad = rows.map(() => new Float64Array(bins.count));
   for (const p of points) {
     spread(running, bins, p.started, p.finished);
@@ -401,7 +426,7 @@ function aggregatedTimelineSpec(points: CallPoint[], unfinished: number): TopLev
           text: "Per worker",
           subtitle: grouped
             ? `a row per ${numberFormat.format(Math.max(...rows.map((r) => r.workers)))} workers in order of first start; shade: mean calls running per worker`
-            : "a row per worker in order of first start; shade: mean calls running",
+            : ["a row per worker in order of first start; shade: mean calls running", ...(workerName.note ? [workerName.note] : [])],
           fontSize: 12,
         },
         width: WIDTH,
