@@ -5,7 +5,6 @@ import { storageSettingsFromEnv } from "../azure/storage-connection.ts";
 import { connectStorage, downloadBytes, downloadStream, isNotFound, type StorageClients, type StorageSettings } from "../azure/storage-connection.ts";
 import { assertBlobKey, assertContainerName } from "../azure/storage-names.ts";
 import { resolveConfig } from "./config.ts";
-import type { LocalStorage } from "../local/data-dir.ts";
 import { LithopsError } from "./errors.ts";
 
 /** What a Storage can be made from: an executor (FunctionExecutor fits), whose backend says where storage is. */
@@ -59,8 +58,8 @@ export class Storage implements AsyncDisposable {
   readonly bucket: string;
   private readonly settings: () => Promise<StorageSettings>;
   private connected?: Promise<StorageClients>;
-  /** The local data folder's storage this Storage opened (new Storage() on the local backend). */
-  private localStorage?: LocalStorage;
+  /** The local data folder's storage this Storage opened (new Storage() on the local backend; local/ is loaded lazily). */
+  private localStorage?: { connectionString: string; close(): Promise<void> };
 
   constructor(source?: StorageSource) {
     if (source) {
