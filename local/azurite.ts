@@ -65,6 +65,7 @@ export function azuriteArgs(location: string, blobPort = 0, queuePort = 0): stri
     "--tablePort", "0",
     "--location", location,
     "--disableTelemetry",
+    "--silent", // no access log: the shared Azurite's output goes to a file in the data folder
     "--skipApiVersionCheck",
     "--loose",
   ];
