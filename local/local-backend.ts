@@ -173,7 +173,7 @@ export class LocalBackend implements ExecutionBackend {
 
   /**
    * The process is ending without close() (synchronous: see process-end.ts): the workers get
-   * SIGTERM and, with this process gone, their watchdog kills them within 1.5 s; the data
+   * SIGTERM and, with this process gone, their watchdog kills them within 1 s; the data
    * folder's lease goes with data-dir.ts's own cleanup, and Azurite stops if it was the last.
    */
   private abandon(): void {

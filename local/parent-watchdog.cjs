@@ -10,7 +10,7 @@
 "use strict";
 const fs = require("node:fs");
 
-const STOP_WITHIN_MS = 1500;
+const STOP_WITHIN_MS = 1000;
 const LEASE_CHECK_MS = 200;
 
 // As local/process-end.ts's processAlive: a zombie (ended, not yet reaped) is not alive.
