@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import { LithopsError } from "../protocol/errors.ts";
 import { ownedTempDir, TEMP_PREFIXES } from "./temp-folders.ts";
 
 /** Azurite's fixed development account: public, documented, useless outside the emulator. */
@@ -115,7 +116,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
 function waitForPorts(child: ChildProcess): Promise<{ blobPort: number; queuePort: number }> {
   return new Promise((resolve, reject) => {
     let output = "";
-    const timer = setTimeout(() => fail(new Error(`Azurite did not start within ${STARTUP_TIMEOUT_MS / 1000} s:\n${output}`)), STARTUP_TIMEOUT_MS);
+    const timer = setTimeout(() => fail(new LithopsError(`Azurite did not start within ${STARTUP_TIMEOUT_MS / 1000} s:\n${output}`)), STARTUP_TIMEOUT_MS);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
       const ports = listeningPorts(output);
@@ -124,7 +125,7 @@ function waitForPorts(child: ChildProcess): Promise<{ blobPort: number; queuePor
         resolve(ports);
       }
     };
-    const onExit = (code: number | null): void => fail(new Error(`Azurite exited with code ${code} before it was ready:\n${output}`));
+    const onExit = (code: number | null): void => fail(new LithopsError(`Azurite exited with code ${code} before it was ready:\n${output}`));
     function cleanup(): void {
       clearTimeout(timer);
       child.stdout?.off("data", onData);

@@ -3,6 +3,7 @@ import { closeSync, openSync, realpathSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { ExecutionBackend, RuntimeTarget } from "../azure/execution-backend.ts";
 import { ENV } from "../protocol/env.ts";
+import { LithopsError } from "../protocol/errors.ts";
 import { runtimeQueues } from "../azure/runtime-name.ts";
 import { connectStorage, type StorageClients, type StorageSettings } from "../azure/storage-connection.ts";
 import { openLocalStorage, type LocalStorage } from "./data-dir.ts";
@@ -84,7 +85,7 @@ export class LocalBackend implements ExecutionBackend {
       await clients.container.createIfNotExists();
     } catch (error) {
       await dataStorage?.close();
-      throw new Error(`local backend: cannot reach storage to create container '${options.container}': ${(error as Error).message}`);
+      throw new LithopsError(`local backend: cannot reach storage to create container '${options.container}': ${(error as Error).message}`);
     }
     return new LocalBackend(storage, clients, options, dataStorage);
   }
@@ -105,7 +106,7 @@ export class LocalBackend implements ExecutionBackend {
   }
 
   private folderStorage(): LocalStorage {
-    if (!this.dataStorage) throw new Error("this local backend uses an external storage (local.connection_string): it has no Azurite to stop or start");
+    if (!this.dataStorage) throw new LithopsError("this local backend uses an external storage (local.connection_string): it has no Azurite to stop or start");
     return this.dataStorage;
   }
 
