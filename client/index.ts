@@ -33,7 +33,7 @@ export { JobNotFoundError } from "./job-manifest.ts";
 export { RuntimeNotDeployedError } from "./azure-backend.ts";
 export { ResponseFuture, type CallStatus, type FutureStats } from "./response-future.ts";
 export { JOB_SUMMARY_COLUMNS, toCsv, type JobSummaryOptions, type JobSummaryRow } from "./job-summary.ts";
-export { DEFAULT_PLOT_DIR, type PlotPaths } from "./plot.ts";
+export { DEFAULT_PLOT_DIR, PlotPackagesMissingError, type PlotPaths } from "./plot.ts";
 export { UnshippableFunctionError } from "./ship-function.ts";
 export { Storage, StorageNoSuchKeyError, type GetObjectOptions, type ObjectBody, type ObjectHead, type ObjectInfo } from "./storage.ts";
 export type { StorageObject } from "../protocol/call-refs.ts";

@@ -67,10 +67,12 @@ describe("executor options of Lithops: extraEnv, chunksize, spawnReducer", () =>
     assert.deepEqual(await fexec.getResult(fs), [1, 2, 3, 4, 5, 6, 7]);
   });
 
-  // The client sends extraEnv in the message (protocol/message.ts's env field); the worker's call thread does not apply it yet.
-  it("extraEnv sets environment variables for the calls", { todo: "the worker's call thread sets message.env around each call" }, async () => {
-    const f = await fexec.callAsync((name: string) => process.env[name] ?? "unset", "LITHOPS_TEST_GREETING", { extraEnv: { LITHOPS_TEST_GREETING: "hello" } });
+  it("extraEnv sets environment variables for the calls, and only for them", async () => {
+    const read = (name: string) => process.env[name] ?? "unset";
+    const f = await fexec.callAsync(read, "LITHOPS_TEST_GREETING", { extraEnv: { LITHOPS_TEST_GREETING: "hello" } });
     assert.equal(await f.result({ timeout: 60 }), "hello");
+    const later = await fexec.map(read, ["LITHOPS_TEST_GREETING", "LITHOPS_TEST_GREETING"]);
+    assert.deepEqual(await fexec.getResult(later, { timeout: 60 }), ["unset", "unset"]);
   });
 
   it("spawnReducer: 100 queues the reducer only once every map is done; the default 20 does the same for 20%", async () => {

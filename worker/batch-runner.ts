@@ -110,6 +110,7 @@ export async function loadBatch(
       funcText,
       args: data.subarray(call.start, call.end),
       timeoutSeconds,
+      env: message.env,
       onStart: progress && (() => progress.started(call.id)),
     });
     progress?.ended(call.id);

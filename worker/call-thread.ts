@@ -105,6 +105,18 @@ async function runCall(funcId: string, argBytes: Uint8Array): Promise<{ ok: true
   }
 }
 
+/** Sets the job's extra environment variables in this thread (a thread has its own process.env); returns how to put back what was there. */
+function withEnv(env: Record<string, string>): () => void {
+  const previous = Object.keys(env).map((name) => [name, process.env[name]] as const);
+  Object.assign(process.env, env);
+  return () => {
+    for (const [name, value] of previous) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+}
+
 async function measuredCall(request: Extract<ThreadRequest, { type: "call" }>): Promise<void> {
   const heap = heapInUse();
   const call: RunningCall = { seq: request.seq, waits: 0, loggedBytes: 0, heapAtStart: heap, heapPeak: heap };
@@ -112,7 +124,9 @@ async function measuredCall(request: Extract<ThreadRequest, { type: "call" }>): 
   sampler ??= setInterval(sampleHeap, SAMPLE_MS).unref();
   const started = Date.now();
   const busyAtStart = performance.eventLoopUtilization();
+  const restoreEnv = request.env && withEnv(request.env);
   const outcome = await currentCall.run(call, () => runCall(request.funcId, request.args));
+  restoreEnv?.();
   const cpuMs = performance.eventLoopUtilization(busyAtStart).active;
   call.heapPeak = Math.max(call.heapPeak, heapInUse());
   running.delete(call);

@@ -3,7 +3,7 @@ import type { RemoteErrorInfo } from "../protocol/data-codec.ts";
 /** What the worker process and its call threads say to each other. */
 export type ThreadRequest =
   | { type: "load"; funcId: string; text: string }
-  | { type: "call"; seq: number; funcId: string; args: Uint8Array };
+  | { type: "call"; seq: number; funcId: string; args: Uint8Array; env?: Record<string, string> };
 
 /** How a call ended, as its thread measured it (see protocol/output.ts's CallStats for cpuMs and peakMemoryBytes). */
 export type CallEnd = ({ ok: true; result: Uint8Array } | { ok: false; error: RemoteErrorInfo }) & {

@@ -12,6 +12,8 @@ export interface CallRequest {
   funcText: string;
   args: Uint8Array;
   timeoutSeconds: number;
+  /** Environment variables set for the call (the job's `extraEnv`). */
+  env?: Record<string, string>;
   /** Told when a thread starts the call. */
   onStart?: () => void;
 }
@@ -164,7 +166,7 @@ export class CallThreadPool {
     const running: RunningCall = { seq, call, thread, started: Date.now(), timer, output: [] };
     thread.calls.set(seq, running);
     this.running.set(seq, running);
-    this.post(thread, { type: "call", seq, funcId: call.funcId, args: call.args });
+    this.post(thread, { type: "call", seq, funcId: call.funcId, args: call.args, env: call.env });
     call.onStart?.();
   }
 
