@@ -2,12 +2,9 @@ import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
 import { createInterface } from "node:readline/promises";
 import { configFileCandidates, DEFAULT_CONTAINER, readConfigFile, resolveLocalDataDir, STACK_ENV, type LithopsConfigFile } from "../client/config.ts";
-import { deleteJobData } from "../deploy/job-data.ts";
-import { CLEANED_PREFIXES, checkArguments, planClean, planDestroy, projectDockerfile, runtimeRows } from "../deploy/plans.ts";
-import { pulumiProject } from "../deploy/pulumi-project.ts";
-import { currentRuntimes, planRuntimeChange, stackRef, type RuntimeChange } from "../deploy/runtime-changes.ts";
-import { runPlan, type CliIO } from "../deploy/run-plan.ts";
-import { selectedStack, StackSession } from "../deploy/stack-session.ts";
+import { loadPulumiPart } from "../client/optional-packages.ts";
+import { CLEANED_PREFIXES, deleteJobData } from "../deploy/job-data.ts";
+import type { CliIO } from "../deploy/run-plan.ts";
 import { startAzurite } from "../local/azurite.ts";
 import { lockDataDir } from "../local/data-dir.ts";
 import type { BackendName } from "../protocol/env.ts";
@@ -86,29 +83,16 @@ function localContainer(file: LithopsConfigFile): string {
 }
 
 /** The stack named on the command line or by LITHOPS_STACK, if any. */
-function givenStack(request: CliRequest, context: CliContext): string | undefined {
+export function givenStack(request: CliRequest, context: CliContext): string | undefined {
   return request.stack ?? (context.env[STACK_ENV] || undefined);
 }
 
-async function stackName(request: CliRequest, context: CliContext): Promise<string> {
-  const name = givenStack(request, context) ?? (await selectedStack(pulumiProject(context.env, context.cwd)));
-  if (!name) {
-    throw new CliError(
-      "no Pulumi stack given: pass --stack <name> (for example --stack dev), set LITHOPS_STACK, or select one with `pulumi stack select <name>` (`pulumi stack ls` lists them)",
-    );
-  }
-  return name;
-}
-
-/** Selects the stack; `create` lets a command that deploys start a new stack of the inline program. */
-async function openStack(name: string, context: CliContext, io: CliIO, options: { create?: boolean } = {}): Promise<StackSession> {
-  const project = pulumiProject(context.env, context.cwd);
-  io.out(
-    project.kind === "local"
-      ? `Selecting stack '${name}' of the Pulumi project in ${project.workDir}`
-      : `Selecting stack '${name}' of lithops-aca's Pulumi program, stack files in ${project.workDir}`,
-  );
-  return StackSession.open(name, project, options);
+/**
+ * The stack commands (cli/stack-commands.ts), loaded on first use: they drive Pulumi, whose
+ * packages are optional peers, so the local commands work without them.
+ */
+function stackCommands(request: CliRequest): Promise<typeof import("./stack-commands.ts")> {
+  return loadPulumiPart(`\`lithops-aca ${request.command}\` on a stack`, () => import("./stack-commands.ts"));
 }
 
 /** Left-aligned columns with a dashed rule under the headers, like Lithops's tables. */
@@ -134,7 +118,7 @@ async function hello(request: CliRequest, context: CliContext, io: CliIO): Promi
   } else {
     // A stack (given or selected), unless the config file already holds a client config (`pulumi stack output clientConfig`).
     const hasFileConfig = Boolean(context.file.azure_storage?.storage_account_name || context.file.azure_storage?.connection_string);
-    const stack = givenStack(request, context) ?? (hasFileConfig ? undefined : await stackName(request, context));
+    const stack = givenStack(request, context) ?? (hasFileConfig ? undefined : await (await stackCommands(request)).stackName(request, context));
     io.out(stack ? `Reading the client config of stack '${stack}' (its clientConfig output)` : `Using the azure_containers config of ${context.configPath}`);
     options = { backend: "azure_containers", stack, config: context.file };
   }
@@ -164,50 +148,7 @@ async function listRuntimes(request: CliRequest, context: CliContext, io: CliIO)
     );
     return;
   }
-  const session = await openStack(await stackName(request, context), context, io);
-  const outputs = await session.outputs();
-  const rows = runtimeRows(outputs.runtimes?.value, await currentRuntimes(session));
-  for (const line of table(["Runtime Name", "Memory Size", "Status", "Image", "Container App"], rows.map((r) => [r.name, `${r.memory} MB`, r.status, r.image, r.app]))) {
-    io.out(line);
-  }
-  const deployed = rows.filter((r) => r.status.startsWith("deployed")).length;
-  io.out(deployed > 0 ? `Total runtimes: ${deployed} deployed in stack '${session.name}'` : `No runtimes deployed in stack '${session.name}'`);
-}
-
-/** The change a runtime command asks for; `-f` is read relative to the current folder, as in Lithops. */
-function runtimeChange(request: Extract<CliRequest, { name: string }>, context: CliContext): RuntimeChange {
-  switch (request.command) {
-    case "runtime deploy":
-      return { command: "deploy", name: request.name, memory: request.memory, timeout: request.timeout };
-    case "runtime update":
-      return { command: "update", name: request.name };
-    case "runtime delete":
-      return { command: "delete", name: request.name, memory: request.memory };
-    case "runtime build": {
-      const dockerfile = request.file ? projectDockerfile(request.file, context.cwd, pulumiProject(context.env, context.cwd).root) : undefined;
-      return { command: "build", name: request.name, dockerfile };
-    }
-  }
-}
-
-async function changeStack(request: Extract<CliRequest, { name: string }>, context: CliContext, io: CliIO): Promise<void> {
-  if (context.backend === "local") {
-    throw new CliError(
-      `\`${request.command}\` changes the runtimes of a Pulumi stack (-b azure_containers); the local backend runs every runtime with this package's worker ` +
-        "and needs no build or deploy: try `npx lithops-aca hello -b local`",
-    );
-  }
-  checkArguments({
-    name: request.name,
-    memory: "memory" in request ? request.memory : undefined,
-    timeout: "timeout" in request ? request.timeout : undefined,
-    allowAll: request.command === "runtime update" || request.command === "runtime delete",
-  });
-  const change = runtimeChange(request, context);
-  // A command that deploys may start a new stack (of the inline program); the others need one that exists.
-  const create = change.command === "deploy" || change.command === "build";
-  const session = await openStack(await stackName(request, context), context, io, { create });
-  await runPlan(session, await planRuntimeChange(session, change), io);
+  await (await stackCommands(request)).listStackRuntimes(request, context, io);
 }
 
 /**
@@ -245,36 +186,7 @@ async function cleanLocal(context: CliContext, io: CliIO): Promise<void> {
 
 async function clean(request: CliRequest, context: CliContext, io: CliIO): Promise<void> {
   if (context.backend === "local") return cleanLocal(context, io);
-  const session = await openStack(await stackName(request, context), context, io);
-  const outputs = await session.outputs();
-  if (outputs.clientConfig === undefined) {
-    // Nothing deployed: an `up` now would create the stack's resources rather than clean them.
-    io.out(`Nothing to clean: stack '${session.name}' is not deployed (it has no outputs); its config is unchanged`);
-    return;
-  }
-  const deployed = outputs.runtimes?.value;
-  const plan = planClean({ ...stackRef(session), current: await currentRuntimes(session), deployedRuntimes: Array.isArray(deployed) && deployed.length > 0 });
-  await runPlan(session, plan, io);
-}
-
-/**
- * `stack destroy --stack NAME`: `pulumi destroy`, the storage account and every object in it
- * included. Only for a stack named on the command line, and only once confirmed: the name
- * typed on the terminal, or --yes.
- */
-async function destroyStack(request: Extract<CliRequest, { command: "stack destroy" }>, context: CliContext, io: CliIO): Promise<void> {
-  const name = request.stack;
-  if (!name) {
-    throw new CliError("stack destroy needs the stack named with --stack <name>; it never destroys the stack of LITHOPS_STACK or the selected one");
-  }
-  const session = await openStack(name, context, io);
-  const what = `every resource of stack '${name}', the storage account with all its objects (job data and your own data) included`;
-  if (!request.yes) {
-    if (!io.ask) throw new CliError(`stack destroy deletes ${what}: pass --yes to confirm (there is no terminal to ask on)`);
-    const answer = await io.ask(`This deletes ${what}. Type the stack name to confirm: `);
-    if (answer.trim() !== name) throw new CliError(`not confirmed (typed ${JSON.stringify(answer.trim())}, not '${name}'): nothing was destroyed`);
-  }
-  await runPlan(session, planDestroy({ stack: session.name, project: session.project, current: await currentRuntimes(session) }), io);
+  await (await stackCommands(request)).cleanStack(request, context, io);
 }
 
 /** The package's own errors tell the whole story (no stack trace without --debug). */
@@ -298,14 +210,14 @@ export async function execute(request: CliRequest, io: CliIO, env: NodeJS.Proces
         await clean(request, context, io);
         break;
       case "stack destroy":
-        await destroyStack(request, context, io);
+        await (await stackCommands(request)).destroyStack(request, context, io);
         break;
       case "logs get":
       case "logs poll":
         await (await import("./logs.ts")).runLogs(request, context, io);
         break;
       default:
-        await changeStack(request, context, io);
+        await (await stackCommands(request)).changeStack(request, context, io);
     }
     return 0;
   } catch (error) {

@@ -45,6 +45,7 @@ import type { StorageObject } from "../protocol/call-refs.ts";
 import { shipFunction } from "./ship-function.ts";
 import { Storage } from "./storage.ts";
 import { StorageOutage } from "./storage-outage.ts";
+import { loadPulumiPart } from "./optional-packages.ts";
 
 type Futures = ResponseFuture | readonly ResponseFuture[];
 
@@ -535,7 +536,7 @@ export class FunctionExecutor implements AsyncDisposable {
       let deploy = this.deploys.get(key);
       if (!deploy) {
         this.log.info(`runtime '${runtime}' (${memory} MB) is not deployed in stack '${stack}': deploying it (autoDeploy)`);
-        deploy = import("../deploy/runtime-changes.ts").then(({ deployRuntime }) => deployRuntime(stack, runtime, memory, this.log.info));
+        deploy = loadPulumiPart("autoDeploy", () => import("../deploy/runtime-changes.ts")).then(({ deployRuntime }) => deployRuntime(stack, runtime, memory, this.log.info));
         this.deploys.set(key, deploy);
       }
       await deploy;
@@ -546,7 +547,7 @@ export class FunctionExecutor implements AsyncDisposable {
   private async startBackend(): Promise<{ backend: ExecutionBackend; clients: StorageClients; monitor: JobMonitor }> {
     if (this.config.stack) {
       // Bound to a stack: its clientConfig output takes the place of the config file; options still win.
-      const { readStackClientConfig } = await import("../deploy/stack-session.ts");
+      const { readStackClientConfig } = await loadPulumiPart(`binding an executor to stack '${this.config.stack}'`, () => import("../deploy/stack-session.ts"));
       const stackConfig = await readStackClientConfig(this.config.stack);
       this.resolved = resolveConfig({ ...this.options, backend: "azure_containers", stack: this.config.stack, config: stackConfig });
     }

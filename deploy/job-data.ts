@@ -1,10 +1,14 @@
 import { connectStorage, isNotFound, type StorageSettings } from "../azure/storage-connection.ts";
+import { JOBS_PREFIX, RUNTIMES_PREFIX } from "../protocol/keys.ts";
 
 /**
  * What `clean` deletes from a storage account: the blobs under the given prefixes of the job
  * container (Lithops's job data and runtime metadata), and on the local backend its queues
  * too. Everything else in the account (the user's own objects, other containers) stays.
  */
+
+/** What `clean` deletes, on a stack and on the local backend alike: the job data and the runtime metadata. */
+export const CLEANED_PREFIXES: readonly string[] = [`${JOBS_PREFIX}/`, `${RUNTIMES_PREFIX}/`];
 
 /** Deletes at most this many blobs at once: one listing page. */
 const PAGE_SIZE = 100;

@@ -3,7 +3,7 @@ import { imageKey, imageResourceNames, parseStackConfig, type RuntimeSpec } from
 import { cpuForMemory, DEFAULT_MEMORY_MB } from "../azure/memory.ts";
 import { assertRuntimeName, DEFAULT_RUNTIME } from "../azure/runtime-name.ts";
 import { LithopsError } from "../protocol/errors.ts";
-import { JOBS_PREFIX, RUNTIMES_PREFIX } from "../protocol/keys.ts";
+import { CLEANED_PREFIXES } from "./job-data.ts";
 
 /**
  * What each runtime command (and `clean`, `stack destroy`) does to a stack, as data: the
@@ -384,7 +384,6 @@ export function planBuild(input: BuildInput): StackPlan {
 }
 
 /** What `clean` deletes from the job container, as Lithops's clean deletes its job and runtime data. */
-export const CLEANED_PREFIXES: readonly string[] = [`${JOBS_PREFIX}/`, `${RUNTIMES_PREFIX}/`];
 
 export interface CleanInput extends StackRef {
   current: RuntimeEntry[] | undefined;

@@ -56,7 +56,7 @@ describe("the package from outside the repository (npm pack, installed from the 
     assert.ok(existsSync(join(pkg, "dist/client/index.d.ts")));
     assert.ok(existsSync(join(pkg, "dist/bundle/worker.mjs")));
     for (const absent of ["client/index.ts", "test", "bench", "Pulumi.dev.yaml"]) assert.ok(!existsSync(join(pkg, absent)), `the package ships no ${absent}`);
-    for (const absent of ["tsx", "@pulumi/azure-native", "@pulumi/docker"]) {
+    for (const absent of ["tsx", "@pulumi/pulumi", "@pulumi/azure-native", "@pulumi/docker", "vega"]) {
       assert.ok(!existsSync(join(app, "node_modules", absent)), `installing lithops-aca brings no ${absent}`);
     }
   });
@@ -88,6 +88,20 @@ describe("the package from outside the repository (npm pack, installed from the 
     const result = run("npx", ["--no-install", "lithops-aca", "hello", "-b", "local"], app);
     assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
     assert.match(result.stdout, /lithops-aca is working/);
+  });
+
+  it("a command or option that drives Pulumi says which optional packages to install", () => {
+    const list = run("npx", ["--no-install", "lithops-aca", "runtime", "list", "--stack", "dev"], app);
+    assert.equal(list.status, 1);
+    assert.match(list.stderr, /`lithops-aca runtime list` on a stack drives Pulumi and needs @pulumi\/pulumi.*npm install .*@pulumi\/azure-native/);
+    writeFileSync(join(app, "stack.mjs"), `import { FunctionExecutor } from "lithops-aca";
+const fexec = new FunctionExecutor({ stack: "dev" });
+try { await fexec.callAsync((x) => x, 1); } catch (error) { console.log(JSON.stringify({ name: error.name, message: error.message })); }
+await fexec.close();
+`);
+    const bound = lastJsonLine(runOk(process.execPath, ["stack.mjs"], app));
+    assert.equal(bound.name, "MissingPackageError");
+    assert.match(String(bound.message), /stack 'dev' drives Pulumi .*npm install/);
   });
 
   it("examples/own-program deploys two runtimes with lithops-aca/pulumi, under Pulumi's mocks", () => {
