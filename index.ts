@@ -1,21 +1,12 @@
 import { fileURLToPath } from "node:url";
-import * as pulumi from "@pulumi/pulumi";
-import { lithopsStack } from "./components/index.ts";
-import { loadStackConfig } from "./components/stack-config.ts";
+import { lithopsStackFromConfig } from "./components/index.ts";
 
 /**
  * This repository's Pulumi program: the stack config (Pulumi.<stack>.yaml) through
- * `lithopsStack` from `lithops-aca/pulumi`, the same function a platform team's own
- * program can call. Its outputs are what the client needs.
+ * `lithopsStackFromConfig` from `lithops-aca/pulumi` (lithopsStack over the stack's
+ * config), the same functions a platform team's own program can call. Its outputs are what the client needs.
  */
-const projectRoot = fileURLToPath(new URL(".", import.meta.url));
-const config = loadStackConfig(projectRoot);
-const stack = lithopsStack({
-  config,
-  location: new pulumi.Config("azure-native").require("location"),
-  projectRoot,
-  dockerHubToken: config.registry.type === "dockerhub" ? new pulumi.Config().requireSecret("dockerHubToken") : undefined,
-});
+const stack = lithopsStackFromConfig(fileURLToPath(new URL(".", import.meta.url)));
 
 export const resourceGroupName = stack.resourceGroupName;
 export const region = stack.region;

@@ -1,5 +1,5 @@
 /** `lithops-aca/pulumi`: the components of a lithops-aca stack, for this repository's program and anyone else's. */
-export { lithopsStack, type DeployedRuntime, type LithopsStackArgs, type LithopsStackOutputs } from "./lithops-stack.ts";
+export { lithopsStack, lithopsStackFromConfig, type DeployedRuntime, type LithopsStackArgs, type LithopsStackOutputs } from "./lithops-stack.ts";
 export { LithopsRuntime, type LithopsRuntimeArgs, type StorageRef } from "./runtime.ts";
 export { JobStorage, type JobStorageArgs, type PrincipalRef } from "./storage.ts";
 export { RuntimeEnvironment, type RuntimeEnvironmentArgs } from "./environment.ts";

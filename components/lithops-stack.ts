@@ -8,7 +8,7 @@ import { RuntimeEnvironment } from "./environment.ts";
 import { RuntimeImage } from "./image.ts";
 import { RuntimeRegistry, type RuntimeRegistryArgs } from "./registry.ts";
 import { LithopsRuntime } from "./runtime.ts";
-import { DEFAULT_JOB_CONTAINER, imageKey, imageResourceNames, type StackConfig } from "./stack-config.ts";
+import { DEFAULT_JOB_CONTAINER, imageKey, imageResourceNames, loadStackConfig, type StackConfig } from "./stack-config.ts";
 import { JobStorage, type PrincipalRef } from "./storage.ts";
 
 export interface LithopsStackArgs {
@@ -216,4 +216,19 @@ export function lithopsStack(args: LithopsStackArgs): LithopsStackOutputs {
     runtimes,
     clientConfig,
   };
+}
+
+/**
+ * The program of a stack configured in its `Pulumi.<stack>.yaml` (the project's keys,
+ * `azure-native:location`, the secret Docker Hub token): this repository's index.ts and the
+ * command line's inline program are both this call.
+ */
+export function lithopsStackFromConfig(projectRoot: string): LithopsStackOutputs {
+  const config = loadStackConfig(projectRoot);
+  return lithopsStack({
+    config,
+    location: new pulumi.Config("azure-native").require("location"),
+    projectRoot,
+    dockerHubToken: config.registry.type === "dockerhub" ? new pulumi.Config().requireSecret("dockerHubToken") : undefined,
+  });
 }

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import * as pulumi from "@pulumi/pulumi";
 import { LithopsError } from "../protocol/errors.ts";
 import { packageRoot } from "../protocol/version.ts";
 
@@ -14,15 +13,8 @@ import { packageRoot } from "../protocol/version.ts";
  */
 export function inlineProgram(projectRoot: string): () => Promise<Record<string, unknown>> {
   return async () => {
-    const { lithopsStack, loadStackConfig } = await import("../components/index.ts");
-    const config = loadStackConfig(projectRoot);
-    const stack = lithopsStack({
-      config,
-      location: new pulumi.Config("azure-native").require("location"),
-      projectRoot,
-      dockerHubToken: config.registry.type === "dockerhub" ? new pulumi.Config().requireSecret("dockerHubToken") : undefined,
-    });
-    return { ...stack };
+    const { lithopsStackFromConfig } = await import("../components/index.ts");
+    return { ...lithopsStackFromConfig(projectRoot) };
   };
 }
 

@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { after, before, describe, it, type TestContext } from "node:test";
@@ -14,6 +12,7 @@ import { executorPrefix } from "../protocol/keys.ts";
 import { MAX_CALLS_PER_MESSAGE } from "../protocol/message.ts";
 import { startAzurite, type Azurite } from "../local/azurite.ts";
 import { suiteExecutor, testExecutor } from "./support/executor.ts";
+import { suiteFolder } from "./support/temp-folder.ts";
 
 /**
  * A Lithops user's config file works here: every key Lithops documents for the lithops, azure,
@@ -161,18 +160,7 @@ function stderrOfTwoExecutors(config: LithopsConfigInput): string {
 }
 
 describe("Lithops config files", () => {
-  let dir: string;
-  const file = (name: string, text: string): string => {
-    const path = join(dir, name);
-    writeFileSync(path, text);
-    return path;
-  };
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), "lithops-config-lithops-test-"));
-  });
-  after(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { file } = suiteFolder("lithops-config-lithops-test-");
 
   it("loads the config from Lithops's page for Azure Container Apps", () => {
     const config = resolve({ config: file("lithops-page.yaml", LITHOPS_PAGE_CONFIG) });

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { ConfigError, readConfigFile, resolveConfig, type ExecutorOptions } from "../client/config.ts";
 import { ALLOWED_MEMORY_MB } from "../azure/memory.ts";
+import { suiteFolder } from "./support/temp-folder.ts";
 
 /** A ConfigError thrown by `run`, for assertions on its message. */
 function configError(run: () => unknown): ConfigError {
@@ -21,18 +20,7 @@ function configError(run: () => unknown): ConfigError {
 const resolve = (options: ExecutorOptions, env: NodeJS.ProcessEnv = {}) => resolveConfig(options, env);
 
 describe("config", () => {
-  let dir: string;
-  const file = (name: string, text: string): string => {
-    const path = join(dir, name);
-    writeFileSync(path, text);
-    return path;
-  };
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), "lithops-config-test-"));
-  });
-  after(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { file, path: folder } = suiteFolder("lithops-config-test-");
 
   it("rejects an unknown backend option, naming it and the valid ones", () => {
     const { message } = configError(() => resolve({ backend: "foo" as never, config: {} }));
@@ -65,7 +53,7 @@ describe("config", () => {
   });
 
   it("names the file that cannot be read", () => {
-    const missing = join(dir, "missing.yaml");
+    const missing = join(folder(), "missing.yaml");
     assert.ok(configError(() => resolve({ config: missing })).message.includes(missing));
   });
 
