@@ -14,11 +14,17 @@ export function optionalPeers(prefix: string): string[] {
   return Object.keys(manifest.peerDependencies ?? {}).filter((name) => name.startsWith(prefix));
 }
 
+/** Whether `error` is Node's failure to find a module (an optional package that is not installed). */
+export function isModuleNotFound(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND";
+}
+
 /** The peer among `peers` that Node could not find, if that is why `error` was thrown. */
 export function missingPeer(error: unknown, peers: readonly string[]): string | undefined {
-  const { code, message } = (error ?? {}) as { code?: string; message?: string };
-  if (code !== "ERR_MODULE_NOT_FOUND" && code !== "MODULE_NOT_FOUND") return undefined;
-  return peers.find((name) => message?.includes(`'${name}'`) || message?.includes(`'${name}/`));
+  if (!isModuleNotFound(error)) return undefined;
+  const message = (error as Error).message ?? "";
+  return peers.find((name) => message.includes(`'${name}'`) || message.includes(`'${name}/`));
 }
 
 /**

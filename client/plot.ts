@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
-import { LithopsError } from "./errors.ts";
+import { isModuleNotFound, MissingPackageError } from "./optional-packages.ts";
 import type { ResponseFuture } from "./response-future.ts";
 
 /** The two files plot() writes: `[timeline, histogram]`, also by name. */
@@ -46,14 +46,17 @@ export const PLOT_MARKS = {
 } as const;
 
 /** plot() needs Vega, which the package lists as optional peer dependencies so that the client does not carry it. */
-export class PlotPackagesMissingError extends LithopsError {
+export class PlotPackagesMissingError extends MissingPackageError {
   override name = "PlotPackagesMissingError";
 }
 
-/** How plot() loads its optional packages: by package name, imported on first use only (about 0.15 s). */
+/**
+ * How plot() loads its optional packages: by package name, imported on first use only
+ * (about 0.15 s). Typed loosely so that the package's declarations need no vega types.
+ */
 export interface PlotModules {
-  vega: () => Promise<typeof import("vega")>;
-  "vega-lite": () => Promise<typeof import("vega-lite")>;
+  vega: () => Promise<unknown>;
+  "vega-lite": () => Promise<unknown>;
 }
 
 export const PLOT_MODULES: PlotModules = { vega: () => import("vega"), "vega-lite": () => import("vega-lite") };
@@ -64,9 +67,11 @@ interface LoadedPlotModules {
 }
 
 /** Loads vega and vega-lite; when either is not installed, says which to install. */
-export async function loadPlotModules(modules: PlotModules = PLOT_MODULES): Promise<LoadedPlotModules> {
+async function loadPlotModules(modules: PlotModules): Promise<LoadedPlotModules> {
   const [vega, vegaLite] = await Promise.allSettled([modules.vega(), modules["vega-lite"]()]);
-  if (vega.status === "fulfilled" && vegaLite.status === "fulfilled") return { vega: vega.value, vegaLite: vegaLite.value };
+  if (vega.status === "fulfilled" && vegaLite.status === "fulfilled") {
+    return { vega: vega.value as LoadedPlotModules["vega"], vegaLite: vegaLite.value as LoadedPlotModules["vegaLite"] };
+  }
   const failures = [
     { name: "vega", loaded: vega },
     { name: "vega-lite", loaded: vegaLite },
@@ -79,11 +84,6 @@ export async function loadPlotModules(modules: PlotModules = PLOT_MODULES): Prom
     );
   }
   throw failures[0].reason;
-}
-
-function isModuleNotFound(error: unknown): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND";
 }
 
 /** A finished call, with times in seconds since the first submit among the calls drawn. */
