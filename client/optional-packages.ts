@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { LithopsError } from "../protocol/errors.ts";
 import { packageRoot } from "../protocol/version.ts";
@@ -7,6 +8,8 @@ import { packageRoot } from "../protocol/version.ts";
 export class MissingPackageError extends LithopsError {
   override name = "MissingPackageError";
 }
+
+const PULUMI_SDK = "@pulumi/pulumi";
 
 /** The package's optional peers whose names start with `prefix` (package.json is their one home). */
 export function optionalPeers(prefix: string): string[] {
@@ -20,28 +23,31 @@ export function isModuleNotFound(error: unknown): boolean {
   return code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND";
 }
 
-/** The peer among `peers` that Node could not find, if that is why `error` was thrown. */
-export function missingPeer(error: unknown, peers: readonly string[]): string | undefined {
-  if (!isModuleNotFound(error)) return undefined;
-  const message = (error as Error).message ?? "";
-  return peers.find((name) => message.includes(`'${name}'`) || message.includes(`'${name}/`));
+/** The packages among `names` that lithops-aca cannot resolve: optional peers not installed. */
+export function notInstalled(names: readonly string[]): string[] {
+  const require = createRequire(import.meta.url);
+  return names.filter((name) => {
+    try {
+      require.resolve(name);
+      return false;
+    } catch (error) {
+      if (isModuleNotFound(error)) return true;
+      throw error;
+    }
+  });
 }
 
 /**
- * Loads a part of the package that drives Pulumi (stack binding, the deploy commands),
- * which needs the optional Pulumi peers; without them, an error that says what to install
- * instead of Node's "Cannot find package".
+ * Loads a part of the package that drives Pulumi (stack binding, the deploy commands). It
+ * needs `@pulumi/pulumi`, an optional peer: checked first, so a missing one is an error that
+ * names `purpose` and says what to install instead of Node's "Cannot find package".
  */
 export async function loadPulumiPart<T>(purpose: string, load: () => Promise<T>): Promise<T> {
-  try {
-    return await load();
-  } catch (error) {
-    const peers = optionalPeers("@pulumi/");
-    const missing = missingPeer(error, peers);
-    if (!missing) throw error;
+  if (notInstalled([PULUMI_SDK]).length > 0) {
     throw new MissingPackageError(
-      `${purpose} drives Pulumi and needs ${missing}, an optional peer dependency of lithops-aca that is not installed: ` +
-        `run \`npm install ${peers.join(" ")}\` in your project (the client alone, on the local backend or with a config file, needs none of them)`,
+      `${purpose} drives Pulumi and needs ${PULUMI_SDK}, an optional peer dependency of lithops-aca that is not installed: ` +
+        `run \`npm install ${optionalPeers("@pulumi/").join(" ")}\` in your project (the client alone, on the local backend or with a config file, needs none of them)`,
     );
   }
+  return load();
 }

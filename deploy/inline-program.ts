@@ -1,8 +1,4 @@
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { join } from "node:path";
-import { LithopsError } from "../protocol/errors.ts";
-import { packageRoot } from "../protocol/version.ts";
+import { MissingPackageError, notInstalled, optionalPeers } from "../client/optional-packages.ts";
 
 /**
  * This package's Pulumi program as an Automation API inline program: what the command line
@@ -18,30 +14,15 @@ export function inlineProgram(projectRoot: string): () => Promise<Record<string,
   };
 }
 
-export class MissingProvidersError extends LithopsError {
-  override name = "MissingProvidersError";
-}
-
 /**
  * The inline program needs the Pulumi providers, optional peer dependencies of the package
  * (package.json's `@pulumi/*` peers): says which to install when one is missing, before
  * `pulumi up` fails on it deep inside the program.
  */
 export function assertProvidersInstalled(): void {
-  const manifest = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { peerDependencies?: Record<string, string> };
-  const require = createRequire(import.meta.url);
-  const missing = Object.keys(manifest.peerDependencies ?? {})
-    .filter((name) => name.startsWith("@pulumi/"))
-    .filter((name) => {
-      try {
-        require.resolve(name);
-        return false;
-      } catch {
-        return true;
-      }
-    });
+  const missing = notInstalled(optionalPeers("@pulumi/"));
   if (missing.length > 0) {
-    throw new MissingProvidersError(
+    throw new MissingPackageError(
       `deploying with lithops-aca's own Pulumi program needs the Pulumi providers ${missing.join(", ")}: run \`npm install ${missing.join(" ")}\` in your project, then this command again`,
     );
   }

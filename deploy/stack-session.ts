@@ -3,7 +3,6 @@ import { join } from "node:path";
 import type { LocalWorkspaceOptions, OutputMap, Stack, UpOptions } from "@pulumi/pulumi/automation/index.js";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, validateConfigFile, type LithopsConfigFile } from "../client/config.ts";
-import { loadPulumiPart, MissingPackageError } from "../client/optional-packages.ts";
 import { LithopsError } from "../protocol/errors.ts";
 import { assertProvidersInstalled, inlineProgram } from "./inline-program.ts";
 import { INLINE_PROJECT_DESCRIPTION, INLINE_PROJECT_NAME, pulumiProject, type PulumiProject } from "./pulumi-project.ts";
@@ -56,7 +55,7 @@ export interface ErrorContext {
 
 /** Turns an Automation API failure into a StackError that names the next step. */
 export function explainPulumiError(error: unknown, context: ErrorContext): Error {
-  if (error instanceof StackError || error instanceof ConfigError || error instanceof MissingPackageError) return error;
+  if (error instanceof StackError || error instanceof ConfigError) return error;
   const err = error as Error & { commandResult?: CommandResultLike };
   const result = err.commandResult;
   const stderr = result?.stderr ?? "";
@@ -132,7 +131,7 @@ let automationModule: Promise<Automation> | undefined;
 
 /** The Automation API, loaded on first use (it is large and most clients never need it). */
 export function automation(): Promise<Automation> {
-  automationModule ??= loadPulumiPart("Pulumi's Automation API (stack commands, executors bound to a stack)", () => import("@pulumi/pulumi/automation/index.js"));
+  automationModule ??= import("@pulumi/pulumi/automation/index.js");
   return automationModule;
 }
 
