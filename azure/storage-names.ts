@@ -12,6 +12,9 @@ export class InvalidStorageNameError extends LithopsError {
 /** Azure: 3-63 characters, lower-case letters, digits and single hyphens, starting and ending with a letter or digit. */
 const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export const MAX_BLOB_KEY_LENGTH = 1024;
+
+/** The blob container for job data when none is configured: the stack creates it, the client and the local backend use it. */
+export const DEFAULT_JOB_CONTAINER = "lithops-jobs";
 const MAX_KEY_SEGMENTS = 254;
 // C0 and C1 control characters and DEL: Azure rejects or mangles them in URLs and XML listings.
 // eslint-disable-next-line no-control-regex

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
 import { createInterface } from "node:readline/promises";
-import { configFileCandidates, DEFAULT_CONTAINER, readConfigFile, resolveLocalDataDir, STACK_ENV, type LithopsConfigFile } from "../client/config.ts";
+import { configFileCandidates, readConfigFile, resolveLocalDataDir, STACK_ENV, type LithopsConfigFile } from "../client/config.ts";
 import { loadPulumiPart } from "../client/optional-packages.ts";
 import { CLEANED_PREFIXES, deleteJobData } from "../deploy/job-data.ts";
 import type { CliIO } from "../deploy/run-plan.ts";
@@ -11,6 +11,7 @@ import type { BackendName } from "../protocol/env.ts";
 import { LithopsError } from "../protocol/errors.ts";
 import { readLocalState } from "./local-state.ts";
 import type { CliRequest } from "./main.ts";
+import { DEFAULT_JOB_CONTAINER } from "../azure/storage-names.ts";
 
 /** A command that cannot go on; the message says what to do instead. */
 export class CliError extends LithopsError {
@@ -79,7 +80,7 @@ export function localDataDir(file: LithopsConfigFile): string {
 
 /** The local backend's job container, as the client names it. */
 function localContainer(file: LithopsConfigFile): string {
-  return file.azure_storage?.storage_bucket ?? DEFAULT_CONTAINER;
+  return file.azure_storage?.storage_bucket ?? DEFAULT_JOB_CONTAINER;
 }
 
 /** The stack named on the command line or by LITHOPS_STACK, if any. */

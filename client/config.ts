@@ -13,6 +13,7 @@ import type { StorageSettings } from "../azure/storage-connection.ts";
 import { LithopsError } from "./errors.ts";
 import { createLogger } from "./logger.ts";
 import { didYouMean } from "./suggest.ts";
+import { DEFAULT_JOB_CONTAINER } from "../azure/storage-names.ts";
 
 /** Options of `new FunctionExecutor(options)`: they win over the config file. */
 export interface ExecutorOptions {
@@ -308,7 +309,6 @@ export class ConfigError extends LithopsError {
   override name = "ConfigError";
 }
 
-export const DEFAULT_CONTAINER = "lithops-jobs";
 
 /** Where Lithops looks for its config file, in order. */
 export function configFileCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
@@ -441,7 +441,7 @@ export function resolveConfig(options: ExecutorOptions = {}, env: NodeJS.Process
     accountKey: storageFile.storage_account_key,
     blobEndpoint: storageFile.blob_endpoint,
     queueEndpoint: storageFile.queue_endpoint,
-    container: storageFile.storage_bucket ?? DEFAULT_CONTAINER,
+    container: storageFile.storage_bucket ?? DEFAULT_JOB_CONTAINER,
   };
   if (backend === "azure_containers" && !stack && !storage.connectionString && !storage.accountName) {
     throw new ConfigError(

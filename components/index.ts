@@ -6,7 +6,6 @@ export { RuntimeEnvironment, type RuntimeEnvironmentArgs } from "./environment.t
 export { RuntimeRegistry, type RuntimeRegistryArgs } from "./registry.ts";
 export { RuntimeImage, type RuntimeImageArgs } from "./image.ts";
 export {
-  DEFAULT_JOB_CONTAINER,
   StackConfigError,
   imageKey,
   imageResourceNames,
@@ -16,3 +15,4 @@ export {
   type RuntimeSpec,
   type StackConfig,
 } from "./stack-config.ts";
+export { DEFAULT_JOB_CONTAINER } from "../azure/storage-names.ts";

@@ -3,12 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { stringify } from "yaml";
 import * as names from "../azure/resource-names.ts";
+import { DEFAULT_JOB_CONTAINER } from "../azure/storage-names.ts";
 import { NODE_MAJOR } from "../protocol/version.ts";
 import { RuntimeEnvironment } from "./environment.ts";
 import { RuntimeImage } from "./image.ts";
 import { RuntimeRegistry, type RuntimeRegistryArgs } from "./registry.ts";
 import { LithopsRuntime } from "./runtime.ts";
-import { DEFAULT_JOB_CONTAINER, imageKey, imageResourceNames, loadStackConfig, type StackConfig } from "./stack-config.ts";
+import { imageKey, imageResourceNames, loadStackConfig, type StackConfig } from "./stack-config.ts";
 import { JobStorage, type PrincipalRef } from "./storage.ts";
 
 export interface LithopsStackArgs {

@@ -15,7 +15,6 @@ import { CACHEABLE_REGISTRIES, isCacheable, upstreamImage } from "./image-refere
  * message naming the key (`lithops-aca:runtimes[1].memory`) and what is allowed.
  */
 
-export const DEFAULT_JOB_CONTAINER = "lithops-jobs";
 /**
  * Azure's cap on a replica's `terminationGracePeriodSeconds`: a stopping replica (scale-in,
  * new revision) gets at most this long, so no call may be given longer on azure_containers.

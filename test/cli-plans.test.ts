@@ -222,18 +222,24 @@ describe("cli plans: runtime build", () => {
     assert.throws(() => projectDockerfile("../Dockerfile", projectRoot, projectRoot), /must be inside the Pulumi project/);
   });
 
-  it("the targeted URNs are the image resources the program declares (checked against a mock run of index.ts)", async () => {
-    const plan = planBuild({ ...ref, current: DEV, name: "myacct/tools:01", dockerfile: IMAGING, hasRegistry: true });
-    const run = await runProgram({ stack: "dev", config: { runtimes: plan.after } });
-    const targets = (plan.steps.at(-1) as { target: string[] }).target;
-    const [component, image] = targets.map((urn) => {
-      const [, typeChain, name] = /::([^:]+:[^:]+:[^:]+(?:\$[^:]+:[^:]+:[^:]+)*)::([^:]+)$/.exec(urn.replace(/^urn:pulumi:[^:]+::[^:]+/, ""))!;
-      return { type: typeChain!.split("$").at(-1)!, name: name! };
+  // 'myacct/img:1' and 'myacct-img:1' slug alike: the program names the second with a hash suffix, and so must the plan.
+  for (const [label, current, name] of [
+    ["a new image", DEV, "myacct/tools:01"],
+    ["the second of two images whose names slug alike", [...DEV, { name: "myacct/img:1", dockerfile: IMAGING }], "myacct-img:1"],
+  ] as const) {
+    it(`the targeted URNs are the image resources the program declares, for ${label} (checked against a mock run of index.ts)`, async () => {
+      const plan = planBuild({ ...ref, current: [...current], name, dockerfile: IMAGING, hasRegistry: true });
+      const run = await runProgram({ stack: "dev", config: { runtimes: plan.after } });
+      const targets = (plan.steps.at(-1) as { target: string[] }).target;
+      const [component, image] = targets.map((urn) => {
+        const [, typeChain, name] = /::([^:]+:[^:]+:[^:]+(?:\$[^:]+:[^:]+:[^:]+)*)::([^:]+)$/.exec(urn.replace(/^urn:pulumi:[^:]+::[^:]+/, ""))!;
+        return { type: typeChain!.split("$").at(-1)!, name: name! };
+      });
+      const found = (type: string, name: string) => run.resources.some((r) => r.type === type && r.name === name);
+      assert.ok(found(component!.type, component!.name), `the program declares ${component!.type} ${component!.name}`);
+      assert.ok(found(image!.type, image!.name), `the program declares ${image!.type} ${image!.name}`);
     });
-    const found = (type: string, name: string) => run.resources.some((r) => r.type === type && r.name === name);
-    assert.ok(found(component!.type, component!.name), `the program declares ${component!.type} ${component!.name}`);
-    assert.ok(found(image!.type, image!.name), `the program declares ${image!.type} ${image!.name}`);
-  });
+  }
 });
 
 describe("cli plans: clean, stack destroy and list", () => {

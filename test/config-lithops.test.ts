@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { BlobServiceClient } from "@azure/storage-blob";
-import { DEFAULT_CONTAINER, readConfigFile, resolveConfig, unusedKeyNotes, validateConfigFile, type ExecutorOptions, type LithopsConfigInput } from "../client/config.ts";
+import { readConfigFile, resolveConfig, unusedKeyNotes, validateConfigFile, type ExecutorOptions, type LithopsConfigInput } from "../client/config.ts";
 import { CallTimeoutError } from "../client/remote-error.ts";
 import { RetriesExhaustedError, RetryingFunctionExecutor } from "../client/retrying-executor.ts";
 import { didYouMean, nearestName } from "../client/suggest.ts";
@@ -13,6 +13,7 @@ import { MAX_CALLS_PER_MESSAGE } from "../protocol/message.ts";
 import { startAzurite, type Azurite } from "../local/azurite.ts";
 import { suiteExecutor, testExecutor } from "./support/executor.ts";
 import { suiteFolder } from "./support/temp-folder.ts";
+import { DEFAULT_JOB_CONTAINER } from "../azure/storage-names.ts";
 
 /**
  * A Lithops user's config file works here: every key Lithops documents for the lithops, azure,
@@ -167,7 +168,7 @@ describe("Lithops config files", () => {
     assert.equal(config.backend, "azure_containers");
     assert.equal(config.storage.accountName, "lithops0sa25s1");
     assert.equal(config.storage.accountKey, "c2VjcmV0LWtleS1ub3QtcmVhbA==");
-    assert.equal(config.storage.container, DEFAULT_CONTAINER);
+    assert.equal(config.storage.container, DEFAULT_JOB_CONTAINER);
     assert.equal(config.runtimeMemory, 1024);
   });
 
