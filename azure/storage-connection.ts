@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import { DefaultAzureCredential } from "@azure/identity";
+import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/identity";
 import { BlobServiceClient, newPipeline as newBlobPipeline, StorageSharedKeyCredential, type ContainerClient } from "@azure/storage-blob";
 import {
   newPipeline as newQueuePipeline,
@@ -7,6 +7,21 @@ import {
   StorageSharedKeyCredential as QueueSharedKeyCredential,
 } from "@azure/storage-queue";
 import { ENV } from "../protocol/env.ts";
+
+/**
+ * DefaultAzureCredential, loaded on the first token request: @azure/identity takes about
+ * 80 ms to import, which every client and worker on a connection string (the local
+ * backend) would pay for nothing.
+ */
+function lazyDefaultCredential(): TokenCredential {
+  let credential: Promise<TokenCredential> | undefined;
+  return {
+    async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+      credential ??= import("@azure/identity").then(({ DefaultAzureCredential }) => new DefaultAzureCredential());
+      return (await credential).getToken(scopes, options);
+    },
+  };
+}
 
 /**
  * How client and worker reach Azure Storage (or Azurite): a connection string, an
@@ -74,7 +89,7 @@ export function connectStorage(settings: StorageSettings, counter = new RequestC
       blob = new BlobServiceClient(blobUrl, new StorageSharedKeyCredential(settings.accountName, settings.accountKey));
       queue = new QueueServiceClient(queueUrl, new QueueSharedKeyCredential(settings.accountName, settings.accountKey));
     } else {
-      const credential = new DefaultAzureCredential();
+      const credential = lazyDefaultCredential();
       blob = new BlobServiceClient(blobUrl, credential);
       queue = new QueueServiceClient(queueUrl, credential);
     }
