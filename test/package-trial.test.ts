@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { PulumiStandIn } from "./support/pulumi-standin.ts";
 import { ownProgram, packPackage, removeTrial, run, runOk, userProject } from "./support/package-trial.ts";
 
 /**
@@ -40,6 +41,7 @@ describe("the package from outside the repository (npm pack, installed from the 
   let dir: string;
   let tarball: string;
   let app: string;
+  let program: string | undefined;
 
   before(() => {
     ({ dir, tarball } = packPackage());
@@ -105,11 +107,33 @@ await fexec.close();
   });
 
   it("examples/own-program deploys two runtimes with lithops-aca/pulumi, under Pulumi's mocks", () => {
-    const program = ownProgram(dir, tarball);
+    program = ownProgram(dir, tarball);
     runOk("npm", ["run", "build"], program);
     const result = run("npm", ["test"], program);
     assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
     assert.match(result.stdout, /# pass 2\b/);
     assert.match(result.stdout, /# fail 0\b/);
+  });
+
+  it("the installed command line drives the user's own Pulumi project (stand-in pulumi): deploy, list, clean without destroy", () => {
+    assert.ok(program, "examples/own-program is installed");
+    const pulumi = new PulumiStandIn({ current: "dev", stacks: { dev: { config: { "azure-native:location": "westeurope" }, outputs: {} } } });
+    try {
+      const cli = (...args: string[]) => run("npx", ["--no-install", "lithops-aca", ...args], program!, { pathFirst: pulumi.dir });
+      const deploy = cli("runtime", "deploy", "default", "--memory", "1024", "--stack", "dev");
+      assert.equal(deploy.status, 0, `${deploy.stdout}\n${deploy.stderr}`);
+      assert.match(deploy.stdout, new RegExp(`Pulumi project in ${program!.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+      assert.deepEqual(pulumi.state().stacks.dev!.config["platform-lithops:runtimes"], [{ name: "default", memory: 1024 }]);
+      const list = cli("runtime", "list", "--stack", "dev");
+      assert.equal(list.status, 0, list.stderr);
+      assert.match(list.stdout, /default\s+1024 MB/);
+      assert.equal(cli("clean", "--stack", "dev").status, 0);
+      const commands = pulumi.calls().map((c) => c.args.filter((a) => !a.startsWith("-")).slice(0, 2).join(" "));
+      assert.ok(commands.includes("up"), `pulumi up ran: ${commands.join(", ")}`);
+      assert.ok(!commands.some((c) => c.startsWith("destroy")), "clean never destroys");
+      assert.ok(pulumi.calls().every((c) => c.cwd === program), "every pulumi call runs in the user's project");
+    } finally {
+      pulumi.remove();
+    }
   });
 });

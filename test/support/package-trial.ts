@@ -26,12 +26,15 @@ const npmCache = execFileSync("npm", ["config", "get", "cache"], { encoding: "ut
 /** The trial's own home folder: what the package keeps there (the local backend's data) stays out of the real one. */
 let home: string | undefined;
 
-/** Environment for a user's shell: this Node.js first on PATH, a home of its own, nothing of this repository's test setup. */
-export function userEnv(): NodeJS.ProcessEnv {
+/**
+ * Environment for a user's shell: this Node.js first on PATH (after `pathFirst`, e.g. a
+ * stand-in `pulumi`), a home of its own, nothing of this repository's test setup.
+ */
+export function userEnv(pathFirst?: string): NodeJS.ProcessEnv {
   home ??= mkdtempSync(join(tmpdir(), "lithops-trial-home-"));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}`,
+    PATH: [pathFirst, dirname(process.execPath), process.env.PATH ?? ""].filter(Boolean).join(delimiter),
     HOME: home,
     npm_config_cache: npmCache,
   };
@@ -42,14 +45,14 @@ export function userEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-export function run(command: string, args: string[], cwd: string, timeoutMs = 300_000): CommandResult {
-  const result = spawnSync(command, args, { cwd, env: userEnv(), encoding: "utf8", timeout: timeoutMs });
+export function run(command: string, args: string[], cwd: string, options: { timeoutMs?: number; pathFirst?: string } = {}): CommandResult {
+  const result = spawnSync(command, args, { cwd, env: userEnv(options.pathFirst), encoding: "utf8", timeout: options.timeoutMs ?? 300_000 });
   return { status: result.status, stdout: result.stdout ?? "", stderr: result.stderr ?? "" };
 }
 
 /** `run`, failing with the command's output when it does not exit 0. */
-export function runOk(command: string, args: string[], cwd: string, timeoutMs?: number): string {
-  const result = run(command, args, cwd, timeoutMs);
+export function runOk(command: string, args: string[], cwd: string, options?: { timeoutMs?: number; pathFirst?: string }): string {
+  const result = run(command, args, cwd, options);
   if (result.status !== 0) {
     throw new Error(`${command} ${args.join(" ")} (in ${cwd}) exited ${result.status}\n${result.stdout}\n${result.stderr}`);
   }
