@@ -129,9 +129,9 @@ await fexec.close();
       assert.equal(list.status, 0, list.stderr);
       assert.match(list.stdout, /default\s+1024 MB/);
       assert.equal(cli("clean", "--stack", "dev").status, 0);
-      const commands = pulumi.calls().map((c) => c.args.filter((a) => !a.startsWith("-")).slice(0, 2).join(" "));
+      const commands = pulumi.calls().map((c) => c.args[0]!);
       assert.ok(commands.includes("up"), `pulumi up ran: ${commands.join(", ")}`);
-      assert.ok(!commands.some((c) => c.startsWith("destroy")), "clean never destroys");
+      assert.ok(!commands.includes("destroy"), "clean never destroys");
       assert.ok(pulumi.calls().every((c) => c.cwd === program), "every pulumi call runs in the user's project");
     } finally {
       pulumi.remove();
