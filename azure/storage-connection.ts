@@ -7,6 +7,7 @@ import {
   StorageSharedKeyCredential as QueueSharedKeyCredential,
 } from "@azure/storage-queue";
 import { ENV } from "../protocol/env.ts";
+import { InvalidArgumentError } from "../protocol/errors.ts";
 
 /**
  * DefaultAzureCredential, loaded on the first token request: @azure/identity takes about
@@ -94,7 +95,7 @@ export function connectStorage(settings: StorageSettings, counter = new RequestC
       queue = new QueueServiceClient(queueUrl, credential);
     }
   } else {
-    throw new Error("storage settings need a connection string or a storage account name (azure_storage.storage_account_name)");
+    throw new InvalidArgumentError("storage settings need a connection string or a storage account name (azure_storage.storage_account_name)");
   }
   // Rebuilt on our own pipelines: same endpoint and credential, plus retries and the request counter.
   const credentialOf = (client: BlobServiceClient | QueueServiceClient) =>

@@ -1,10 +1,10 @@
-import { LithopsError } from "../protocol/errors.ts";
+import { InvalidArgumentError, LithopsError } from "../protocol/errors.ts";
 
 /**
  * The package's base error class, and the client's own errors about waiting. The kinds of a
  * remote call's failure are in client/remote-error.ts.
  */
-export { LithopsError };
+export { InvalidArgumentError, LithopsError };
 
 /** A wait on a call that nothing in this process can watch: its executor was closed before the call finished. */
 export class FutureNotWatchedError extends LithopsError {

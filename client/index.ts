@@ -17,7 +17,7 @@ export {
   type ReturnWhen,
   type WaitOptions,
 } from "./options.ts";
-export { ExecutorClosedError, FutureNotWatchedError, LithopsError } from "./errors.ts";
+export { ExecutorClosedError, FutureNotWatchedError, InvalidArgumentError, LithopsError } from "./errors.ts";
 export {
   CallExitedError,
   CallTimeoutError,
@@ -34,6 +34,7 @@ export { RuntimeNotDeployedError } from "./azure-backend.ts";
 export { ResponseFuture, type CallStatus, type FutureStats } from "./response-future.ts";
 export { JOB_SUMMARY_COLUMNS, toCsv, type JobSummaryOptions, type JobSummaryRow } from "./job-summary.ts";
 export { DEFAULT_PLOT_DIR, PlotPackagesMissingError, type PlotPaths } from "./plot.ts";
+export { MissingPackageError } from "./optional-packages.ts";
 export { UnshippableFunctionError } from "./ship-function.ts";
 export { Storage, StorageNoSuchKeyError, type GetObjectOptions, type ObjectBody, type ObjectHead, type ObjectInfo } from "./storage.ts";
 export type { StorageObject } from "../protocol/call-refs.ts";

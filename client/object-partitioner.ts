@@ -1,3 +1,5 @@
+import { InvalidArgumentError } from "../protocol/errors.ts";
+
 /** How map splits each object into parts: by size, by count, or not at all (one part per object). */
 export interface ObjectChunking {
   /** Bytes per part: ceil(size / objChunkSize) parts per object, as in Lithops. */
@@ -16,11 +18,11 @@ export function validateChunking(chunking: ObjectChunking): void {
   const { objChunkSize, objChunkNumber } = chunking;
   for (const [name, value] of [["objChunkSize", objChunkSize], ["objChunkNumber", objChunkNumber]] as const) {
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) {
-      throw new RangeError(`${name}: ${JSON.stringify(value)} is not valid; use a whole number of 1 or more`);
+      throw new InvalidArgumentError(`${name}: ${JSON.stringify(value)} is not valid; use a whole number of 1 or more`);
     }
   }
   if (objChunkSize !== undefined && objChunkNumber !== undefined) {
-    throw new RangeError(`give objChunkSize (${objChunkSize}) or objChunkNumber (${objChunkNumber}), not both`);
+    throw new InvalidArgumentError(`give objChunkSize (${objChunkSize}) or objChunkNumber (${objChunkNumber}), not both`);
   }
 }
 
@@ -30,7 +32,7 @@ export function validateChunking(chunking: ObjectChunking): void {
  */
 export function partitionObject(size: number, chunking: ObjectChunking = {}): ByteRange[] {
   validateChunking(chunking);
-  if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`object size ${size} is not a byte count`);
+  if (!Number.isSafeInteger(size) || size < 0) throw new InvalidArgumentError(`object size ${size} is not a byte count`);
   if (size === 0) return [];
   if (chunking.objChunkSize !== undefined) {
     const chunk = chunking.objChunkSize;

@@ -5,6 +5,7 @@ import type { Settled } from "./call-types.ts";
 import type { FunctionExecutor } from "./executor.ts";
 import { checkOptions, getResultOptionsSchema, type GetResultOptions } from "./options.ts";
 import { remoteCallError, ResultTimeoutError, type RemoteCallError } from "./remote-error.ts";
+import { LithopsError } from "../protocol/errors.ts";
 
 /**
  * As Lithops's futures: `invoked` (queued), `running` (a worker started it), `ready` (it
@@ -118,7 +119,7 @@ export class ResponseFuture<T = unknown> implements FutureRefSource {
   /** The value (or, with throwExcept false, the error) of a finished call. */
   settledValue(throwExcept: boolean): unknown {
     const outcome = this.outcome;
-    if (!outcome) throw new Error(`call ${this.jobId}/${this.callId} has not finished`);
+    if (!outcome) throw new LithopsError(`call ${this.jobId}/${this.callId} has not finished`);
     if (this.nested) {
       if (!("error" in this.nested)) return this.nested.value;
       if (throwExcept) throw this.nested.error;

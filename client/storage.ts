@@ -6,6 +6,7 @@ import { connectStorage, downloadBytes, downloadStream, isNotFound, type Storage
 import { assertBlobKey, assertContainerName } from "../azure/storage-names.ts";
 import { resolveConfig } from "./config.ts";
 import { LithopsError } from "./errors.ts";
+import { InvalidArgumentError } from "../protocol/errors.ts";
 
 /** What a Storage can be made from: an executor (FunctionExecutor fits), whose backend says where storage is. */
 export interface StorageSource {
@@ -200,7 +201,7 @@ export class Storage implements AsyncDisposable {
         throw new StorageNoSuchKeyError(missingContainer ? `container '${bucket}' does not exist (for ${where})` : `${where} does not exist`);
       }
       if ((error as { statusCode?: number }).statusCode === 416) {
-        throw new RangeError(`the requested range starts beyond the end of ${where}`);
+        throw new InvalidArgumentError(`the requested range starts beyond the end of ${where}`);
       }
       throw error;
     }
@@ -213,7 +214,7 @@ export function parseRange(range: string): { start: number; end?: number } {
   const start = match ? Number(match[1]) : NaN;
   const last = match && match[2] !== "" ? Number(match[2]) : undefined;
   if (!match || !Number.isSafeInteger(start) || (last !== undefined && (!Number.isSafeInteger(last) || last < start))) {
-    throw new RangeError(`range ${JSON.stringify(range)} is not valid: use 'bytes=first-last' (inclusive, first <= last) or 'bytes=first-'`);
+    throw new InvalidArgumentError(`range ${JSON.stringify(range)} is not valid: use 'bytes=first-last' (inclusive, first <= last) or 'bytes=first-'`);
   }
   return { start, end: last === undefined ? undefined : last + 1 };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { InvalidArgumentError } from "./errors.ts";
 
 /**
  * Environment variables a worker reads: the Container App sets them from the Pulumi
@@ -67,11 +68,11 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerEnv {
   const parsed = workerEnvSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-    throw new Error(`worker environment is invalid:\n  ${problems.join("\n  ")}`);
+    throw new InvalidArgumentError(`worker environment is invalid:\n  ${problems.join("\n  ")}`);
   }
   const value = parsed.data;
   if (!value[ENV.connectionString] && !value[ENV.storageAccount]) {
-    throw new Error(`worker environment is invalid: set ${ENV.connectionString} or ${ENV.storageAccount}`);
+    throw new InvalidArgumentError(`worker environment is invalid: set ${ENV.connectionString} or ${ENV.storageAccount}`);
   }
   return value;
 }

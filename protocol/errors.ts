@@ -8,6 +8,11 @@ export class LithopsError extends Error {
   override name = "LithopsError";
 }
 
+/** A value given to the package is not valid; the message names it and what would be. */
+export class InvalidArgumentError extends LithopsError {
+  override name = "InvalidArgumentError";
+}
+
 /**
  * The error names a worker gives the failures it detects itself (rather than errors the
  * call threw). The client picks the RemoteCallError subclass of a failed call by them.

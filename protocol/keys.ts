@@ -1,3 +1,5 @@
+import { InvalidArgumentError } from "./errors.ts";
+
 /**
  * Storage key layout, as in Lithops: everything a job writes lives under
  * `lithops.jobs/<executor>/<job>/`, everything about a runtime under `lithops.runtimes/`.
@@ -11,7 +13,7 @@ export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 export function assertId(kind: string, value: string): string {
   if (!ID_PATTERN.test(value)) {
-    throw new Error(
+    throw new InvalidArgumentError(
       `${kind} ${JSON.stringify(value)} is not valid: use 1-64 letters, digits, '_' or '-', starting with a letter or digit`,
     );
   }

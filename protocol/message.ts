@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ENV } from "./env.ts";
 import { callId, ID_PATTERN, jobPrefix } from "./keys.ts";
 import { PROTOCOL_VERSION } from "./version.ts";
-import { LithopsError } from "./errors.ts";
+import { InvalidArgumentError, LithopsError } from "./errors.ts";
 
 /** Azure Storage queue messages hold at most 64 KiB; base64 text of this many bytes fits with room for the envelope. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -113,7 +113,7 @@ export class MalformedMessageError extends LithopsError {
 export function encodeMessage(message: CallBatchMessage): string {
   const text = JSON.stringify(message);
   if (Buffer.byteLength(text) > MAX_MESSAGE_BYTES) {
-    throw new Error(`queue message of ${Buffer.byteLength(text)} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte limit`);
+    throw new InvalidArgumentError(`queue message of ${Buffer.byteLength(text)} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte limit`);
   }
   return text;
 }

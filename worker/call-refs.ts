@@ -1,5 +1,6 @@
 import { isCallResultsRef, isFutureRefSource, isObjectPartRef, TO_FUTURE_REF } from "../protocol/call-refs.ts";
 import type { StorageClients } from "../azure/storage-connection.ts";
+import { LithopsError } from "../protocol/errors.ts";
 
 /**
  * Turns the references in a call's arguments into what the function works with (a
@@ -16,7 +17,7 @@ function workerStorage(): Promise<StorageClients> {
     const [{ ENV }, { connectStorage, storageSettingsFromEnv }] = await Promise.all([import("../protocol/env.ts"), import("../azure/storage-connection.ts")]);
     const settings = storageSettingsFromEnv(process.env);
     if (!settings) {
-      throw new Error(
+      throw new LithopsError(
         `this call reads storage (a StorageObject or other calls' results), but ${ENV.container} and ${ENV.queue} are not both set in its worker's environment; run it on a lithops-aca runtime`,
       );
     }

@@ -10,6 +10,7 @@ import { MAX_CALL_LOG_BYTES, TRUNCATED_LOG_MARKER } from "../protocol/output.ts"
 import { reviveArguments, transferableResult } from "./call-refs.ts";
 import { loadFunction } from "./load-function.ts";
 import type { ThreadReply, ThreadRequest } from "./thread-messages.ts";
+import { LithopsError } from "../protocol/errors.ts";
 
 /**
  * Runs inside a worker thread, so that a call that loops forever or runs out of memory can
@@ -18,7 +19,7 @@ import type { ThreadReply, ThreadRequest } from "./thread-messages.ts";
  * (worker/thread-pool.ts): the async context below tells whose output and waits are whose.
  */
 const port = parentPort;
-if (!port) throw new Error("call-thread must run in a worker thread");
+if (!port) throw new LithopsError("call-thread must run in a worker thread");
 
 // Shipped functions resolve packages as a file in this folder would: the user's project locally, the image's WORKDIR on Azure.
 const functionDir = process.env[ENV.functionDir] || process.cwd();
@@ -96,7 +97,7 @@ installNestedWaitHook({
 async function runCall(funcId: string, argBytes: Uint8Array): Promise<{ ok: true; result: Uint8Array } | { ok: false; error: ReturnType<typeof describeThrown> }> {
   try {
     const handler = handlers.get(funcId);
-    if (!handler) throw new Error(`function ${funcId} was not loaded in this thread`);
+    if (!handler) throw new LithopsError(`function ${funcId} was not loaded in this thread`);
     const positional = await reviveArguments(decodeValue(argBytes) as unknown[]);
     const value = await handler(...positional);
     return { ok: true, result: encodeCompact(transferableResult(value), "the call's return value") };

@@ -1,5 +1,6 @@
 import Module from "node:module";
 import { dirname } from "node:path";
+import { LithopsError } from "../protocol/errors.ts";
 
 /** Node's CommonJS loader internals we rely on: compiling a module text under a chosen filename. */
 interface CompilableModule {
@@ -27,7 +28,7 @@ export function loadFunction(text: string, exportName: string, filename: string)
   mod._compile(text, filename);
   const handler = mod.exports[exportName];
   if (typeof handler !== "function") {
-    throw new TypeError(`shipped module does not export a function named ${exportName}`);
+    throw new LithopsError(`shipped module does not export a function named ${exportName}`);
   }
   return handler as (...args: unknown[]) => unknown;
 }

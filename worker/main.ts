@@ -6,6 +6,7 @@ import { PayloadReader } from "./payloads.ts";
 import { QueueConsumer } from "./queue-consumer.ts";
 import { recordRuntimeMetadata } from "./runtime-metadata.ts";
 import { CallThreadPool } from "./thread-pool.ts";
+import { InvalidArgumentError } from "../protocol/errors.ts";
 
 /**
  * The worker: the program a runtime's container runs, and the program the local backend
@@ -27,7 +28,7 @@ const log = (line: string): void => {
 
 // The same settings the calls' own storage clients use (worker/call-refs.ts); parseWorkerEnv checked them.
 const storageSettings = storageSettingsFromEnv(process.env);
-if (!storageSettings) throw new Error(`worker environment is invalid: set ${ENV.container} and ${ENV.queue}`);
+if (!storageSettings) throw new InvalidArgumentError(`worker environment is invalid: set ${ENV.container} and ${ENV.queue}`);
 const storage = connectStorage(storageSettings);
 const memory = env[ENV.runtimeMemory];
 const processes = env[ENV.workerProcesses];

@@ -1,4 +1,5 @@
 import { Session } from "node:inspector";
+import { LithopsError } from "../../protocol/errors.ts";
 
 /**
  * Reads what JavaScript itself cannot: the variables a function closes over (its
@@ -45,7 +46,7 @@ function post<T>(method: string, params: Record<string, unknown>): T {
     failure = error;
     answer = result;
   });
-  if (!answered) throw new Error(`the inspector did not answer ${method} synchronously`);
+  if (!answered) throw new LithopsError(`the inspector did not answer ${method} synchronously`);
   if (failure) throw failure;
   return answer as T;
 }
@@ -62,7 +63,7 @@ function withProbe<T>(value: unknown, read: () => T): T {
 
 function remoteId(): string {
   const { result } = post<{ result: RemoteObject }>("Runtime.evaluate", { expression: `globalThis.${probeKey}`, objectGroup });
-  if (!result.objectId) throw new Error(`the inspector gave no handle for a ${result.type}`);
+  if (!result.objectId) throw new LithopsError(`the inspector gave no handle for a ${result.type}`);
   return result.objectId;
 }
 

@@ -20,7 +20,7 @@ export function describePath(path: CapturePath): string {
 }
 
 /** Thrown while walking the captured values; ship-function turns it into UnshippableFunctionError with the function's name. */
-export class UnshippableValue extends Error {
+export class UnshippableValue extends LithopsError {
   constructor(path: CapturePath, what: string) {
     super(`it captures ${describePath(path)}, ${what}`);
   }
