@@ -33,6 +33,11 @@ function treeBytes(dir: string): number {
     .reduce((sum, entry) => sum + statSync(join(entry.parentPath, entry.name)).size, 0);
 }
 
+/** Disk usage as `du -sk` reports it (blocks, as the issue's 534 MB was measured), in bytes. */
+function diskBytes(dir: string): number {
+  return Number(execFileSync("du", ["-sk", dir], { encoding: "utf8" }).split("\t")[0]) * 1024;
+}
+
 const NPM_INSTALL = ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"];
 
 /** `npm install lithops-aca` in an empty project, then the optional peers added. */
@@ -41,10 +46,10 @@ function installSizes(dir: string, tarball: string): { withoutPeers: number; wit
   mkdirSync(app);
   writeFileSync(join(app, "package.json"), '{ "name": "install-size", "private": true }\n');
   runOk("npm", [...NPM_INSTALL, tarball], app);
-  const withoutPeers = treeBytes(join(app, "node_modules"));
+  const withoutPeers = diskBytes(join(app, "node_modules"));
   const manifest = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { peerDependencies: Record<string, string> };
   runOk("npm", [...NPM_INSTALL, ...Object.entries(manifest.peerDependencies).map(([name, range]) => `${name}@${range}`)], app);
-  return { withoutPeers, withPeers: treeBytes(join(app, "node_modules")) };
+  return { withoutPeers, withPeers: diskBytes(join(app, "node_modules")) };
 }
 
 function imageAddition(): { bundleBytes: number; workerLayerBytes: number } {
@@ -171,7 +176,7 @@ try {
     "",
     "| What | Measured | Target |",
     "|---|---|---|",
-    `| \`npm install lithops-aca\` (tarball) without the optional peers | ${mb(sizes.withoutPeers)} | at most 350 MB |`,
+    `| \`npm install lithops-aca\` (tarball) without the optional peers, on disk (du) | ${mb(sizes.withoutPeers)} | at most 350 MB (534 MB before) |`,
     `| with every optional peer (Pulumi providers, vega) | ${mb(sizes.withPeers)} | |`,
     `| worker bundle (dist/bundle/*.mjs) | ${(image.bundleBytes / 1024 / 1024).toFixed(1)} MB | |`,
     `| files the image adds over the Node.js base (staged worker folder) | ${(image.workerLayerBytes / 1024 / 1024).toFixed(1)} MB | at most 20 MB |`,
