@@ -70,8 +70,9 @@ export class ResponseFuture<T = unknown> implements FutureRefSource {
     this.stats = stats;
   }
 
-  private async waitForIt(future: ResponseFuture, timeout?: number): Promise<void> {
-    await this.owner.wait(future, { throwExcept: false, timeout });
+  /** Waits (up to `timeout` seconds) for this call, through the executor that watches it. */
+  private async waitForIt(timeout?: number): Promise<void> {
+    await this.owner.wait(this, { throwExcept: false, timeout });
   }
 
   get done(): boolean {
@@ -137,7 +138,7 @@ export class ResponseFuture<T = unknown> implements FutureRefSource {
   /** Waits for the call and returns its value; rethrows its error unless throwExcept is false. */
   async result<O extends GetResultOptions = GetResultOptions>(options?: O): Promise<Settled<T, O>> {
     checkOptions("result", getResultOptionsSchema, options);
-    await this.waitForIt(this, options?.timeout);
+    await this.waitForIt(options?.timeout);
     if (!this.done) throw new ResultTimeoutError(`call ${this.jobId}/${this.callId} not done after ${options?.timeout} s`);
     this.retrieved = true;
     return this.settledValue(options?.throwExcept ?? true) as Settled<T, O>;
@@ -145,7 +146,7 @@ export class ResponseFuture<T = unknown> implements FutureRefSource {
 
   /** Waits for the call and returns what it wrote to stdout and stderr on its worker (capped at 64 KiB), "" if nothing. */
   async logs(options: { timeout?: number } = {}): Promise<string> {
-    await this.waitForIt(this, options.timeout);
+    await this.waitForIt(options.timeout);
     if (!this.outcome) throw new ResultTimeoutError(`call ${this.jobId}/${this.callId} not done after ${options.timeout} s: no logs yet`);
     return this.outcome.logs ?? "";
   }
