@@ -332,6 +332,23 @@ describe("function serializer: what cannot ship is refused at submit, naming the
     assert.match(await refusal(() => send("x")), /captures `socket` \(used by `send`\), a Socket/);
   });
 
+  it("refuses a shipped function that is itself bound, built-in or a method using super, as what it is", async () => {
+    class Parent {
+      hello() {
+        return "hi";
+      }
+    }
+    class Child extends Parent {
+      override hello() {
+        return `${super.hello()}!`;
+      }
+    }
+    const target = { k: 2, scale(x: number) { return x * this.k; } };
+    assert.match(await refusal(target.scale.bind(target)), /^function 'bound scale' cannot be shipped to a worker: it is a bound function \(`bound scale`\).*use an arrow function instead/);
+    assert.match(await refusal(Math.sqrt), /^function 'sqrt' cannot be shipped to a worker: it is a built-in function \(`sqrt`\)/);
+    assert.match(await refusal(Child.prototype.hello), /^function 'hello' cannot be shipped to a worker: it is a method \(`hello`\) that uses `super`/);
+  });
+
   it("refuses a value that is not a function", async () => {
     await assert.rejects(shipFunction(42), /expected a function to run, got number/);
   });

@@ -125,17 +125,19 @@ export class ModuleBuilder {
   private fn(fn: Function, path: CapturePath): string {
     const source = readFunctionSource(fn);
     const label = fn.name || "an anonymous function";
+    // The shipped function itself is refused as what it is, not as something it captures.
+    const refusedAt = fn === this.root ? undefined : path;
     if (source.kind === "native") {
       const what = fn.name.startsWith("bound ")
         ? `a bound function (\`${fn.name}\`), whose target and bound values cannot be read; use an arrow function instead: \`(...args) => target.call(thisValue, ...args)\``
         : `a built-in function (\`${label}\`) that cannot be found by name in the worker; refer to it by its module inside the function`;
-      throw new UnshippableValue(path, what);
+      throw new UnshippableValue(refusedAt, what);
     }
     if (source.usesOuterThis) {
-      throw new UnshippableValue(path, "an arrow function that uses `this` (or `arguments`, `super`) of the code around it, which cannot be read; copy what it needs into a variable first, or use a regular method");
+      throw new UnshippableValue(refusedAt, "an arrow function that uses `this` (or `arguments`, `super`) of the code around it, which cannot be read; copy what it needs into a variable first, or use a regular method");
     }
     if (source.needsHome) {
-      throw new UnshippableValue(path, `a method (\`${label}\`) that uses \`super\` or private names outside its class; capture the class or the object instead`);
+      throw new UnshippableValue(refusedAt, `a method (\`${label}\`) that uses \`super\` or private names outside its class; capture the class or the object instead`);
     }
     const name = this.newVariable(fn);
     const ownPrototype = Object.getOwnPropertyDescriptor(fn, "prototype")?.value as unknown;

@@ -15,14 +15,17 @@ export interface CapturePath {
   via?: string;
 }
 
-export function describePath(path: CapturePath): string {
+function describePath(path: CapturePath): string {
   return `\`${path.text}\`${path.via ? ` (used by \`${path.via}\`)` : ""}`;
 }
 
-/** Thrown while walking the captured values; ship-function turns it into UnshippableFunctionError with the function's name. */
+/**
+ * Thrown while walking the captured values; ship-function turns it into UnshippableFunctionError
+ * with the function's name. Without a path the refused value is the shipped function itself.
+ */
 export class UnshippableValue extends LithopsError {
-  constructor(path: CapturePath, what: string) {
-    super(`it captures ${describePath(path)}, ${what}`);
+  constructor(path: CapturePath | undefined, what: string) {
+    super(path ? `it captures ${describePath(path)}, ${what}` : `it is ${what}`);
   }
 }
 
