@@ -337,7 +337,7 @@ function defaultPrototype(value: object): object | null {
   if (Buffer.isBuffer(value)) return Buffer.prototype;
   if (types.isBoxedPrimitive(value)) return Object.getPrototypeOf(Object(value.valueOf())) as object;
   if (types.isDataView(value)) return DataView.prototype;
-  if (types.isArrayBufferView(value)) return Object.getPrototypeOf(new (globalThis as unknown as Record<string, new () => object>)[Object.prototype.toString.call(value).slice(8, -1)]()) as object;
+  if (types.isArrayBufferView(value)) return (globalThis as unknown as Record<string, { prototype: object }>)[Object.prototype.toString.call(value).slice(8, -1)].prototype;
   return Object.prototype;
 }
 
