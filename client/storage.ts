@@ -1,8 +1,15 @@
 import type { Readable } from "node:stream";
 import type { ContainerClient } from "@azure/storage-blob";
 import type { ExecutionBackend } from "../azure/execution-backend.ts";
-import { storageSettingsFromEnv } from "../azure/storage-connection.ts";
-import { connectStorage, downloadBytes, downloadStream, isNotFound, type StorageClients, type StorageSettings } from "../azure/storage-connection.ts";
+import {
+  connectStorage,
+  downloadBytes,
+  downloadStream,
+  isNotFound,
+  storageSettingsFromEnv,
+  type StorageClients,
+  type StorageSettings,
+} from "../azure/storage-connection.ts";
 import { assertBlobKey, assertContainerName } from "../azure/storage-names.ts";
 import { resolveConfig } from "./config.ts";
 import { LithopsError } from "./errors.ts";
@@ -57,7 +64,8 @@ const DELETE_CONCURRENCY = 16;
 export class Storage implements AsyncDisposable {
   /** The configured default container: where job data lives, and a place for the user's objects. */
   readonly bucket: string;
-  private readonly settings: () => Promise<StorageSettings>;
+  /** Connects to the storage, once (container() keeps the promise). */
+  private readonly connect: () => Promise<StorageClients>;
   private connected?: Promise<StorageClients>;
   /** The local data folder's storage this Storage opened (new Storage() on the local backend; local/ is loaded lazily). */
   private localStorage?: { connectionString: string; close(): Promise<void> };
@@ -65,28 +73,28 @@ export class Storage implements AsyncDisposable {
   constructor(source?: StorageSource) {
     if (source) {
       this.bucket = source.config.storage.container;
-      this.settings = async () => (await source.backend()).storage;
+      this.connect = async () => connectStorage((await source.backend()).storage);
       return;
     }
     const inWorker = storageSettingsFromEnv(process.env);
     if (inWorker) {
       this.bucket = inWorker.container;
-      this.settings = async () => inWorker;
+      this.connect = async () => connectStorage(inWorker);
       return;
     }
     const config = resolveConfig();
     this.bucket = config.storage.container;
     if (config.backend !== "local") {
-      this.settings = async () => config.storage;
+      this.connect = async () => connectStorage(config.storage);
       return;
     }
     const { connectionString, dataDir } = config.local;
-    this.settings = async () => {
+    this.connect = async () => {
       if (!connectionString) this.localStorage = await (await import("../local/data-dir.ts")).openLocalStorage(dataDir);
-      const settings = { connectionString: connectionString ?? this.localStorage?.connectionString, container: this.bucket };
+      const clients = connectStorage({ connectionString: connectionString ?? this.localStorage?.connectionString, container: this.bucket });
       // Data is often put before any executor ran on a new data folder: make the default container, as an executor would.
-      await connectStorage(settings).container.createIfNotExists();
-      return settings;
+      await clients.container.createIfNotExists();
+      return clients;
     };
   }
 
@@ -184,7 +192,7 @@ export class Storage implements AsyncDisposable {
 
   private async container(bucket: string): Promise<ContainerClient> {
     assertContainerName(bucket, "bucket");
-    this.connected ??= this.settings().then((settings) => connectStorage(settings));
+    this.connected ??= this.connect();
     return (await this.connected).blobService.getContainerClient(bucket);
   }
 
