@@ -10,7 +10,7 @@ export class InvalidStorageNameError extends LithopsError {
 }
 
 /** Azure: 3-63 characters, lower-case letters, digits and single hyphens, starting and ending with a letter or digit. */
-const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(?:-[a-z0-9]+)*$/;
+export const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export const MAX_BLOB_KEY_LENGTH = 1024;
 
 /** The blob container for job data when none is configured: the stack creates it, the client and the local backend use it. */

@@ -13,7 +13,7 @@ import type { StorageSettings } from "../azure/storage-connection.ts";
 import { LithopsError } from "./errors.ts";
 import { createLogger } from "./logger.ts";
 import { didYouMean } from "./suggest.ts";
-import { DEFAULT_JOB_CONTAINER } from "../azure/storage-names.ts";
+import { CONTAINER_NAME, DEFAULT_JOB_CONTAINER } from "../azure/storage-names.ts";
 
 /** Options of `new FunctionExecutor(options)`: they win over the config file. */
 export interface ExecutorOptions {
@@ -106,7 +106,7 @@ const azureStorageSection = z.strictObject({
   connection_string: z.string().min(1).optional(),
   storage_bucket: z
     .string()
-    .regex(/^(?=.{3,63}$)[a-z0-9]+(?:-[a-z0-9]+)*$/, "not an Azure container name: use 3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit")
+    .regex(CONTAINER_NAME, "not an Azure container name: use 3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit")
     .optional(),
   blob_endpoint: z.url().optional(),
   queue_endpoint: z.url().optional(),
