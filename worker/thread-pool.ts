@@ -68,7 +68,6 @@ export class CallThreadPool {
   private readonly running = new Map<number, RunningCall>();
   private waitingCalls = 0;
   private seq = 0;
-  private closed = false;
   private readonly memoryPerThreadMb: number;
   private capacitySignal?: { promise: Promise<void>; resolve: () => void };
 
@@ -102,11 +101,6 @@ export class CallThreadPool {
       this.queued.push({ ...request, resolve });
       this.dispatch();
     });
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    await Promise.all(this.threads.map((t) => t.worker.terminate()));
   }
 
   private spawn(): CallThread {
@@ -252,7 +246,6 @@ export class CallThreadPool {
         finished,
       });
     }
-    if (this.closed) return;
     if (this.threads.length < this.size) this.threads.push(this.spawn());
     this.dispatch();
   }
