@@ -3,12 +3,11 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { getHeapStatistics } from "node:v8";
 import { parentPort } from "node:worker_threads";
-import { ENV } from "../protocol/env.ts";
 import { decodeValue, describeThrown, encodeCompact } from "../protocol/data-codec.ts";
 import { installNestedWaitHook } from "../protocol/nested-wait.ts";
 import { MAX_CALL_LOG_BYTES, TRUNCATED_LOG_MARKER } from "../protocol/output.ts";
 import { reviveArguments, transferableResult } from "./call-refs.ts";
-import { loadFunction } from "./load-function.ts";
+import { functionDir, loadFunction } from "./load-function.ts";
 import type { ThreadReply, ThreadRequest } from "./thread-messages.ts";
 import { LithopsError } from "../protocol/errors.ts";
 
@@ -21,8 +20,8 @@ import { LithopsError } from "../protocol/errors.ts";
 const port = parentPort;
 if (!port) throw new LithopsError("call-thread must run in a worker thread");
 
-// Shipped functions resolve packages as a file in this folder would: the user's project locally, the image's WORKDIR on Azure.
-const functionDir = process.env[ENV.functionDir] || process.cwd();
+// Shipped functions resolve packages as a file in this folder would.
+const functionFolder = functionDir();
 const handlers = new Map<string, (...args: unknown[]) => unknown>();
 
 interface RunningCall {
@@ -141,7 +140,7 @@ async function measuredCall(request: Extract<ThreadRequest, { type: "call" }>): 
 port.on("message", (request: ThreadRequest) => {
   if (request.type === "load") {
     try {
-      handlers.set(request.funcId, loadFunction(request.text, "handler", join(functionDir, `.lithops-function-${request.funcId}.cjs`)));
+      handlers.set(request.funcId, loadFunction(request.text, "handler", join(functionFolder, `.lithops-function-${request.funcId}.cjs`)));
     } catch (thrown) {
       // Remembered as a function that throws, so every call of the job reports why it could not load.
       const error = thrown;

@@ -1,5 +1,6 @@
 import Module from "node:module";
 import { dirname } from "node:path";
+import { ENV } from "../protocol/env.ts";
 import { LithopsError } from "../protocol/errors.ts";
 
 /** Node's CommonJS loader internals we rely on: compiling a module text under a chosen filename. */
@@ -31,4 +32,9 @@ export function loadFunction(text: string, exportName: string, filename: string)
     throw new LithopsError(`shipped module does not export a function named ${exportName}`);
   }
   return handler as (...args: unknown[]) => unknown;
+}
+
+/** The folder shipped functions resolve packages from, as a file in it would: the user's project locally, the image's WORKDIR on Azure. */
+export function functionDir(): string {
+  return process.env[ENV.functionDir] || process.cwd();
 }

@@ -1,15 +1,15 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ContainerClient } from "@azure/storage-blob";
-import { ENV } from "../protocol/env.ts";
 import { runtimeMetadataKey } from "../protocol/keys.ts";
 import type { RuntimeMetadata } from "../protocol/output.ts";
 import { NODE_MAJOR, PACKAGE_VERSION, PROTOCOL_VERSION } from "../protocol/version.ts";
+import { functionDir } from "./load-function.ts";
 
 /** The packages of the folder shipped functions resolve from (the image's WORKDIR, the user's project locally), if it has a package.json. */
-function installedPackages(functionDir: string): Record<string, string> {
+function installedPackages(dir: string): Record<string, string> {
   try {
-    const manifest = JSON.parse(readFileSync(join(functionDir, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
     return manifest.dependencies ?? {};
   } catch {
     return {};
@@ -25,7 +25,7 @@ export async function recordRuntimeMetadata(container: ContainerClient, runtime:
     nodeMajor: NODE_MAJOR,
     workerVersion: PACKAGE_VERSION,
     protocolVersion: PROTOCOL_VERSION,
-    packages: installedPackages(process.env[ENV.functionDir] || process.cwd()),
+    packages: installedPackages(functionDir()),
     startedAt: new Date().toISOString(),
   };
   const text = JSON.stringify(metadata, null, 2);
