@@ -1,13 +1,14 @@
 import type { ContainerClient } from "@azure/storage-blob";
 import { connectStorage, downloadBytes, isNotFound } from "../azure/storage-connection.ts";
-import { resolveConfig, STACK_ENV } from "../client/config.ts";
+import { resolveConfig } from "../client/config.ts";
 import { openLocalStorage } from "../local/data-dir.ts";
 import { decodeValue } from "../protocol/data-codec.ts";
 import { LithopsError } from "../protocol/errors.ts";
 import { assertId, batchOfOutputKey, executorPrefix, JOBS_PREFIX, jobPrefix } from "../protocol/keys.ts";
 import type { BatchOutput, CallOutcome } from "../protocol/output.ts";
+import { pulumiProject } from "../deploy/pulumi-project.ts";
 import type { CliIO } from "../deploy/run-plan.ts";
-import type { CliContext } from "./commands.ts";
+import { givenStack, type CliContext } from "./commands.ts";
 import type { CliRequest } from "./main.ts";
 
 /**
@@ -124,8 +125,8 @@ async function withJobContainer(request: CliRequest, context: CliContext, use: (
     }
     return;
   }
-  const stack = request.stack ?? (context.env[STACK_ENV] || undefined);
-  const file = stack ? await (await import("../deploy/stack-session.ts")).readStackClientConfig(stack) : context.file;
+  const stack = givenStack(request, context);
+  const file = stack ? await (await import("../deploy/stack-session.ts")).readStackClientConfig(stack, pulumiProject(context.env, context.cwd)) : context.file;
   await use(connectStorage(resolveConfig({ backend: "azure_containers", config: file }, context.env).storage).container);
 }
 
