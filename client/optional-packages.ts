@@ -1,8 +1,6 @@
-import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
 import { LithopsError } from "../protocol/errors.ts";
-import { packageRoot } from "../protocol/version.ts";
+import { packageManifest } from "../protocol/version.ts";
 
 /** A part of lithops-aca was used whose optional peer dependency is not installed; the message says what to install. */
 export class MissingPackageError extends LithopsError {
@@ -13,8 +11,7 @@ const PULUMI_SDK = "@pulumi/pulumi";
 
 /** The package's optional peers whose names start with `prefix` (package.json is their one home). */
 export function optionalPeers(prefix: string): string[] {
-  const manifest = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { peerDependencies?: Record<string, string> };
-  return Object.keys(manifest.peerDependencies ?? {}).filter((name) => name.startsWith(prefix));
+  return Object.keys(packageManifest().peerDependencies ?? {}).filter((name) => name.startsWith(prefix));
 }
 
 /** Whether `error` is Node's failure to find a module (an optional package that is not installed). */

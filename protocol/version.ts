@@ -10,19 +10,27 @@ export const PROTOCOL_VERSION = 2;
 
 const PACKAGE_NAME = "lithops-aca";
 
-let root: string | undefined;
+/** What this project reads of its own package.json. */
+export interface PackageManifest {
+  name: string;
+  version: string;
+  peerDependencies?: Record<string, string>;
+}
+
+let found: { root: string; manifest: PackageManifest } | undefined;
+
 /**
- * The folder of this package's package.json, found by walking up from this module: the
- * same answer from the TypeScript sources, the built JavaScript, the worker bundle and
+ * This package's package.json and its folder, found once by walking up from this module:
+ * the same answer from the TypeScript sources, the built JavaScript, the worker bundle and
  * the package inside a runtime image.
  */
-export function packageRoot(): string {
-  if (root) return root;
+function findPackage(): { root: string; manifest: PackageManifest } {
+  if (found) return found;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     try {
-      const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string };
-      if (manifest.name === PACKAGE_NAME) return (root = dir);
+      const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as PackageManifest;
+      if (manifest.name === PACKAGE_NAME) return (found = { root: dir, manifest });
     } catch {
       // no package.json here: keep walking up
     }
@@ -32,8 +40,18 @@ export function packageRoot(): string {
   }
 }
 
+/** The folder of this package's package.json. */
+export function packageRoot(): string {
+  return findPackage().root;
+}
+
+/** This package's package.json, read once. */
+export function packageManifest(): PackageManifest {
+  return findPackage().manifest;
+}
+
 /** The package version: recorded by workers in the runtime metadata and tagged on Azure resources. */
-export const PACKAGE_VERSION: string = (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string }).version;
+export const PACKAGE_VERSION: string = packageManifest().version;
 
 /** The bundled worker and client (esbuild), relative to the package root: what runtime images and local workers run. */
 export const BUNDLE_DIR = "dist/bundle";
