@@ -35,10 +35,10 @@ const armId = (provider: string) =>
       `must be a resource id like /subscriptions/<id>/resourceGroups/<group>/providers/${provider}/<name>`,
     );
 
-/** A whole number in a range, with the range in the message. */
-const intIn = (min: number, max: number) => {
+/** A whole number in a range, with the range in the message (or `tooHigh` for a value above it). */
+const intIn = (min: number, max: number, tooHigh?: string) => {
   const error = `must be a whole number from ${min} to ${max}`;
-  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error: tooHigh ?? error });
 };
 
 /** Stands for the key in messages of protocol checks; replaced by the real key when reported. */
@@ -67,14 +67,11 @@ const runtimeSchema = z.strictObject({
   dockerfile: z.string().optional(),
   memory: checked(z.number().int(), (memory) => cpuForMemory(memory, KEY)).default(DEFAULT_MEMORY_MB),
   /** Seconds a call may run; the worker enforces it. At most ACA's grace cap, so a call in flight can finish on scale-in. */
-  timeout: z
-    .number({ error: `must be a whole number from 1 to ${MAX_GRACE_PERIOD_SECONDS}` })
-    .int({ error: `must be a whole number from 1 to ${MAX_GRACE_PERIOD_SECONDS}` })
-    .min(1, { error: `must be a whole number from 1 to ${MAX_GRACE_PERIOD_SECONDS}` })
-    .max(MAX_GRACE_PERIOD_SECONDS, {
-      error: `must be at most ${MAX_GRACE_PERIOD_SECONDS} s on azure_containers: Container Apps gives a stopping replica (scale-in, new revision) at most ${MAX_GRACE_PERIOD_SECONDS} s (terminationGracePeriodSeconds), so a longer call could never finish there; split the work into shorter calls`,
-    })
-    .default(DEFAULT_RUNTIME_TIMEOUT_S),
+  timeout: intIn(
+    1,
+    MAX_GRACE_PERIOD_SECONDS,
+    `must be at most ${MAX_GRACE_PERIOD_SECONDS} s on azure_containers: Container Apps gives a stopping replica (scale-in, new revision) at most ${MAX_GRACE_PERIOD_SECONDS} s (terminationGracePeriodSeconds), so a longer call could never finish there; split the work into shorter calls`,
+  ).default(DEFAULT_RUNTIME_TIMEOUT_S),
   /** KEDA max replicas (Container Apps allows up to 1000). */
   maxWorkers: intIn(1, 1000).default(DEFAULT_MAX_WORKERS),
   /** Calls run in parallel per replica; also the queue length per replica in the scale rule. */
