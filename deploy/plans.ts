@@ -383,8 +383,6 @@ export function planBuild(input: BuildInput): StackPlan {
   return configThenUp("build", input, { before, after, values, target: imageUrns(input, spec, specs) }, notes, `Runtime ${name} built and pushed (${image}) in stack '${input.stack}'`);
 }
 
-/** What `clean` deletes from the job container, as Lithops's clean deletes its job and runtime data. */
-
 export interface CleanInput extends StackRef {
   current: RuntimeEntry[] | undefined;
   /** Whether the stack's outputs list runtimes (deployed by the last `pulumi up`). */
