@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { after, describe, it } from "node:test";
 import { Storage, type StorageObject } from "../client/index.ts";
+import { openLocalStorage } from "../local/data-dir.ts";
 import type { LocalBackend } from "../local/local-backend.ts";
+import { connectStorage } from "../azure/storage-connection.ts";
 import { executorPrefix } from "../protocol/keys.ts";
 import { testExecutor } from "./support/executor.ts";
 import { portRefusesConnections, sleep } from "./support/processes.ts";
@@ -63,4 +68,35 @@ describe("local storage shared by processes and kept between them", () => {
     const kept = await storage.listKeys(storage.bucket, executorPrefix(fexec.executorId));
     assert.ok(kept.length > 0, "the closed executor's job data is still in the data folder");
   });
+});
+
+describe("a data folder whose Azurite record is damaged or stale", () => {
+  const scratch = mkdtempSync(join(tmpdir(), "lithops-record-test-"));
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+
+  // A pid that no process has any more: a node process that already exited.
+  const deadPid = spawnSync(process.execPath, ["-e", ""]).pid;
+  const records = {
+    "not JSON": "{ half a record",
+    "JSON without a pid": JSON.stringify({ state: "ready", blobPort: 1, queuePort: 2 }),
+    "ready, but its Azurite is dead": JSON.stringify({ state: "ready", pid: deadPid, blobPort: 1, queuePort: 2 }),
+    "locked by a process that died": JSON.stringify({ state: "locked", pid: deadPid }),
+  };
+
+  for (const [what, text] of Object.entries(records)) {
+    it(`${what}: it is replaced by a record of a new Azurite, which serves the folder`, async () => {
+      const dir = mkdtempSync(join(scratch, "data-"));
+      writeFileSync(join(dir, "azurite.json"), text);
+      const storage = await openLocalStorage(dir);
+      try {
+        const record = JSON.parse(readFileSync(join(dir, "azurite.json"), "utf8")) as { state: string; blobPort: number };
+        assert.deepEqual([record.state, record.blobPort], ["ready", storage.endpoints.blobPort]);
+        const { container } = connectStorage({ connectionString: storage.connectionString, container: "probe" });
+        await container.createIfNotExists();
+        assert.equal(await container.exists(), true);
+      } finally {
+        await storage.close();
+      }
+    });
+  }
 });
