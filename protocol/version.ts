@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { LithopsError } from "./errors.ts";
 
 /**
  * Bumped whenever the queue message or output document changes shape.
@@ -35,7 +36,7 @@ function findPackage(): { root: string; manifest: PackageManifest } {
       // no package.json here: keep walking up
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`cannot find the ${PACKAGE_NAME} package.json above ${fileURLToPath(import.meta.url)}`);
+    if (parent === dir) throw new LithopsError(`cannot find the ${PACKAGE_NAME} package.json above ${fileURLToPath(import.meta.url)}`);
     dir = parent;
   }
 }
