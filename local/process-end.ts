@@ -42,7 +42,7 @@ export function processAlive(pid: number): boolean {
   }
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+    return stat[stat.lastIndexOf(")") + 2] !== "Z"; // the state follows the command name, which may hold ")"
   } catch {
     return true; // no /proc (not Linux), or it ended just now
   }
