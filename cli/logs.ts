@@ -18,17 +18,17 @@ import type { CliRequest } from "./main.ts";
  * same reads work on Azure Storage and on the local backend's storage.
  */
 
-export class LogsError extends LithopsError {
+class LogsError extends LithopsError {
   override name = "LogsError";
 }
 
 /** Which jobs: `<executorId>/<jobId>` (what futures and errors name, e.g. `3fa2c1-1/M000`), or `<executorId>` for all of its jobs. */
-export interface JobSelector {
+interface JobSelector {
   executorId: string;
   jobId?: string;
 }
 
-export function parseJobSelector(text: string): JobSelector {
+function parseJobSelector(text: string): JobSelector {
   const [executorId, jobId, ...rest] = text.split("/");
   try {
     if (rest.length > 0 || executorId === undefined) throw new LogsError("too many parts");
@@ -73,7 +73,7 @@ async function printOutput(container: ContainerClient, key: string, io: CliIO): 
   return output.calls.length;
 }
 
-export async function getLogs(container: ContainerClient, selector: JobSelector, io: CliIO): Promise<void> {
+async function getLogs(container: ContainerClient, selector: JobSelector, io: CliIO): Promise<void> {
   const keys = await outputKeys(container, selector);
   if (keys.length === 0) {
     const job = selector.jobId === undefined ? `executor ${selector.executorId}` : `job ${selector.executorId}/${selector.jobId}`;
@@ -89,7 +89,7 @@ export async function getLogs(container: ContainerClient, selector: JobSelector,
  * checking every `intervalMs`, until `signal` aborts. Each check is one listing of the jobs'
  * keys plus a download per newly finished batch.
  */
-export async function pollLogs(container: ContainerClient, selector: JobSelector | undefined, io: CliIO, signal: AbortSignal, intervalMs = 1000): Promise<void> {
+async function pollLogs(container: ContainerClient, selector: JobSelector | undefined, io: CliIO, signal: AbortSignal, intervalMs = 1000): Promise<void> {
   const seen = new Set(await outputKeys(container, selector));
   io.err(`Following the logs of ${selector ? `${selector.executorId}${selector.jobId ? `/${selector.jobId}` : ""}` : "every job"}: new output appears as batches of calls finish (Ctrl-C to stop)`);
   while (!signal.aborted) {

@@ -7,7 +7,7 @@
 export const CACHEABLE_REGISTRIES = ["docker.io", "mcr.microsoft.com", "ghcr.io", "quay.io", "registry.k8s.io", "public.ecr.aws", "gcr.io"] as const;
 
 /** Repositories the stack's registry serves from a cache rule live under this prefix, apart from the images it builds. */
-export const CACHE_PREFIX = "cache";
+const CACHE_PREFIX = "cache";
 
 export interface UpstreamImage {
   /** Registry host, `docker.io` for Docker Hub names without one. */

@@ -8,7 +8,7 @@ import type { ImageSource } from "./stack-config.ts";
 /** Container Apps run linux/amd64, whatever machine runs `pulumi up`. */
 const IMAGE_PLATFORM = "linux/amd64";
 /** Build contexts are staged here, inside the Pulumi project (never inside node_modules). */
-export const STAGING_DIR = ".lithops-aca/build";
+const STAGING_DIR = ".lithops-aca/build";
 
 export interface RuntimeImageArgs {
   source: ImageSource;

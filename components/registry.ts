@@ -73,7 +73,7 @@ export async function acrRefreshToken(loginServer: string, tenantId: string, acc
  * against this registry). The tag pattern `^$` matches no tag, so no tag is ever deleted:
  * apps run the digest their tag points at, and only manifests no tag points at go.
  */
-export function purgeTaskContent(untaggedRetentionDays: number): string {
+function purgeTaskContent(untaggedRetentionDays: number): string {
   return [
     "version: v1.1.0",
     "steps:",

@@ -19,11 +19,11 @@ import { CACHEABLE_REGISTRIES, isCacheable, upstreamImage } from "./image-refere
  * Azure's cap on a replica's `terminationGracePeriodSeconds`: a stopping replica (scale-in,
  * new revision) gets at most this long, so no call may be given longer on azure_containers.
  */
-export const MAX_GRACE_PERIOD_SECONDS = 600;
+const MAX_GRACE_PERIOD_SECONDS = 600;
 /** Seconds a stopping replica gets beyond the call timeout to store the outcome. */
 const STOP_MARGIN_SECONDS = 30;
 /** Azure's default Consumption-cores quota of a Container Apps environment. */
-export const DEFAULT_CORE_QUOTA = 100;
+const DEFAULT_CORE_QUOTA = 100;
 /** The default runtime's Dockerfile ships with the package, so any Pulumi program can build it. */
 export const DEFAULT_DOCKERFILE = join(packageRoot(), "runtimes/default/Dockerfile");
 

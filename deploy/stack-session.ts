@@ -130,7 +130,7 @@ type Automation = typeof import("@pulumi/pulumi/automation/index.js");
 let automationModule: Promise<Automation> | undefined;
 
 /** The Automation API, loaded on first use (it is large and most clients never need it). */
-export function automation(): Promise<Automation> {
+function automation(): Promise<Automation> {
   automationModule ??= import("@pulumi/pulumi/automation/index.js");
   return automationModule;
 }
