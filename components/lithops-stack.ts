@@ -104,7 +104,11 @@ export function lithopsStack(args: LithopsStackArgs): LithopsStackOutputs {
   function registryArgs(): RuntimeRegistryArgs {
     const registry = config.registry;
     if (registry.type === "dockerhub") {
-      if (!args.dockerHubToken) throw new Error("registry type dockerhub needs a Docker Hub token (lithops-aca:dockerHubToken)");
+      if (!args.dockerHubToken) {
+        throw new Error(
+          `registry type dockerhub needs a Docker Hub access token to push: pass dockerHubToken to lithopsStack (lithopsStackFromConfig reads the secret ${pulumi.getProject()}:dockerHubToken)`,
+        );
+      }
       return { kind: "dockerhub", username: registry.username, namespace: registry.namespace, token: args.dockerHubToken };
     }
     const placement = { resourceGroupName, location, tags };
