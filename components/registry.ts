@@ -219,13 +219,14 @@ export class RuntimeRegistry extends pulumi.ComponentResource {
     let repository = this.cacheRules.get(target);
     if (!repository) {
       const hash = createHash("sha256").update(target).digest("hex").slice(0, 8);
-      const slug = target.replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40);
+      // Also the rule's name in Azure: at most 50 characters.
+      const ruleName = `${target.replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40)}-${hash}`;
       const rule = new azure.containerregistry.CacheRule(
-        `${slug}-${hash}`,
+        ruleName,
         {
           registryName: this.acr.registryName,
           resourceGroupName: this.acr.resourceGroupName,
-          cacheRuleName: `${slug.slice(0, 41)}-${hash}`,
+          cacheRuleName: ruleName,
           sourceRepository: `${upstream.registry}/${upstream.repository}`,
           targetRepository: target,
         },
