@@ -51,6 +51,8 @@ interface MapJob {
 export class RetryingFuture<T = unknown> {
   /** Runs so far, the first included. */
   attempts = 1;
+  /** Reported by getResult() or result(), returned or thrown: getResult() with no futures skips it. */
+  retrieved = false;
 
   constructor(
     /** The call's position in its map. */
@@ -75,6 +77,12 @@ export class RetryingFuture<T = unknown> {
     return this.future.failed && !this.canRetry;
   }
 
+  /** Counts the call as reported, here and in the underlying executor (its latest run). */
+  markRetrieved(): void {
+    this.retrieved = true;
+    this.future.retrieved = true;
+  }
+
   error(): RetriesExhaustedError | undefined {
     const cause = this.failed ? this.future.error() : undefined;
     return cause && new RetriesExhaustedError(this.index, this.attempts, cause, this.element);
@@ -92,6 +100,7 @@ export class RetryingFuture<T = unknown> {
     checkOptions("result", getResultOptionsSchema, options);
     const { notDone } = await this.job.executor.wait([this], { throwExcept: false, timeout: options?.timeout });
     if (notDone.length > 0) throw new ResultTimeoutError(`call ${this.index} of the map not done after ${options?.timeout} s`);
+    this.markRetrieved();
     return this.settledValue(options?.throwExcept ?? true) as RetriedValue<T, O>;
   }
 }
@@ -103,7 +112,6 @@ export class RetryingFuture<T = unknown> {
  */
 export class RetryingFunctionExecutor implements AsyncDisposable {
   private readonly futures: RetryingFuture[] = [];
-  private readonly retrieved = new WeakSet<RetryingFuture>();
 
   constructor(readonly fexec: FunctionExecutor) {}
 
@@ -156,15 +164,12 @@ export class RetryingFunctionExecutor implements AsyncDisposable {
    */
   async getResult<T, O extends GetResultOptions = GetResultOptions>(fs?: readonly RetryingFuture<T>[], options?: O): Promise<RetriedValue<T, O>[]> {
     const checked = checkOptions("getResult", getResultOptionsSchema, options);
-    const futures = [...(fs ?? (this.futures.filter((f) => !this.retrieved.has(f)) as RetryingFuture<T>[]))];
+    const futures = [...(fs ?? (this.futures.filter((f) => !f.retrieved) as RetryingFuture<T>[]))];
     const { notDone } = await this.wait(futures, { throwExcept: false, timeout: checked.timeout });
     if (notDone.length > 0) {
       throw new ResultTimeoutError(`getResult: ${notDone.length} of ${futures.length} calls not done after ${checked.timeout} s (first: call ${notDone[0].index})`);
     }
-    for (const future of futures) {
-      this.retrieved.add(future);
-      future.future.retrieved = true;
-    }
+    for (const future of futures) future.markRetrieved();
     return futures.map((f) => f.settledValue(checked.throwExcept ?? true) as RetriedValue<T, O>);
   }
 

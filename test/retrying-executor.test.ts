@@ -84,6 +84,14 @@ describe("RetryingFunctionExecutor on the local backend", () => {
     assert.deepEqual(await retrying.getResult(), []);
   });
 
+  it("a call reported by RetryingFuture.result() is not reported again by getResult()", async () => {
+    const runs = freshDir();
+    const [first, second] = await retrying.map(flaky, [args(runs, 3, 1), args(runs, 4, 0)], { retries: 1 });
+    assert.equal(await first!.result(), 30);
+    assert.deepEqual(await retrying.getResult(), [40]);
+    assert.ok(second!.retrieved);
+  });
+
   it("refuses a bad retries value", async () => {
     await assert.rejects(retrying.map(flaky, [], { retries: -1 }), /retries: -1 is not valid: Too small: expected number to be >=0/);
   });
