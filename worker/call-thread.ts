@@ -26,6 +26,8 @@ const handlers = new Map<string, (...args: unknown[]) => unknown>();
 
 interface RunningCall {
   seq: number;
+  /** The job's extra environment variables, seen by this call alone. */
+  env?: Record<string, string>;
   /** Nested waits in progress (a call may wait on several things at once). */
   waits: number;
   loggedBytes: number;
@@ -105,28 +107,33 @@ async function runCall(funcId: string, argBytes: Uint8Array): Promise<{ ok: true
   }
 }
 
-/** Sets the job's extra environment variables in this thread (a thread has its own process.env); returns how to put back what was there. */
-function withEnv(env: Record<string, string>): () => void {
-  const previous = Object.keys(env).map((name) => [name, process.env[name]] as const);
-  Object.assign(process.env, env);
-  return () => {
-    for (const [name, value] of previous) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  };
+/** The running call's extra environment variable `name` (its job's `extraEnv`), if it has one. */
+function callEnv(name: string | symbol): string | undefined {
+  return typeof name === "string" ? currentCall.getStore()?.env?.[name] : undefined;
 }
+
+// The thread's process.env, seen through the running call's extraEnv: calls sharing this
+// thread (while one waits on a nested job) each see their own variables, and nothing has to
+// be put back when a call ends.
+const threadEnv = process.env;
+process.env = new Proxy(threadEnv, {
+  get: (target, name) => callEnv(name) ?? Reflect.get(target, name),
+  has: (target, name) => callEnv(name) !== undefined || Reflect.has(target, name),
+  ownKeys: (target) => [...new Set([...Reflect.ownKeys(target), ...Object.keys(currentCall.getStore()?.env ?? {})])],
+  getOwnPropertyDescriptor: (target, name) => {
+    const value = callEnv(name);
+    return value === undefined ? Reflect.getOwnPropertyDescriptor(target, name) : { value, writable: true, enumerable: true, configurable: true };
+  },
+});
 
 async function measuredCall(request: Extract<ThreadRequest, { type: "call" }>): Promise<void> {
   const heap = heapInUse();
-  const call: RunningCall = { seq: request.seq, waits: 0, loggedBytes: 0, heapAtStart: heap, heapPeak: heap };
+  const call: RunningCall = { seq: request.seq, env: request.env, waits: 0, loggedBytes: 0, heapAtStart: heap, heapPeak: heap };
   running.add(call);
   sampler ??= setInterval(sampleHeap, SAMPLE_MS).unref();
   const started = Date.now();
   const busyAtStart = performance.eventLoopUtilization();
-  const restoreEnv = request.env && withEnv(request.env);
   const outcome = await currentCall.run(call, () => runCall(request.funcId, request.args));
-  restoreEnv?.();
   const cpuMs = performance.eventLoopUtilization(busyAtStart).active;
   call.heapPeak = Math.max(call.heapPeak, heapInUse());
   running.delete(call);
