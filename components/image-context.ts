@@ -46,10 +46,20 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
+/** The bytes of every file under `dir`: what a staged folder adds to an image. */
+export function treeBytes(dir: string): number {
+  return filesUnder(dir).reduce((sum, file) => sum + statSync(join(dir, file)).size, 0);
+}
+
 export function contextDigest(dir: string): string {
   const hash = createHash("sha256");
   for (const file of filesUnder(dir)) hash.update(file).update("\0").update(readFileSync(join(dir, file))).update("\0");
   return hash.digest("hex");
+}
+
+/** Whether `entry` of the staging folder is a context staged for image `name`: `<name>-<12 hex digits>`. */
+function isStagedContextOf(name: string, entry: string): boolean {
+  return entry.length === name.length + 13 && entry.startsWith(`${name}-`) && /^[0-9a-f]{12}$/.test(entry.slice(name.length + 1));
 }
 
 /**
@@ -84,8 +94,9 @@ export function stageImageContext(dockerfile: string, stagingRoot: string, name:
   } catch {
     rmSync(scratch, { recursive: true, force: true }); // the same context is staged already
   }
+  // Only this image's earlier contexts: `image-a-<digest>`, never `image-a-b-<digest>` of another image.
   for (const old of readdirSync(stagingRoot)) {
-    if (old.startsWith(`${name}-`) && join(stagingRoot, old) !== dir) rmSync(join(stagingRoot, old), { recursive: true, force: true });
+    if (isStagedContextOf(name, old) && join(stagingRoot, old) !== dir) rmSync(join(stagingRoot, old), { recursive: true, force: true });
   }
   return { dir, dockerfile: join(dir, STAGED_DOCKERFILE), digest };
 }

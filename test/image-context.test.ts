@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { contextDigest, IMAGE_PACKAGE_DIR, stageImageContext, STAGED_DOCKERFILE } from "../components/image-context.ts";
+import { contextDigest, IMAGE_PACKAGE_DIR, stageImageContext, STAGED_DOCKERFILE, treeBytes } from "../components/image-context.ts";
 import { BUNDLE_DIR, packageRoot, WORKER_BUNDLE } from "../protocol/version.ts";
 import { imageBuiltFrom, runProgram } from "./pulumi-harness.ts";
 
@@ -32,11 +32,10 @@ describe("runtime image build context", () => {
 
   it("holds the Dockerfile's folder, the worker bundle without source maps, and the Dockerfile with the worker layer", () => {
     const staged = stage("geo");
-    const files = (dir: string) => (statSync(dir, { throwIfNoEntry: false }) ? true : false);
-    assert.ok(files(join(staged.dir, "package.json")));
-    assert.ok(!files(join(staged.dir, "README.md")), "nothing from outside the runtime's folder");
-    assert.ok(files(join(staged.dir, ".lithops-aca-worker", WORKER_BUNDLE)));
-    assert.ok(!files(join(staged.dir, ".lithops-aca-worker", `${WORKER_BUNDLE}.map`)));
+    assert.ok(existsSync(join(staged.dir, "package.json")));
+    assert.ok(!existsSync(join(staged.dir, "README.md")), "nothing from outside the runtime's folder");
+    assert.ok(existsSync(join(staged.dir, ".lithops-aca-worker", WORKER_BUNDLE)));
+    assert.ok(!existsSync(join(staged.dir, ".lithops-aca-worker", `${WORKER_BUNDLE}.map`)));
     const text = readFileSync(join(staged.dir, STAGED_DOCKERFILE), "utf8");
     assert.ok(text.startsWith(readFileSync(dockerfile, "utf8").trimEnd()), "the user's Dockerfile comes first, unchanged");
     assert.ok(text.includes(`CMD ["node", "${IMAGE_PACKAGE_DIR}/${WORKER_BUNDLE}"]`));
@@ -47,12 +46,7 @@ describe("runtime image build context", () => {
 
   it("the worker layer's files stay within 20 MB over the Node.js base image", () => {
     const staged = stage("geo-size");
-    const size = (dir: string): number => {
-      let total = 0;
-      for (const entry of readdirEntries(dir)) total += statSync(entry).size;
-      return total;
-    };
-    assert.ok(size(join(staged.dir, ".lithops-aca-worker")) < 20 * 1024 * 1024);
+    assert.ok(treeBytes(join(staged.dir, ".lithops-aca-worker")) < 20 * 1024 * 1024);
   });
 
   it("editing the README, a test or the stack's YAML leaves the context unchanged; the runtime's folder or the worker changes it", () => {
@@ -73,13 +67,21 @@ describe("runtime image build context", () => {
     assert.notEqual(stage("geo-d", editedBundle).digest, afterRuntimeEdit, "a change in the worker is an image input");
   });
 
+  it("restaging an image replaces only its own earlier context, not that of an image whose name it starts", () => {
+    const longer = stage("geo-slim");
+    const own = stage("geo-e");
+    writeFileSync(join(project, "runtimes/geo/extra.txt"), "changed\n");
+    const restaged = stage("geo-e");
+    assert.notEqual(restaged.dir, own.dir);
+    assert.ok(!existsSync(own.dir), "the image's earlier context is removed");
+    assert.ok(existsSync(join(longer.dir, STAGED_DOCKERFILE)), "another image's context survives");
+    stage("geo");
+    assert.ok(existsSync(join(longer.dir, STAGED_DOCKERFILE)), "staging 'geo' keeps the context of 'geo-slim'");
+  });
+
   it("the program passes the staged context's digest to the image build, so Pulumi sees a change exactly when the context changes", async () => {
     const run = await runProgram({ config: { runtimes: [{ name: "default" }] } });
     const image = imageBuiltFrom(run, "runtimes/default/Dockerfile");
     assert.equal(image.inputs.build.args.LITHOPS_CONTEXT_DIGEST, contextDigest(image.inputs.build.context));
   });
 });
-
-function readdirEntries(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
-}
