@@ -14,7 +14,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { stageImageContext } from "../components/image-context.ts";
+import { stageImageContext, treeBytes } from "../components/image-context.ts";
 import { DEFAULT_DOCKERFILE } from "../components/stack-config.ts";
 import { connectionStringFor, startAzurite } from "../local/azurite.ts";
 import { connectStorage } from "../azure/storage-connection.ts";
@@ -26,12 +26,6 @@ import { machineInfo, mb, median, millis, startCountingProxy } from "./lib.ts";
 const SAMPLES = 5;
 /** The last commit whose worker ran from the TypeScript sources under tsx. */
 const TSX_WORKER_COMMIT = "c86d122";
-
-function treeBytes(dir: string): number {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .reduce((sum, entry) => sum + statSync(join(entry.parentPath, entry.name)).size, 0);
-}
 
 /** Disk usage as `du -sk` reports it (blocks, as the issue's 534 MB was measured), in bytes. */
 function diskBytes(dir: string): number {
