@@ -19,6 +19,9 @@ export function registryName(suffix: string): string {
 
 /** Container Apps environment: 2-60 lower case letters, digits and hyphens, starting with a letter. */
 export function environmentName(stack: string): string {
-  const slug = stack.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+  const slug = stack
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
   return `lithops-${slug}`.slice(0, 60).replace(/-+$/, "");
 }

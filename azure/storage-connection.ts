@@ -1,11 +1,7 @@
 import { Readable } from "node:stream";
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/identity";
 import { BlobServiceClient, newPipeline as newBlobPipeline, StorageSharedKeyCredential, type ContainerClient } from "@azure/storage-blob";
-import {
-  newPipeline as newQueuePipeline,
-  QueueServiceClient,
-  StorageSharedKeyCredential as QueueSharedKeyCredential,
-} from "@azure/storage-queue";
+import { newPipeline as newQueuePipeline, QueueServiceClient, StorageSharedKeyCredential as QueueSharedKeyCredential } from "@azure/storage-queue";
 import { ENV } from "../protocol/env.ts";
 import { InvalidArgumentError } from "../protocol/errors.ts";
 

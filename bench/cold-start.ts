@@ -29,7 +29,10 @@ if (mode === "hold") {
   const importsMs = performance.now();
   const dataDir = mkdtempSync(join(tmpdir(), "lithops-bench-data-"));
   process.env[LOCAL_DATA_DIR_ENV] = dataDir;
-  const holder = mode === "warm" ? spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "hold"], { stdio: ["ignore", "pipe", "inherit"] }) : undefined;
+  const holder =
+    mode === "warm"
+      ? spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "hold"], { stdio: ["ignore", "pipe", "inherit"] })
+      : undefined;
   if (holder) await createInterface({ input: holder.stdout! })[Symbol.asyncIterator]().next();
 
   const started = performance.now();

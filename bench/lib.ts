@@ -191,13 +191,10 @@ export async function startCountingProxy(targetPort: number, onRequest?: (method
   const server = http.createServer((req, res) => {
     proxy.count += 1;
     onRequest?.(req.method ?? "", req.url ?? "");
-    const upstream = http.request(
-      { host: "127.0.0.1", port: targetPort, method: req.method, path: req.url, headers: req.headers, agent },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
+    const upstream = http.request({ host: "127.0.0.1", port: targetPort, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
     upstream.on("error", (error) => {
       res.writeHead(502);
       res.end(error.message);

@@ -18,7 +18,10 @@ try {
   const started = performance.now();
   let submittedMs = 0;
   const { value, peakRss, peakHeap } = await withMemoryPeak(async () => {
-    const fs = await fexec.map(noop, Array.from({ length: calls }, (_, i) => i));
+    const fs = await fexec.map(
+      noop,
+      Array.from({ length: calls }, (_, i) => i),
+    );
     submittedMs = performance.now() - started;
     return { fs, results: (await fexec.getResult(fs)) as number[] };
   });

@@ -31,7 +31,10 @@ function handles(): Record<string, number> {
 
 async function runMap(fexec: FunctionExecutor, map: number): Promise<number> {
   const started = performance.now();
-  const fs = await fexec.map(noop, Array.from({ length: callsPerMap }, (_, i) => i));
+  const fs = await fexec.map(
+    noop,
+    Array.from({ length: callsPerMap }, (_, i) => i),
+  );
   const results = (await fexec.getResult(fs)) as number[];
   if (results.length !== callsPerMap || results.some((value, i) => value !== i)) throw new Error(`map ${map}: wrong results`);
   return performance.now() - started;

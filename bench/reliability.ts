@@ -70,7 +70,12 @@ const tests = skipTests ? undefined : await runReliabilityTests();
 const sustainedTable = (mode: SustainedMode): string[] => [
   "| map | wall | heap after GC | RSS | open handles | futures held |",
   "|---|---|---|---|---|---|",
-  ...mode.rows.map((r) => `| ${r.map} | ${seconds(r.ms)} | ${mb(r.heapUsed)} | ${mb(r.rss)} | ${r.handles} (${Object.entries(r.byType).map(([k, v]) => `${k} ${v}`).join(", ")}) | ${r.futures} |`),
+  ...mode.rows.map(
+    (r) =>
+      `| ${r.map} | ${seconds(r.ms)} | ${mb(r.heapUsed)} | ${mb(r.rss)} | ${r.handles} (${Object.entries(r.byType)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")}) | ${r.futures} |`,
+  ),
 ];
 
 const date = machine.date.slice(0, 10);

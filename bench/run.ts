@@ -20,8 +20,34 @@ const quick = process.argv.includes("--quick");
 const outArg = process.argv.indexOf("--out");
 
 const SIZES = quick
-  ? { coldSamples: 1, latencySamples: 20, idleLatencySamples: 3, throughput: [1_000, 10_000], cpuCalls: 64, cpuRounds: 2, scale: 10_000, dataCalls: 16, textMb: 40, idleSeconds: 10, waitSeconds: 5, progressCalls: { tiny: 2_000, fiveMs: 400 } }
-  : { coldSamples: 3, latencySamples: 20, idleLatencySamples: 5, throughput: [1_000, 10_000], cpuCalls: 64, cpuRounds: 3, scale: 100_000, dataCalls: 64, textMb: 200, idleSeconds: 30, waitSeconds: 15, progressCalls: { tiny: 10_000, fiveMs: 2_000 } };
+  ? {
+      coldSamples: 1,
+      latencySamples: 20,
+      idleLatencySamples: 3,
+      throughput: [1_000, 10_000],
+      cpuCalls: 64,
+      cpuRounds: 2,
+      scale: 10_000,
+      dataCalls: 16,
+      textMb: 40,
+      idleSeconds: 10,
+      waitSeconds: 5,
+      progressCalls: { tiny: 2_000, fiveMs: 400 },
+    }
+  : {
+      coldSamples: 3,
+      latencySamples: 20,
+      idleLatencySamples: 5,
+      throughput: [1_000, 10_000],
+      cpuCalls: 64,
+      cpuRounds: 3,
+      scale: 100_000,
+      dataCalls: 64,
+      textMb: 200,
+      idleSeconds: 30,
+      waitSeconds: 15,
+      progressCalls: { tiny: 10_000, fiveMs: 2_000 },
+    };
 
 const TARGETS = {
   warmLatencyMs: 40,
@@ -57,7 +83,10 @@ const opsOf = (fexec: FunctionExecutor): number => {
 
 /** Both workers up and idle, with `fn` already loaded in their call threads. */
 async function warmUp<A>(fexec: FunctionExecutor, fn: (x: A) => unknown, arg: A): Promise<void> {
-  await fexec.map(fn, range(8).map(() => arg));
+  await fexec.map(
+    fn,
+    range(8).map(() => arg),
+  );
   await fexec.getResult();
 }
 
@@ -70,7 +99,11 @@ async function coldStart(): Promise<void> {
     value: seconds(median(samples.map((s) => s.firstResultMs))),
   });
   row({ benchmark: "Cold start", measure: "of which Azurite up and container created", value: seconds(median(samples.map((s) => s.backendReadyMs))) });
-  row({ benchmark: "Cold start", measure: "process start to first result (imports included)", value: seconds(median(samples.map((s) => s.sinceProcessStartMs))) });
+  row({
+    benchmark: "Cold start",
+    measure: "process start to first result (imports included)",
+    value: seconds(median(samples.map((s) => s.sinceProcessStartMs))),
+  });
   row({ benchmark: "Cold start", measure: "close() (workers and Azurite stopped)", value: seconds(median(samples.map((s) => s.closeMs))) });
 }
 
@@ -255,7 +288,11 @@ async function wordCount(fexec: FunctionExecutor): Promise<void> {
     const counts = mergeCounts((await fexec.getResult()) as Map<string, number>[]);
     const wallMs = performance.now() - started;
     check(counts);
-    row({ benchmark: name, measure: "object processing: map over az:// prefix, objChunkSize 8 MB, + merge on client", value: `${(totalMb / (wallMs / 1000)).toFixed(1)} MB/s (${seconds(wallMs)})` });
+    row({
+      benchmark: name,
+      measure: "object processing: map over az:// prefix, objChunkSize 8 MB, + merge on client",
+      value: `${(totalMb / (wallMs / 1000)).toFixed(1)} MB/s (${seconds(wallMs)})`,
+    });
   } else {
     notes.push(
       "Word count: object processing (map over an `az://` prefix) is not in this checkout yet, so each call reads its whole 8 MB object with the storage SDK itself; this measures the same reads and counting, without the framework's chunking.",
@@ -264,13 +301,20 @@ async function wordCount(fexec: FunctionExecutor): Promise<void> {
     await fexec.map(async (key: string) => {
       const { BlobServiceClient } = await import("@azure/storage-blob");
       const service = BlobServiceClient.fromConnectionString(process.env.LITHOPS_STORAGE_CONNECTION_STRING ?? "");
-      const bytes = await service.getContainerClient(process.env.LITHOPS_STORAGE_CONTAINER ?? "").getBlockBlobClient(key).downloadToBuffer();
+      const bytes = await service
+        .getContainerClient(process.env.LITHOPS_STORAGE_CONTAINER ?? "")
+        .getBlockBlobClient(key)
+        .downloadToBuffer();
       return countWords(bytes.toString("latin1"));
     }, keys);
     const counts = mergeCounts((await fexec.getResult()) as Map<string, number>[]);
     const wallMs = performance.now() - started;
     check(counts);
-    row({ benchmark: name, measure: `map of ${parts} calls, each reads 8 MB with the SDK and counts (object processing not available)`, value: `${(totalMb / (wallMs / 1000)).toFixed(1)} MB/s (${seconds(wallMs)})` });
+    row({
+      benchmark: name,
+      measure: `map of ${parts} calls, each reads 8 MB with the SDK and counts (object processing not available)`,
+      value: `${(totalMb / (wallMs / 1000)).toFixed(1)} MB/s (${seconds(wallMs)})`,
+    });
   }
 
   // Raw read throughput from the client: the ceiling for any object processing here.
@@ -281,7 +325,11 @@ async function wordCount(fexec: FunctionExecutor): Promise<void> {
     read += buffers.reduce((a, b) => a + b.length, 0);
   }
   const readMs = performance.now() - started;
-  row({ benchmark: name, measure: "raw Storage read from the client, 4 objects at a time (the ceiling)", value: `${(read / 1024 / 1024 / (readMs / 1000)).toFixed(1)} MB/s` });
+  row({
+    benchmark: name,
+    measure: "raw Storage read from the client, 4 objects at a time (the ceiling)",
+    value: `${(read / 1024 / 1024 / (readMs / 1000)).toFixed(1)} MB/s`,
+  });
   const countStarted = performance.now();
   check(new Map([...countWords(text.toString("latin1"))].map(([w, n]) => [w, n * parts])));
   const countMs = (performance.now() - countStarted) * parts; // one part counted, times the number of parts
@@ -294,9 +342,7 @@ async function proxiedAzurite(onRequest?: (method: string, url: string) => void)
   const azurite = await startAzurite();
   const blob = await startCountingProxy(azurite.blobPort, onRequest);
   const queue = await startCountingProxy(azurite.queuePort, onRequest);
-  const connectionString = azurite.connectionString
-    .replace(`:${azurite.blobPort}/`, `:${blob.port}/`)
-    .replace(`:${azurite.queuePort}/`, `:${queue.port}/`);
+  const connectionString = azurite.connectionString.replace(`:${azurite.blobPort}/`, `:${blob.port}/`).replace(`:${azurite.queuePort}/`, `:${queue.port}/`);
   return { azurite, blob, queue, connectionString };
 }
 
@@ -320,7 +366,10 @@ async function progressCost(): Promise<void> {
     ] as const) {
       await warmUp(fexec, fn, arg);
       const before = progressRequests;
-      await fexec.map(fn, range(calls).map(() => arg));
+      await fexec.map(
+        fn,
+        range(calls).map(() => arg),
+      );
       await fexec.getResult();
       const perCall = (progressRequests - before) / calls;
       row({
@@ -379,15 +428,22 @@ async function idleCost(): Promise<void> {
       measure: `${workers} idle workers, per minute (measured over ${SIZES.idleSeconds} s)`,
       value: `${perMinute(idleAll - idleScaler - idleClient)} requests`,
     });
-    row({ benchmark: "Idle polling cost", measure: "local scaler (the KEDA stand-in) with workers up, per minute", value: `${perMinute(idleScaler)} requests` });
+    row({
+      benchmark: "Idle polling cost",
+      measure: "local scaler (the KEDA stand-in) with workers up, per minute",
+      value: `${perMinute(idleScaler)} requests`,
+    });
 
     // A client waiting on one long call: the ramp, then one poll per POLL_MAX (steady state, second half).
     const waitMs = SIZES.waitSeconds * 1000;
     const waitBefore = fexec.storageOperations().client;
     let halfway = 0;
-    const half = setTimeout(() => {
-      halfway = fexec.storageOperations().client;
-    }, 200 + waitMs / 2);
+    const half = setTimeout(
+      () => {
+        halfway = fexec.storageOperations().client;
+      },
+      200 + waitMs / 2,
+    );
     const started = Date.now();
     await fexec.callAsync(async (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)), waitMs);
     await fexec.getResult();

@@ -10,13 +10,19 @@ import { benchOptions, noop } from "./workloads.ts";
 const calls = Number(process.argv[2] ?? 100_000);
 const fexec = new FunctionExecutor(benchOptions());
 try {
-  await fexec.map(noop, Array.from({ length: 8 }, (_, i) => i));
+  await fexec.map(
+    noop,
+    Array.from({ length: 8 }, (_, i) => i),
+  );
   await fexec.getResult();
   const rssBefore = process.memoryUsage().rss;
   const opsBefore = fexec.storageOperations();
   const started = performance.now();
   const { value, peakRss, peakHeap } = await withMemoryPeak(async () => {
-    await fexec.map(noop, Array.from({ length: calls }, (_, i) => i));
+    await fexec.map(
+      noop,
+      Array.from({ length: calls }, (_, i) => i),
+    );
     return (await fexec.getResult()) as number[];
   });
   const wallMs = performance.now() - started;

@@ -74,7 +74,7 @@ export function makeText(bytes: number, seed = 7): { text: Buffer; words: number
   let words = 0;
   for (;;) {
     const count = 8 + Math.floor(random() * 8);
-    const line = Array.from({ length: count }, () => vocabulary[Math.floor(random() * vocabulary.length)]).join(" ") + "\n";
+    const line = `${Array.from({ length: count }, () => vocabulary[Math.floor(random() * vocabulary.length)]).join(" ")}\n`;
     if (size + line.length > bytes) break;
     lines.push(line);
     size += line.length;

@@ -35,7 +35,9 @@ function parseJobSelector(text: string): JobSelector {
     assertId("executor id", executorId);
     if (jobId !== undefined) assertId("job id", jobId);
   } catch (error) {
-    throw new LogsError(`job ${JSON.stringify(text)} is not valid (${(error as Error).message}): give <executorId>/<jobId>, e.g. 3fa2c1-1/M000, or an executor id for all of its jobs`);
+    throw new LogsError(
+      `job ${JSON.stringify(text)} is not valid (${(error as Error).message}): give <executorId>/<jobId>, e.g. 3fa2c1-1/M000, or an executor id for all of its jobs`,
+    );
   }
   return { executorId, jobId };
 }
@@ -77,7 +79,9 @@ async function getLogs(container: ContainerClient, selector: JobSelector, io: Cl
   const keys = await outputKeys(container, selector);
   if (keys.length === 0) {
     const job = selector.jobId === undefined ? `executor ${selector.executorId}` : `job ${selector.executorId}/${selector.jobId}`;
-    throw new LogsError(`no finished calls of ${job} in storage: check the id (errors and futures name jobs as <executorId>/<jobId>), or wait for its calls to finish (\`logs poll\` follows them)`);
+    throw new LogsError(
+      `no finished calls of ${job} in storage: check the id (errors and futures name jobs as <executorId>/<jobId>), or wait for its calls to finish (\`logs poll\` follows them)`,
+    );
   }
   let calls = 0;
   for (const key of keys) calls += await printOutput(container, key, io);
@@ -91,14 +95,20 @@ async function getLogs(container: ContainerClient, selector: JobSelector, io: Cl
  */
 async function pollLogs(container: ContainerClient, selector: JobSelector | undefined, io: CliIO, signal: AbortSignal, intervalMs = 1000): Promise<void> {
   const seen = new Set(await outputKeys(container, selector));
-  io.err(`Following the logs of ${selector ? `${selector.executorId}${selector.jobId ? `/${selector.jobId}` : ""}` : "every job"}: new output appears as batches of calls finish (Ctrl-C to stop)`);
+  io.err(
+    `Following the logs of ${selector ? `${selector.executorId}${selector.jobId ? `/${selector.jobId}` : ""}` : "every job"}: new output appears as batches of calls finish (Ctrl-C to stop)`,
+  );
   while (!signal.aborted) {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, intervalMs);
-      signal.addEventListener("abort", () => {
-        clearTimeout(timer);
-        resolve();
-      }, { once: true });
+      signal.addEventListener(
+        "abort",
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
     });
     if (signal.aborted) break;
     for (const key of await outputKeys(container, selector)) {

@@ -39,7 +39,10 @@ export async function listStackRuntimes(request: CliRequest, context: CliContext
   const session = await openStack(await stackName(request, context), context, io);
   const outputs = await session.outputs();
   const rows = runtimeRows(outputs.runtimes?.value, await currentRuntimes(session));
-  for (const line of table(["Runtime Name", "Memory Size", "Status", "Image", "Container App"], rows.map((r) => [r.name, `${r.memory} MB`, r.status, r.image, r.app]))) {
+  for (const line of table(
+    ["Runtime Name", "Memory Size", "Status", "Image", "Container App"],
+    rows.map((r) => [r.name, `${r.memory} MB`, r.status, r.image, r.app]),
+  )) {
     io.out(line);
   }
   const deployed = rows.filter((r) => r.status.startsWith("deployed")).length;

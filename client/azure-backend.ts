@@ -29,9 +29,7 @@ export class AzureContainersBackend implements ExecutionBackend {
 
   async prepareRuntime(name: string, memory: number): Promise<RuntimeTarget> {
     const listed = this.deployed.find((r) => r.name === name && r.memory === memory);
-    const target = listed
-      ? { name, memory, queue: listed.queue, poisonQueue: listed.poison_queue }
-      : { name, memory, ...runtimeQueues(name, memory) };
+    const target = listed ? { name, memory, queue: listed.queue, poisonQueue: listed.poison_queue } : { name, memory, ...runtimeQueues(name, memory) };
     const exists = await this.clients.queueService.getQueueClient(target.queue).exists();
     if (!exists) {
       const known = this.deployed.map((r) => `${r.name} (${r.memory} MB)`).join(", ") || "none listed in the config";

@@ -309,7 +309,6 @@ export class ConfigError extends LithopsError {
   override name = "ConfigError";
 }
 
-
 /** Where Lithops looks for its config file, in order. */
 export function configFileCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
   return [env.LITHOPS_CONFIG_FILE, join(process.cwd(), ".lithops_config"), join(homedir(), ".lithops", "config"), "/etc/lithops/config"].filter(
@@ -431,7 +430,10 @@ export function resolveConfig(options: ExecutorOptions = {}, env: NodeJS.Process
     (backend === "local" ? file.localhost?.worker_processes : undefined) ??
     file.lithops?.workers ??
     (backend === "local" ? availableParallelism() : DEFAULT_MAX_WORKERS);
-  for (const [key, value] of [["maxWorkers", maxWorkers], ["workerProcesses", workerProcesses]] as const) {
+  for (const [key, value] of [
+    ["maxWorkers", maxWorkers],
+    ["workerProcesses", workerProcesses],
+  ] as const) {
     if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${key}: ${JSON.stringify(value)} is not valid; use a whole number of 1 or more`);
   }
   const storageFile = file.azure_storage ?? {};

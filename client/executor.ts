@@ -127,7 +127,11 @@ export class FunctionExecutor implements AsyncDisposable {
    * `{ obj: uri }` elements): fn then receives a StorageObject.
    */
   map<R>(fn: OneArgumentFunction<StorageObject, R>, iterdata: string | Elements<string>, options?: MapOptions): Promise<ResponseFuture<Awaited<R>>[]>;
-  map<N extends { obj: string }, R>(fn: OneArgumentFunction<ObjectElement<N>, R>, iterdata: Elements<N>, options?: MapOptions): Promise<ResponseFuture<Awaited<R>>[]>;
+  map<N extends { obj: string }, R>(
+    fn: OneArgumentFunction<ObjectElement<N>, R>,
+    iterdata: Elements<N>,
+    options?: MapOptions,
+  ): Promise<ResponseFuture<Awaited<R>>[]>;
   map<P extends unknown[], R>(fn: (...args: P) => R, iterdata: Elements<SpreadArguments<P>>, options?: MapOptions): Promise<ResponseFuture<Awaited<R>>[]>;
   map<A, R>(fn: OneArgumentFunction<A, R>, iterdata: Elements<A>, options?: MapOptions): Promise<ResponseFuture<Awaited<R>>[]>;
   async map(fn: unknown, iterdata: Iterdata, options?: MapOptions): Promise<ResponseFuture[]> {
@@ -166,13 +170,16 @@ export class FunctionExecutor implements AsyncDisposable {
     const { objReduceByKey, reduceRuntimeMemory, spawnReducer = DEFAULT_SPAWN_REDUCER, ...mapOptions } = checked;
     const input = await collectMapInput(iterdata, mapOptions, () => this.storageOfObjects());
     if (objReduceByKey && !input.partsPerObject) {
-      throw new ConfigError("objReduceByKey: true reduces per storage object, but iterdata names none: give az://container/prefix/, az://container/key URIs or { obj: uri } elements");
+      throw new ConfigError(
+        "objReduceByKey: true reduces per storage object, but iterdata names none: give az://container/prefix/, az://container/key URIs or { obj: uri } elements",
+      );
     }
     await shipFunction(reduceFn); // fails before any map is queued if the reducer cannot be shipped
     const maps = await this.submit("M", mapFn, input.elements, mapOptions, true);
     // As in Lithops, the maps of a mapReduce produce no output of their own for getResult().
     for (const future of maps) future.retrieved = true;
-    if (spawnReducer > 0) await this.waitForCount(maps, Math.ceil((maps.length * spawnReducer) / 100), { throwExcept: false, deadline: Infinity, progress: false });
+    if (spawnReducer > 0)
+      await this.waitForCount(maps, Math.ceil((maps.length * spawnReducer) / 100), { throwExcept: false, deadline: Infinity, progress: false });
     const groups = objReduceByKey && input.partsPerObject ? input.partsPerObject : [maps.length];
     const reducers = await this.submit(
       "R",
@@ -306,7 +313,11 @@ export class FunctionExecutor implements AsyncDisposable {
     if (owners.size <= 1) return ([...owners][0] ?? this).returnedFutures.follow(futures, deadline);
     const following = new Set<ResponseFuture<unknown>>();
     for (const owner of owners) {
-      for (const future of await owner.returnedFutures.follow(futures.filter((f) => f.owner === owner), deadline)) following.add(future);
+      for (const future of await owner.returnedFutures.follow(
+        futures.filter((f) => f.owner === owner),
+        deadline,
+      ))
+        following.add(future);
     }
     return following;
   }
@@ -324,7 +335,9 @@ export class FunctionExecutor implements AsyncDisposable {
     const futures = fs === undefined ? this.futures.filter((f) => !f.retrieved) : this.selectFutures(fs);
     const { notDone } = await this.wait(futures, { throwExcept: false, timeout: checked.timeout });
     if (notDone.length > 0) {
-      throw new ResultTimeoutError(`getResult: ${notDone.length} of ${futures.length} calls not done after ${checked.timeout} s (first: ${notDone[0].jobId}/${notDone[0].callId})`);
+      throw new ResultTimeoutError(
+        `getResult: ${notDone.length} of ${futures.length} calls not done after ${checked.timeout} s (first: ${notDone[0].jobId}/${notDone[0].callId})`,
+      );
     }
     for (const future of futures) future.retrieved = true;
     const values = futures.map((f) => f.settledValue(checked.throwExcept ?? true));
@@ -445,7 +458,9 @@ export class FunctionExecutor implements AsyncDisposable {
       env: options.extraEnv,
     });
     // The job manifest goes with the payloads, before any message: another client can re-attach by the job's ids.
-    const manifest = manifestUpload(buildManifest({ executorId: this.executorId, jobId, fromMap, submitted: Date.now(), runtime: target.name, memory, batches: plan.batches }));
+    const manifest = manifestUpload(
+      buildManifest({ executorId: this.executorId, jobId, fromMap, submitted: Date.now(), runtime: target.name, memory, batches: plan.batches }),
+    );
     await Promise.all([...plan.uploads, manifest].map(({ key, bytes }) => clients.container.getBlockBlobClient(key).uploadData(bytes)));
     const submitted = Date.now();
     const batches = new Map<number, ResponseFuture[]>();
@@ -484,7 +499,7 @@ export class FunctionExecutor implements AsyncDisposable {
   private async futuresForRefs(refs: FutureRef[]): Promise<ResponseFuture[]> {
     const { monitor } = await this.running();
     const futures = refs.map((ref) => this.futureFor(ref.executorId, ref.jobId, ref.callId, false, newStats(Date.now(), ref.batch, 0)));
-    futures.forEach((future) => monitor.watch(future.executorId, future.jobId, new Map([[future.stats.batch, [future]]])));
+    for (const future of futures) monitor.watch(future.executorId, future.jobId, new Map([[future.stats.batch, [future]]]));
     return futures;
   }
 
@@ -536,7 +551,9 @@ export class FunctionExecutor implements AsyncDisposable {
       let deploy = this.deploys.get(key);
       if (!deploy) {
         this.log.info(`runtime '${runtime}' (${memory} MB) is not deployed in stack '${stack}': deploying it (autoDeploy)`);
-        deploy = loadPulumiPart("autoDeploy", () => import("../deploy/runtime-changes.ts")).then(({ deployRuntime }) => deployRuntime(stack, runtime, memory, this.log.info));
+        deploy = loadPulumiPart("autoDeploy", () => import("../deploy/runtime-changes.ts")).then(({ deployRuntime }) =>
+          deployRuntime(stack, runtime, memory, this.log.info),
+        );
         this.deploys.set(key, deploy);
       }
       await deploy;

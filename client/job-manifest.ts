@@ -72,7 +72,9 @@ export async function readManifest(container: ContainerClient, executorId: strin
     bytes = await downloadBytes(container, key);
   } catch (error) {
     if (isNotFound(error)) {
-      throw new JobNotFoundError(`job ${executorId}/${jobId} not found: no ${key} in container '${container.containerName}' (cleaned, never submitted, or another storage account)`);
+      throw new JobNotFoundError(
+        `job ${executorId}/${jobId} not found: no ${key} in container '${container.containerName}' (cleaned, never submitted, or another storage account)`,
+      );
     }
     throw error;
   }
@@ -97,9 +99,7 @@ export async function listJobIds(container: ContainerClient, executorId: string)
   for await (const item of container.listBlobsByHierarchy("/", { prefix })) {
     if (item.kind === "prefix") ids.push(item.name.slice(prefix.length, -1));
   }
-  const withManifest = await Promise.all(
-    ids.map(async (jobId) => ((await blobExists(container, jobManifestKey(executorId, jobId))) ? jobId : undefined)),
-  );
+  const withManifest = await Promise.all(ids.map(async (jobId) => ((await blobExists(container, jobManifestKey(executorId, jobId))) ? jobId : undefined)));
   // Job ids are a kind letter and a counter (A000, M001, ...): submit order is the counter's.
   const order = (id: string): number => Number(/\d+$/.exec(id)?.[0] ?? Infinity);
   return withManifest.filter((id): id is string => id !== undefined).sort((a, b) => order(a) - order(b) || a.localeCompare(b));

@@ -93,7 +93,8 @@ export class JobMonitor {
           }
           const running = batchOfProgressKey(blob.name);
           const etag = blob.properties.etag ?? "";
-          if (running !== undefined && job.pending.has(running) && job.progressRead.get(running) !== etag) progress.push({ job, key: blob.name, batch: running, etag });
+          if (running !== undefined && job.pending.has(running) && job.progressRead.get(running) !== etag)
+            progress.push({ job, key: blob.name, batch: running, etag });
         }
       }),
     );

@@ -25,8 +25,14 @@ export async function wait<F extends ResponseFuture<unknown>>(fs: F | readonly F
 }
 
 /** The futures' results, as FunctionExecutor.getResult gives them, over any executors' futures. */
-export function getResult<F extends ResponseFuture<unknown>, O extends GetResultOptions = GetResultOptions>(fs: F, options?: O): Promise<Settled<ResultOf<F>, O>>;
-export function getResult<const F extends readonly ResponseFuture<unknown>[], O extends GetResultOptions = GetResultOptions>(fs: F, options?: O): Promise<SettledAll<F, O>>;
+export function getResult<F extends ResponseFuture<unknown>, O extends GetResultOptions = GetResultOptions>(
+  fs: F,
+  options?: O,
+): Promise<Settled<ResultOf<F>, O>>;
+export function getResult<const F extends readonly ResponseFuture<unknown>[], O extends GetResultOptions = GetResultOptions>(
+  fs: F,
+  options?: O,
+): Promise<SettledAll<F, O>>;
 export async function getResult(fs: ResponseFuture<unknown> | readonly ResponseFuture<unknown>[], options?: GetResultOptions): Promise<unknown> {
   const futures: readonly ResponseFuture<unknown>[] = Array.isArray(fs) ? fs : [fs as ResponseFuture<unknown>];
   const executor = driver(futures);

@@ -61,7 +61,7 @@ export async function collectMapInput(iterdata: Iterdata, chunking: ObjectChunki
   else for await (const element of iterdata) elements.push(element);
 
   const sources = elements.map(asObjectSource);
-  const firstPlain = sources.findIndex((source) => source === undefined);
+  const firstPlain = sources.indexOf(undefined);
   if (firstPlain === -1 && elements.length > 0) return partsOf(await sizeObjects(sources as ObjectSource[], storage()), chunking);
   if (sources.some((source) => source !== undefined)) {
     throw new ConfigError(
@@ -69,7 +69,9 @@ export async function collectMapInput(iterdata: Iterdata, chunking: ObjectChunki
     );
   }
   if (chunking.objChunkSize !== undefined || chunking.objChunkNumber !== undefined) {
-    throw new ConfigError("objChunkSize and objChunkNumber split storage objects, but iterdata names none: give az://container/prefix/, az://container/key URIs or { obj: uri } elements");
+    throw new ConfigError(
+      "objChunkSize and objChunkNumber split storage objects, but iterdata names none: give az://container/prefix/, az://container/key URIs or { obj: uri } elements",
+    );
   }
   return { elements };
 }

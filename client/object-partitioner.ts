@@ -16,7 +16,10 @@ export interface ByteRange {
 
 export function validateChunking(chunking: ObjectChunking): void {
   const { objChunkSize, objChunkNumber } = chunking;
-  for (const [name, value] of [["objChunkSize", objChunkSize], ["objChunkNumber", objChunkNumber]] as const) {
+  for (const [name, value] of [
+    ["objChunkSize", objChunkSize],
+    ["objChunkNumber", objChunkNumber],
+  ] as const) {
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) {
       throw new InvalidArgumentError(`${name}: ${JSON.stringify(value)} is not valid; use a whole number of 1 or more`);
     }

@@ -68,9 +68,7 @@ export const retryingMapOptionsSchema = z
     retries: wholeNumber(0).optional(),
   })
   .strict();
-export const waitOptionsSchema = z
-  .object({ ...resultFields, returnWhen: z.enum([ALL_COMPLETED, ANY_COMPLETED, ALWAYS]).optional() })
-  .strict();
+export const waitOptionsSchema = z.object({ ...resultFields, returnWhen: z.enum([ALL_COMPLETED, ANY_COMPLETED, ALWAYS]).optional() }).strict();
 export const getResultOptionsSchema = z.object(resultFields).strict();
 
 export type CallOptions = z.input<typeof callOptionsSchema>;

@@ -237,7 +237,12 @@ function perCallTimelineSpec(points: CallPoint[], calls: number, unfinished: num
     { field: "duration", title: "duration (s)", type: "quantitative" as const, format: ".3f" },
   ];
   const description = { field: "label" };
-  const x = { field: "started", type: "quantitative" as const, title: "seconds since the first submit", scale: { domain: [0, lastFinish(points)], nice: false } };
+  const x = {
+    field: "started",
+    type: "quantitative" as const,
+    title: "seconds since the first submit",
+    scale: { domain: [0, lastFinish(points)], nice: false },
+  };
   const y = {
     field: "call",
     type: "quantitative" as const,
@@ -333,7 +338,7 @@ function workerRows(points: readonly CallPoint[], name: (id: string) => string):
   const rowOf = new Map<string, number>();
   for (let i = 0; i < ordered.length; i += perRow) {
     const members = ordered.slice(i, i + perRow);
-    members.forEach((worker) => rowOf.set(worker, rows.length));
+    for (const worker of members) rowOf.set(worker, rows.length);
     rows.push({ label: members.length === 1 ? name(members[0]) : `workers ${i + 1}-${i + members.length}`, workers: members.length });
   }
   return { rows, rowOf };
@@ -358,7 +363,7 @@ function aggregatedTimelineSpec(points: CallPoint[], unfinished: number): TopLev
   const yAxis = { minExtent: Y_AXIS_EXTENT, maxExtent: Y_AXIS_EXTENT, labelLimit: Y_AXIS_EXTENT - 20 };
 
   let peak = 0;
-  running.forEach((v) => (peak = Math.max(peak, v)));
+  for (const v of running) peak = Math.max(peak, v);
   // step-after needs the last bin's end as a point of its own.
   const runningValues = Array.from({ length: bins.count + 1 }, (_, k) => ({ t: seconds(k), running: running[Math.min(k, bins.count - 1)] }));
 
@@ -371,7 +376,9 @@ function aggregatedTimelineSpec(points: CallPoint[], unfinished: number): TopLev
   const progressValues = series.flatMap(({ name, times }) => cumulative(times, bins).map((calls, k) => ({ t: seconds(k), series: name, calls })));
 
   const cells = rowLoad.flatMap((load, row) =>
-    Array.from(load, (busy, b) => ({ row: rows[row].label, start: seconds(b), end: seconds(b + 1), running: busy / rows[row].workers })).filter((cell) => cell.running > 0),
+    Array.from(load, (busy, b) => ({ row: rows[row].label, start: seconds(b), end: seconds(b + 1), running: busy / rows[row].workers })).filter(
+      (cell) => cell.running > 0,
+    ),
   );
   const grouped = rows.some((row) => row.workers > 1);
   const workerShade = { scheme: "blues", domainMin: 0 };
@@ -403,7 +410,11 @@ function aggregatedTimelineSpec(points: CallPoint[], unfinished: number): TopLev
       },
       {
         name: "progress",
-        title: { text: "Calls so far", subtitle: "the gap between submitted and started is the queue; between started and finished, the calls running", fontSize: 12 },
+        title: {
+          text: "Calls so far",
+          subtitle: "the gap between submitted and started is the queue; between started and finished, the calls running",
+          fontSize: 12,
+        },
         width: WIDTH,
         height: 200,
         data: { values: progressValues },
@@ -462,7 +473,10 @@ function histogramSpec(points: CallPoint[], unfinished: number): TopLevelSpec {
     width: WIDTH,
     height: 300,
     data: { values: durations.map((duration) => ({ duration })) },
-    transform: [{ bin, field: "duration", as: ["bin_start", "bin_end"] }, { aggregate: [{ op: "count", as: "calls" }], groupby: ["bin_start", "bin_end"] }],
+    transform: [
+      { bin, field: "duration", as: ["bin_start", "bin_end"] },
+      { aggregate: [{ op: "count", as: "calls" }], groupby: ["bin_start", "bin_end"] },
+    ],
     layer: [
       {
         name: "bars",

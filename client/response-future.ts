@@ -40,7 +40,19 @@ export interface FutureStats {
  * a 100,000-call map keeps 100,000 of these, and fields added later cost a second object each.
  */
 export function newStats(submitted: number, batch: number, argumentBytes: number): FutureStats {
-  return { submitted, started: undefined, finished: undefined, collected: undefined, workerId: undefined, attempt: undefined, resultBytes: undefined, cpuMs: undefined, peakMemoryBytes: undefined, argumentBytes, batch };
+  return {
+    submitted,
+    started: undefined,
+    finished: undefined,
+    collected: undefined,
+    workerId: undefined,
+    attempt: undefined,
+    resultBytes: undefined,
+    cpuMs: undefined,
+    peakMemoryBytes: undefined,
+    argumentBytes,
+    batch,
+  };
 }
 
 /** One call's handle: status, timing stats and, once done, its result. */

@@ -115,7 +115,11 @@ export class RetryingFunctionExecutor implements AsyncDisposable {
 
   constructor(readonly fexec: FunctionExecutor) {}
 
-  map<P extends unknown[], R>(fn: (...args: P) => R, iterdata: Elements<SpreadArguments<P>>, options?: RetryingMapOptions): Promise<RetryingFuture<Awaited<R>>[]>;
+  map<P extends unknown[], R>(
+    fn: (...args: P) => R,
+    iterdata: Elements<SpreadArguments<P>>,
+    options?: RetryingMapOptions,
+  ): Promise<RetryingFuture<Awaited<R>>[]>;
   map<A, R>(fn: OneArgumentFunction<A, R>, iterdata: Elements<A>, options?: RetryingMapOptions): Promise<RetryingFuture<Awaited<R>>[]>;
   async map(fn: unknown, iterdata: Iterdata, options?: RetryingMapOptions): Promise<RetryingFuture[]> {
     const checked = checkOptions("RetryingFunctionExecutor.map", retryingMapOptionsSchema, options);
@@ -167,7 +171,9 @@ export class RetryingFunctionExecutor implements AsyncDisposable {
     const futures = [...(fs ?? (this.futures.filter((f) => !f.retrieved) as RetryingFuture<T>[]))];
     const { notDone } = await this.wait(futures, { throwExcept: false, timeout: checked.timeout });
     if (notDone.length > 0) {
-      throw new ResultTimeoutError(`getResult: ${notDone.length} of ${futures.length} calls not done after ${checked.timeout} s (first: call ${notDone[0].index})`);
+      throw new ResultTimeoutError(
+        `getResult: ${notDone.length} of ${futures.length} calls not done after ${checked.timeout} s (first: call ${notDone[0].index})`,
+      );
     }
     for (const future of futures) future.markRetrieved();
     return futures.map((f) => f.settledValue(checked.throwExcept ?? true) as RetriedValue<T, O>);
@@ -199,7 +205,10 @@ export class RetryingFunctionExecutor implements AsyncDisposable {
       else byJob.set(future.job, [future]);
     }
     for (const [job, failed] of byJob) {
-      const rerun = await this.submit(job, failed.map((f) => f.element));
+      const rerun = await this.submit(
+        job,
+        failed.map((f) => f.element),
+      );
       failed.forEach((future, i) => {
         future.future.retrieved = true;
         future.future = rerun[i];

@@ -137,7 +137,9 @@ export class Storage implements AsyncDisposable {
    */
   async uploadFile(bucket: string, key: string, path: string): Promise<void> {
     const blob = (await this.container(bucket)).getBlockBlobClient(assertBlobKey(key));
-    await this.translate(bucket, key, () => blob.uploadFile(path, { blockSize: UPLOAD_BLOCK_BYTES, maxSingleShotSize: UPLOAD_BLOCK_BYTES, concurrency: UPLOAD_CONCURRENCY }));
+    await this.translate(bucket, key, () =>
+      blob.uploadFile(path, { blockSize: UPLOAD_BLOCK_BYTES, maxSingleShotSize: UPLOAD_BLOCK_BYTES, concurrency: UPLOAD_CONCURRENCY }),
+    );
   }
 
   /** Downloads an object into a local file, streamed (Lithops: `download_file(bucket, key, file_name)`). */

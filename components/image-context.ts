@@ -53,7 +53,12 @@ export function treeBytes(dir: string): number {
 
 export function contextDigest(dir: string): string {
   const hash = createHash("sha256");
-  for (const file of filesUnder(dir)) hash.update(file).update("\0").update(readFileSync(join(dir, file))).update("\0");
+  for (const file of filesUnder(dir))
+    hash
+      .update(file)
+      .update("\0")
+      .update(readFileSync(join(dir, file)))
+      .update("\0");
   return hash.digest("hex");
 }
 
@@ -85,7 +90,7 @@ export function stageImageContext(dockerfile: string, stagingRoot: string, name:
     join(workerDir, "package.json"),
     `${JSON.stringify({ name: manifest.name, version: manifest.version, type: "module", exports: { ".": `./${CLIENT_BUNDLE}` } }, null, 2)}\n`,
   );
-  writeFileSync(join(scratch, STAGED_DOCKERFILE), readFileSync(dockerfile, "utf8").trimEnd() + "\n" + workerLayer());
+  writeFileSync(join(scratch, STAGED_DOCKERFILE), `${readFileSync(dockerfile, "utf8").trimEnd()}\n${workerLayer()}`);
 
   const digest = contextDigest(scratch);
   const dir = join(stagingRoot, `${name}-${digest.slice(0, 12)}`);

@@ -134,7 +134,13 @@ export function lithopsStack(args: LithopsStackArgs): LithopsStackOutputs {
     const key = imageKey(spec.source);
     let image = images.get(key);
     if (!image) {
-      image = new RuntimeImage(imageNames.get(key)!, { source: spec.source, registry, nodeMajor: NODE_MAJOR, revision: spec.revision, projectRoot: args.projectRoot });
+      image = new RuntimeImage(imageNames.get(key)!, {
+        source: spec.source,
+        registry,
+        nodeMajor: NODE_MAJOR,
+        revision: spec.revision,
+        projectRoot: args.projectRoot,
+      });
       images.set(key, image);
     }
     const runtime = new LithopsRuntime(spec.resourceName, {

@@ -110,9 +110,7 @@ export class RuntimeRegistry extends pulumi.ComponentResource {
     if (args.kind === "dockerhub") {
       this.repositoryPrefix = pulumi.output(`${DOCKER_HUB_SERVER}/${args.namespace ?? args.username}`);
       const password = pulumi.secret(args.token);
-      this.push = pulumi.secret(
-        pulumi.output(password).apply((p) => ({ server: DOCKER_HUB_SERVER, username: args.username, password: p })),
-      );
+      this.push = pulumi.secret(pulumi.output(password).apply((p) => ({ server: DOCKER_HUB_SERVER, username: args.username, password: p })));
       this.pull = { kind: "password", server: DOCKER_HUB_SERVER, username: args.username, password };
       this.registerOutputs({ repositoryPrefix: this.repositoryPrefix });
       return;
@@ -220,7 +218,10 @@ export class RuntimeRegistry extends pulumi.ComponentResource {
     if (!repository) {
       const hash = createHash("sha256").update(target).digest("hex").slice(0, 8);
       // Also the rule's name in Azure: at most 50 characters.
-      const ruleName = `${target.replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40)}-${hash}`;
+      const ruleName = `${target
+        .replace(/[^a-z0-9]+/g, "-")
+        .replace(/^-|-$/g, "")
+        .slice(0, 40)}-${hash}`;
       const rule = new azure.containerregistry.CacheRule(
         ruleName,
         {

@@ -38,7 +38,11 @@ const armId = (provider: string) =>
 /** A whole number in a range, with the range in the message (or `tooHigh` for a value above it). */
 const intIn = (min: number, max: number, tooHigh?: string) => {
   const error = `must be a whole number from ${min} to ${max}`;
-  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error: tooHigh ?? error });
+  return z
+    .number({ error })
+    .int({ error })
+    .min(min, { error })
+    .max(max, { error: tooHigh ?? error });
 };
 
 /** Stands for the key in messages of protocol checks; replaced by the real key when reported. */
@@ -147,7 +151,11 @@ const configSchema = z.strictObject({
     .superRefine((tags, ctx) => {
       for (const name of Object.keys(tags)) {
         if (!/^[^<>%&\\?/]{1,512}$/.test(name)) {
-          ctx.addIssue({ code: "custom", path: [name], message: `${JSON.stringify(name)} is not a tag name Azure accepts: 1-512 characters, none of < > % & \\ ? /` });
+          ctx.addIssue({
+            code: "custom",
+            path: [name],
+            message: `${JSON.stringify(name)} is not a tag name Azure accepts: 1-512 characters, none of < > % & \\ ? /`,
+          });
         }
       }
     })
@@ -164,9 +172,7 @@ const SECRET_KEYS = ["dockerHubToken"] as const;
 const STRING_KEYS = ["resourceGroupName"];
 const CONFIG_KEYS: readonly string[] = [...Object.keys(configSchema.shape), ...SECRET_KEYS];
 
-export type ImageSource =
-  | { kind: "prebuilt"; image: string }
-  | { kind: "build"; dockerfile: string; repository: string; tag: string };
+export type ImageSource = { kind: "prebuilt"; image: string } | { kind: "build"; dockerfile: string; repository: string; tag: string };
 
 /** One key per distinct image: runtimes with the same key share one image (built once). */
 export function imageKey(source: ImageSource): string {
@@ -287,7 +293,10 @@ function checkRuntimes(config: ParsedConfig, options: ParseOptions, addIssue: (p
     const resourceName = runtimeResourceName(runtime.name, runtime.memory);
     const previous = seen.get(resourceName);
     if (previous !== undefined) {
-      addIssue(["runtimes", i], `runtime ${runtime.name} at ${runtime.memory} MB is already defined by ${configKey(options.namespace, ["runtimes", previous])}`);
+      addIssue(
+        ["runtimes", i],
+        `runtime ${runtime.name} at ${runtime.memory} MB is already defined by ${configKey(options.namespace, ["runtimes", previous])}`,
+      );
     } else {
       seen.set(resourceName, i);
     }

@@ -103,12 +103,9 @@ export class JobStorage extends pulumi.ComponentResource {
       { parent: this },
     );
     for (const principal of args.clientPrincipals) {
-      assignRole(
-        `${name}-client-${principal.key}-blob`,
-        { role: "blobDataContributor", scope: container.id, principalId: principal.id },
-        args.subscriptionId,
-        { parent: this },
-      );
+      assignRole(`${name}-client-${principal.key}-blob`, { role: "blobDataContributor", scope: container.id, principalId: principal.id }, args.subscriptionId, {
+        parent: this,
+      });
     }
 
     this.accountName = account.name;

@@ -303,7 +303,10 @@ export function planDelete(input: DeleteInput): StackPlan {
     steps = [...configSteps(input, undefined, before, {}), ...removeSteps()];
   }
   const notes = [`removing ${listed(removed)} from ${configKey(input)} of stack '${input.stack}'`];
-  if (after.length === 0) notes.push(`stack '${input.stack}' keeps its storage account, job data, environment and signing key; a container registry the stack created is deleted with its images (nothing is left to pull from it)`);
+  if (after.length === 0)
+    notes.push(
+      `stack '${input.stack}' keeps its storage account, job data, environment and signing key; a container registry the stack created is deleted with its images (nothing is left to pull from it)`,
+    );
   return {
     command: "delete",
     stack: input.stack,
@@ -380,7 +383,13 @@ export function planBuild(input: BuildInput): StackPlan {
   }
   const image = `${spec.source.repository}:${spec.source.tag}`;
   notes.push(`building ${spec.source.dockerfile} into ${image} and pushing it to the stack's registry`);
-  return configThenUp("build", input, { before, after, values, target: imageUrns(input, spec, specs) }, notes, `Runtime ${name} built and pushed (${image}) in stack '${input.stack}'`);
+  return configThenUp(
+    "build",
+    input,
+    { before, after, values, target: imageUrns(input, spec, specs) },
+    notes,
+    `Runtime ${name} built and pushed (${image}) in stack '${input.stack}'`,
+  );
 }
 
 export interface CleanInput extends StackRef {
@@ -397,8 +406,7 @@ export interface CleanInput extends StackRef {
  */
 export function planClean(input: CleanInput): StackPlan {
   const before = effective(input.current);
-  const runtimeSteps: PlanStep[] =
-    before.length > 0 ? planDelete({ ...input, name: "all" }).steps : input.deployedRuntimes ? [{ kind: "up" }] : [];
+  const runtimeSteps: PlanStep[] = before.length > 0 ? planDelete({ ...input, name: "all" }).steps : input.deployedRuntimes ? [{ kind: "up" }] : [];
   return {
     command: "clean",
     stack: input.stack,

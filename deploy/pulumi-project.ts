@@ -66,7 +66,9 @@ export function pulumiProject(env: NodeJS.ProcessEnv = process.env, cwd: string 
   if (given) {
     const dir = resolve(cwd, given);
     if (insideNodeModules(dir)) {
-      throw new PulumiProjectError(`${PULUMI_DIR_ENV}=${given}: the stack files must not live inside node_modules (an install replaces it); name a folder of your project`);
+      throw new PulumiProjectError(
+        `${PULUMI_DIR_ENV}=${given}: the stack files must not live inside node_modules (an install replaces it); name a folder of your project`,
+      );
     }
     return project(dir);
   }

@@ -14,7 +14,8 @@ export interface CliIO {
 }
 
 /** Pulumi's progress lines worth showing without --debug: resource steps, errors, the summary. */
-const INTERESTING = /^\s*(?:[+~-]|\+-|-\+|[<>]-?)\s+\S|error:|warning:|^\s*Resources:|^\s*\d+ (?:created|updated|deleted|replaced|unchanged|to create|to update|to delete)|^\s*Duration:/;
+const INTERESTING =
+  /^\s*(?:[+~-]|\+-|-\+|[<>]-?)\s+\S|error:|warning:|^\s*Resources:|^\s*\d+ (?:created|updated|deleted|replaced|unchanged|to create|to update|to delete)|^\s*Duration:/;
 
 /** Turns Pulumi's streamed output into lines on io.out (indented), filtered unless --debug. */
 export function pulumiOutputPrinter(io: CliIO): { onOutput: (text: string) => void; flush: () => void } {
@@ -63,7 +64,11 @@ export async function runPlan(session: StackSession, plan: StackPlan, io: CliIO)
           configChanged = true;
           break;
         case "up":
-          io.out(step.target ? `pulumi up --stack ${session.name} ${step.target.map((urn) => `--target ${shellWord(urn)}`).join(" ")}` : `pulumi up --stack ${session.name}`);
+          io.out(
+            step.target
+              ? `pulumi up --stack ${session.name} ${step.target.map((urn) => `--target ${shellWord(urn)}`).join(" ")}`
+              : `pulumi up --stack ${session.name}`,
+          );
           await session.up({ target: step.target, onOutput: printer.onOutput });
           break;
         case "destroy":

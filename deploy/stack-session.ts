@@ -22,7 +22,17 @@ export class StackError extends LithopsError {
   constructor(
     message: string,
     /** What kind of failure, for callers and tests. */
-    readonly kind: "cli-missing" | "cli-too-old" | "not-logged-in" | "passphrase" | "stack-not-found" | "azure-login" | "docker" | "busy" | "no-outputs" | "pulumi",
+    readonly kind:
+      | "cli-missing"
+      | "cli-too-old"
+      | "not-logged-in"
+      | "passphrase"
+      | "stack-not-found"
+      | "azure-login"
+      | "docker"
+      | "busy"
+      | "no-outputs"
+      | "pulumi",
     /** The CLI's own error lines. */
     readonly details = "",
   ) {
@@ -43,7 +53,10 @@ interface CommandResultLike {
 
 /** The `error:` lines of the CLI's output, or its last lines when it printed none. */
 function errorLines(text: string): string {
-  const lines = text.split("\n").map((l) => l.trimEnd()).filter((l) => l.trim() !== "");
+  const lines = text
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== "");
   const errors = lines.filter((l) => /^\s*error:/i.test(l));
   return (errors.length > 0 ? errors : lines.slice(-6)).join("\n");
 }

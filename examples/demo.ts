@@ -11,10 +11,13 @@ try {
   await fexec.callAsync((name: string) => `Hello ${name}, from a worker on Node.js ${process.version}`, "World");
   console.log(await fexec.getResult());
 
-  const squares = await fexec.map(async (x: number) => {
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    return x * x;
-  }, Array.from({ length: 300 }, (_, i) => i));
+  const squares = await fexec.map(
+    async (x: number) => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return x * x;
+    },
+    Array.from({ length: 300 }, (_, i) => i),
+  );
   const values = (await fexec.getResult(squares)) as number[];
   console.log(`map of ${values.length} calls: sum of squares = ${values.reduce((a, b) => a + b, 0)}`);
 

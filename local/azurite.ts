@@ -7,8 +7,7 @@ import { ownedTempDir, TEMP_PREFIXES } from "./temp-folders.ts";
 
 /** Azurite's fixed development account: public, documented, useless outside the emulator. */
 export const DEV_ACCOUNT = "devstoreaccount1";
-export const DEV_ACCOUNT_KEY =
-  "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+export const DEV_ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 export interface AzuriteOptions {
   /** Folder for Azurite's data; a temporary folder (removed on stop) when not given. */
@@ -56,15 +55,23 @@ export function connectionStringFor(blobPort: number, queuePort: number): string
  */
 export function azuriteArgs(location: string, blobPort = 0, queuePort = 0): string[] {
   return [
-    "--require", PARENT_WATCHDOG,
+    "--require",
+    PARENT_WATCHDOG,
     azuriteEntry(),
-    "--blobHost", "127.0.0.1",
-    "--queueHost", "127.0.0.1",
-    "--tableHost", "127.0.0.1",
-    "--blobPort", String(blobPort),
-    "--queuePort", String(queuePort),
-    "--tablePort", "0",
-    "--location", location,
+    "--blobHost",
+    "127.0.0.1",
+    "--queueHost",
+    "127.0.0.1",
+    "--tableHost",
+    "127.0.0.1",
+    "--blobPort",
+    String(blobPort),
+    "--queuePort",
+    String(queuePort),
+    "--tablePort",
+    "0",
+    "--location",
+    location,
     "--disableTelemetry",
     "--silent", // no access log: the shared Azurite's output goes to a file in the data folder
     "--skipApiVersionCheck",

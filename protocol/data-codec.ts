@@ -58,10 +58,16 @@ function findUnserializable(value: unknown, path: string, seen: Set<object>, dep
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return undefined;
   const entries: [string, unknown][] =
     value instanceof Map
-      ? [...value].flatMap(([k, v], i): [string, unknown][] => [[`${path}<key ${i}>`, k], [`${path}<value ${i}>`, v]])
+      ? [...value].flatMap(([k, v], i): [string, unknown][] => [
+          [`${path}<key ${i}>`, k],
+          [`${path}<value ${i}>`, v],
+        ])
       : value instanceof Set
         ? [...value].map((v, i): [string, unknown] => [`${path}<element ${i}>`, v])
-        : Object.keys(value).map((key): [string, unknown] => [Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`, (value as Record<string, unknown>)[key]]);
+        : Object.keys(value).map((key): [string, unknown] => [
+            Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`,
+            (value as Record<string, unknown>)[key],
+          ]);
   for (const [childPath, child] of entries) {
     const found = findUnserializable(child, childPath, seen, depth + 1);
     if (found) return found;

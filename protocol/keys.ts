@@ -13,9 +13,7 @@ export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 export function assertId(kind: string, value: string): string {
   if (!ID_PATTERN.test(value)) {
-    throw new InvalidArgumentError(
-      `${kind} ${JSON.stringify(value)} is not valid: use 1-64 letters, digits, '_' or '-', starting with a letter or digit`,
-    );
+    throw new InvalidArgumentError(`${kind} ${JSON.stringify(value)} is not valid: use 1-64 letters, digits, '_' or '-', starting with a letter or digit`);
   }
   return value;
 }

@@ -32,7 +32,10 @@ export type PayloadRef = z.infer<typeof payloadRefSchema>;
 export const callRangeSchema = z
   .object({
     first: z.number().int().min(0),
-    offsets: z.array(z.number().int().min(0)).min(2).max(MAX_CALLS_PER_MESSAGE + 1),
+    offsets: z
+      .array(z.number().int().min(0))
+      .min(2)
+      .max(MAX_CALLS_PER_MESSAGE + 1),
   })
   .strict()
   .refine((r) => r.offsets.every((o, i) => i === 0 || o >= r.offsets[i - 1]), "offsets must not decrease");
@@ -129,7 +132,10 @@ export function decodeMessage(text: string): CallBatchMessage {
   const version = (raw as { v?: unknown } | null)?.v;
   if (version !== undefined && version !== PROTOCOL_VERSION) {
     // Only short scalars are echoed: a deeply nested value would overflow JSON.stringify's stack.
-    const shown = typeof version === "number" || typeof version === "string" ? JSON.stringify(version).slice(0, 40) : `(a ${Array.isArray(version) ? "array" : typeof version})`;
+    const shown =
+      typeof version === "number" || typeof version === "string"
+        ? JSON.stringify(version).slice(0, 40)
+        : `(a ${Array.isArray(version) ? "array" : typeof version})`;
     throw new MalformedMessageError(
       `message is protocol version ${shown} but this worker reads version ${PROTOCOL_VERSION}: client and runtime come from different lithops-aca releases`,
     );
@@ -142,7 +148,10 @@ export function decodeMessage(text: string): CallBatchMessage {
   const message = parsed.data;
   // A message may only point at blobs of its own job: no reading another job's data.
   const prefix = jobPrefix(message.executorId, message.jobId);
-  for (const [field, ref] of [["func", message.func], ["data", message.data]] as const) {
+  for (const [field, ref] of [
+    ["func", message.func],
+    ["data", message.data],
+  ] as const) {
     if ("key" in ref && (!ref.key.startsWith(prefix) || ref.key.split("/").some((segment) => segment === ".." || segment === "."))) {
       throw new MalformedMessageError(`message ${field}.key ${JSON.stringify(ref.key.slice(0, 80))} is outside its job's prefix ${prefix}`);
     }

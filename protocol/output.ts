@@ -29,7 +29,13 @@ export const TRUNCATED_LOG_MARKER = "\n[truncated]\n";
 
 /** `logs`: what the call wrote to stdout and stderr (capped), absent when it wrote nothing. */
 export type CallOutcome =
-  | { callId: string; ok: true; /** V8-serialized return value, decoded only when the client asks for it. */ result: Uint8Array; stats: CallStats; logs?: string }
+  | {
+      callId: string;
+      ok: true /** V8-serialized return value, decoded only when the client asks for it. */;
+      result: Uint8Array;
+      stats: CallStats;
+      logs?: string;
+    }
   | { callId: string; ok: false; error: RemoteErrorInfo; stats: CallStats; logs?: string };
 
 /**

@@ -31,7 +31,10 @@ function findPackage(): { root: string; manifest: PackageManifest } {
   for (;;) {
     try {
       const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as PackageManifest;
-      if (manifest.name === PACKAGE_NAME) return (found = { root: dir, manifest });
+      if (manifest.name === PACKAGE_NAME) {
+        found = { root: dir, manifest };
+        return found;
+      }
     } catch {
       // no package.json here: keep walking up
     }

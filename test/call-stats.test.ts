@@ -46,14 +46,20 @@ describe("per-call stats and states", () => {
 
   it("futures go invoked -> running -> ready -> success as their batch runs", { timeout: 60_000 }, async () => {
     // One batch of three 1.2 s calls run one after the other: its progress is written every second.
-    const futures = await fexec().map(async (n: number) => {
-      await new Promise((resolve) => setTimeout(resolve, 1200));
-      return n;
-    }, [0, 1, 2], { chunksize: 3 });
+    const futures = await fexec().map(
+      async (n: number) => {
+        await new Promise((resolve) => setTimeout(resolve, 1200));
+        return n;
+      },
+      [0, 1, 2],
+      { chunksize: 3 },
+    );
     const seen = futures.map(() => new Set<CallStatus>());
     while (!futures.every((f) => f.done)) {
       await fexec().wait(futures, { returnWhen: ALWAYS, throwExcept: false });
-      futures.forEach((f, i) => seen[i].add(f.status));
+      futures.forEach((f, i) => {
+        seen[i].add(f.status);
+      });
       await sleep(100);
     }
     assert.deepEqual(await fexec().getResult(futures), [0, 1, 2]);

@@ -67,7 +67,10 @@ describe("cli on the local backend (for real)", () => {
   it("while another process uses the folder, list and clean refuse and name that process", () => {
     const lock = lockDataDir(dataDir);
     try {
-      for (const args of [["runtime", "list", "-b", "local"], ["clean", "-b", "local"]]) {
+      for (const args of [
+        ["runtime", "list", "-b", "local"],
+        ["clean", "-b", "local"],
+      ]) {
         const { status, stderr } = cli(...args);
         assert.equal(status, 1);
         assert.match(stderr, new RegExp(`data folder .* is in use by process ${process.pid}: close that executor`));
@@ -81,7 +84,10 @@ describe("cli on the local backend (for real)", () => {
   it("clean -b local removes the job data, runtime metadata and runtime queues; the config stays; list is empty again", () => {
     const { status, stdout, stderr } = cli("clean", "-b", "local");
     assert.equal(status, 0, stderr);
-    assert.match(stdout, /Local backend cleaned: [1-9]\d* objects of job data and runtime metadata \(lithops\.jobs\/, lithops\.runtimes\/\) and [1-9]\d* runtime queues deleted; other objects and the config kept/);
+    assert.match(
+      stdout,
+      /Local backend cleaned: [1-9]\d* objects of job data and runtime metadata \(lithops\.jobs\/, lithops\.runtimes\/\) and [1-9]\d* runtime queues deleted; other objects and the config kept/,
+    );
     assert.ok(existsSync(config));
     assert.match(cli("runtime", "list", "-b", "local").stdout, /No runtimes deployed on the local backend/);
     assert.match(cli("clean", "-b", "local").stdout, /Nothing to clean: no job data, runtime metadata or runtime queues/);

@@ -59,15 +59,18 @@ describe("cli: the command line parser (Lithops's words and flags)", () => {
 
   it("runtime deploy [NAME] [--memory MB] [--timeout S]: the name defaults to 'default'", () => {
     assert.deepEqual(parse("runtime", "deploy").request, { command: "runtime deploy", name: "default", memory: undefined, timeout: undefined, ...common });
-    assert.deepEqual(parse("runtime", "deploy", "lithopscloud/ca-node20:01", "--memory", "1024", "--timeout", "300", "-b", "azure_containers", "-s", "azure_storage").request, {
-      command: "runtime deploy",
-      name: "lithopscloud/ca-node20:01",
-      memory: 1024,
-      timeout: 300,
-      ...common,
-      backend: "azure_containers",
-      storage: "azure_storage",
-    });
+    assert.deepEqual(
+      parse("runtime", "deploy", "lithopscloud/ca-node20:01", "--memory", "1024", "--timeout", "300", "-b", "azure_containers", "-s", "azure_storage").request,
+      {
+        command: "runtime deploy",
+        name: "lithopscloud/ca-node20:01",
+        memory: 1024,
+        timeout: 300,
+        ...common,
+        backend: "azure_containers",
+        storage: "azure_storage",
+      },
+    );
   });
 
   it("runtime update|delete NAME|all, delete with --memory", () => {
@@ -93,7 +96,7 @@ describe("cli: the command line parser (Lithops's words and flags)", () => {
     assert.deepEqual(parse("stack", "destroy", "--yes").request, { command: "stack destroy", yes: true, ...common });
     const stack = parse("stack");
     assert.equal(stack.exitCode, 1);
-    assert.match(stack.err, /\n  destroy /);
+    assert.match(stack.err, /\n {2}destroy /);
     assert.equal(resolveBackend(parse("stack", "destroy", "--stack", "dev").request!, { lithops: { backend: "local" } }, {}), "azure_containers");
   });
 
@@ -111,11 +114,29 @@ describe("cli: the command line parser (Lithops's words and flags)", () => {
   it("help reads like Lithops's: commands, flags, examples; `runtime` alone lists its subcommands", () => {
     const top = parse("--help");
     assert.equal(top.exitCode, 0);
-    for (const word of ["hello", "clean", "runtime", "stack", "Examples:", "npx lithops-aca runtime deploy default --stack dev", "npx lithops-aca clean -b local", "npx lithops-aca stack destroy --stack dev", "./lithops-aca/"]) {
+    for (const word of [
+      "hello",
+      "clean",
+      "runtime",
+      "stack",
+      "Examples:",
+      "npx lithops-aca runtime deploy default --stack dev",
+      "npx lithops-aca clean -b local",
+      "npx lithops-aca stack destroy --stack dev",
+      "./lithops-aca/",
+    ]) {
       assert.ok(top.out.includes(word), `--help mentions ${word}`);
     }
     const deploy = parse("runtime", "deploy", "--help");
-    for (const flag of ["-b, --backend <backend>", "-s, --storage <storage>", "--stack <stack>", "-c, --config <path>", "-d, --debug", "--memory <mb>", "--timeout <seconds>"]) {
+    for (const flag of [
+      "-b, --backend <backend>",
+      "-s, --storage <storage>",
+      "--stack <stack>",
+      "-c, --config <path>",
+      "-d, --debug",
+      "--memory <mb>",
+      "--timeout <seconds>",
+    ]) {
       assert.ok(deploy.out.includes(flag), `runtime deploy --help has ${flag}`);
     }
     assert.match(parse("runtime", "build", "--help").out, /-f, --file <path>\s+file needed to build the runtime/);
@@ -138,7 +159,10 @@ describe("cli: the command line parser (Lithops's words and flags)", () => {
 describe("cli: -s/--storage agrees with the backend", () => {
   it("refuses -s local with a backend other than local, naming both and the valid choice", () => {
     const request = parse("hello", "-b", "azure_containers", "-s", "local").request!;
-    assert.throws(() => resolveBackend(request, {}, {}), (error: Error) => error.name === "CliError" && /-s local goes only with -b local; backend azure_containers uses -s azure_storage/.test(error.message));
+    assert.throws(
+      () => resolveBackend(request, {}, {}),
+      (error: Error) => error.name === "CliError" && /-s local goes only with -b local; backend azure_containers uses -s azure_storage/.test(error.message),
+    );
   });
 
   it("accepts -s azure_storage with either backend and -s local with -b local", () => {

@@ -79,7 +79,10 @@ describe("cli plans: runtime deploy", () => {
   });
 
   it("refuses a memory size outside the table, a bad name or timeout, before anything runs", () => {
-    assert.throws(() => planDeploy({ ...ref, current: DEV, name: "default", memory: 1000 }), (e: Error) => e instanceof PlanError && /--memory: 1000/.test(e.message));
+    assert.throws(
+      () => planDeploy({ ...ref, current: DEV, name: "default", memory: 1000 }),
+      (e: Error) => e instanceof PlanError && /--memory: 1000/.test(e.message),
+    );
     assert.throws(() => planDeploy({ ...ref, current: DEV, name: "My/Image" }), /runtime name: "My\/Image" is not a runtime name/);
     assert.throws(() => planDeploy({ ...ref, current: DEV, name: "default", timeout: 0 }), /--timeout: 0 is not valid/);
     assert.throws(() => checkArguments({ name: "default", memory: 3000 }), /--memory: 3000/);
@@ -88,7 +91,10 @@ describe("cli plans: runtime deploy", () => {
 
   it("validates the resulting list with the program's own rules (Dockerfile inside the project, no duplicates)", () => {
     const broken: RuntimeEntry[] = [{ name: "x", dockerfile: "runtimes/nope/Dockerfile" }];
-    assert.throws(() => planDeploy({ ...ref, current: broken, name: "default" }), /lithops-aca:runtimes\[0\]\.dockerfile: runtimes\/nope\/Dockerfile does not exist/);
+    assert.throws(
+      () => planDeploy({ ...ref, current: broken, name: "default" }),
+      /lithops-aca:runtimes\[0\]\.dockerfile: runtimes\/nope\/Dockerfile does not exist/,
+    );
   });
 });
 
@@ -106,7 +112,10 @@ describe("cli plans: runtime update", () => {
 
   it("'all' updates every runtime; an unlisted runtime names the deploy command", () => {
     const plan = planUpdate({ ...ref, current: DEV, name: "all" });
-    assert.deepEqual(plan.after.map((r) => r.revision), [1, 1]);
+    assert.deepEqual(
+      plan.after.map((r) => r.revision),
+      [1, 1],
+    );
     assert.throws(
       () => planUpdate({ ...ref, current: DEV, name: "lithopscloud/ca-node20:01" }),
       /runtime 'lithopscloud\/ca-node20:01' is not in stack 'dev' \(lithops-aca:runtimes lists default \(512 MB\), imaging \(2048 MB\)\); deploy it with `npx lithops-aca runtime deploy lithopscloud\/ca-node20:01 --stack dev`/,
@@ -167,7 +176,10 @@ describe("cli plans: runtime delete", () => {
     }
     assert.throws(() => planDelete({ ...ref, current: [], name: "default" }), /lithops-aca:runtimes lists none/);
     const deploy = planDeploy({ ...ref, current: [], name: "default" });
-    assert.deepEqual(deploy.steps, [{ kind: "setConfig", values: { "lithops-aca:runtimes[0].name": "default", "lithops-aca:runtimes[0].memory": "512" } }, { kind: "up" }]);
+    assert.deepEqual(deploy.steps, [
+      { kind: "setConfig", values: { "lithops-aca:runtimes[0].name": "default", "lithops-aca:runtimes[0].memory": "512" } },
+      { kind: "up" },
+    ]);
     assert.deepEqual(validateRuntimes(ref, []), []);
   });
 });
@@ -209,7 +221,10 @@ describe("cli plans: runtime build", () => {
 
   it("a prebuilt image has nothing to build; a stack without a registry is told to deploy once", () => {
     const current: RuntimeEntry[] = [...DEV, { name: "tools", image: "lithopscloud/ca-node20:01" }];
-    assert.throws(() => planBuild({ ...ref, current, name: "tools", hasRegistry: true }), /runs the prebuilt image lithopscloud\/ca-node20:01: there is nothing to build/);
+    assert.throws(
+      () => planBuild({ ...ref, current, name: "tools", hasRegistry: true }),
+      /runs the prebuilt image lithopscloud\/ca-node20:01: there is nothing to build/,
+    );
     assert.throws(
       () => planBuild({ ...ref, current: DEV, name: "imaging", hasRegistry: false }),
       /has no container registry yet.*`npx lithops-aca runtime deploy imaging --stack dev` once/,
@@ -248,10 +263,7 @@ describe("cli plans: clean, stack destroy and list", () => {
   it("clean is `runtime delete all` and up, then the job data and runtime metadata prefixes; never a destroy", () => {
     const plan = planClean({ ...ref, current: DEV, deployedRuntimes: true });
     assert.deepEqual(plan.steps, [...planDelete({ ...ref, current: DEV, name: "all" }).steps, deleteData]);
-    assert.deepEqual(plan.steps.slice(0, 2), [
-      { kind: "removeConfig", paths: ["lithops-aca:runtimes[1]", "lithops-aca:runtimes[0]"] },
-      { kind: "up" },
-    ]);
+    assert.deepEqual(plan.steps.slice(0, 2), [{ kind: "removeConfig", paths: ["lithops-aca:runtimes[1]", "lithops-aca:runtimes[0]"] }, { kind: "up" }]);
     assert.deepEqual(plan.after, []);
     assert.ok(!plan.steps.some((step) => step.kind === "destroy"));
     assert.match(plan.notes.join("\n"), /the storage account, other objects in it, the config and the stack stay/);

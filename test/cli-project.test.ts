@@ -57,7 +57,11 @@ describe("the Pulumi project of a folder", () => {
 
   it("LITHOPS_PULUMI_DIR wins (relative to the folder); node_modules is refused, as the folder or the current one", () => {
     const app = folder("env-app");
-    assert.deepEqual(pulumiProject({ LITHOPS_PULUMI_DIR: "infra/stacks" }, app), { kind: "inline", workDir: join(app, "infra", "stacks"), root: join(app, "infra") });
+    assert.deepEqual(pulumiProject({ LITHOPS_PULUMI_DIR: "infra/stacks" }, app), {
+      kind: "inline",
+      workDir: join(app, "infra", "stacks"),
+      root: join(app, "infra"),
+    });
     assert.throws(() => pulumiProject({ LITHOPS_PULUMI_DIR: "node_modules/lithops-aca" }, app), PulumiProjectError);
     const installed = folder("env-app", "node_modules", "lithops-aca");
     assert.throws(() => pulumiProject({}, installed), /inside node_modules: run lithops-aca from your project's folder/);

@@ -36,7 +36,10 @@ let scratch: string;
 let env: NodeJS.ProcessEnv;
 let pulumi: PulumiStandIn;
 
-function devState(config: Record<string, unknown> = { [RUNTIMES]: DEV, "azure-native:location": "westeurope" }, outputs: Record<string, unknown> = {}): Partial<StandInState> {
+function devState(
+  config: Record<string, unknown> = { [RUNTIMES]: DEV, "azure-native:location": "westeurope" },
+  outputs: Record<string, unknown> = {},
+): Partial<StandInState> {
   return { current: null, stacks: { dev: { config, outputs } } };
 }
 
@@ -55,14 +58,21 @@ interface RunOptions {
   answer?: string;
 }
 
-async function run(request: Partial<CliRequest> & { command: CliRequest["command"] }, options: RunOptions = {}): Promise<{ code: number; out: string; err: string; asked: string[] }> {
+async function run(
+  request: Partial<CliRequest> & { command: CliRequest["command"] },
+  options: RunOptions = {},
+): Promise<{ code: number; out: string; err: string; asked: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
   const asked: string[] = [];
   const full = { backend: undefined, storage: undefined, stack: undefined, config: undefined, debug: false, ...request } as CliRequest;
   const io: CliIO = { out: (l) => out.push(l), err: (l) => err.push(l), debug: full.debug };
   const { answer } = options;
-  if (answer !== undefined) io.ask = async (question) => (asked.push(question), answer);
+  if (answer !== undefined)
+    io.ask = async (question) => {
+      asked.push(question);
+      return answer;
+    };
   const code = await execute(full, io, options.env ?? env, options.cwd ?? root);
   return { code, out: out.join("\n"), err: err.join("\n"), asked };
 }
@@ -98,9 +108,15 @@ describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build,
     assert.equal(code, 0, err);
     assert.deepEqual(verbs(), ["version", "stack select", "config get", "config set-all", "up", "stack output", "stack output", "stack history"]);
     assert.deepEqual(callOf("config set-all")!.args, [
-      "config", "set-all", "--stack", "dev", "--path",
-      "--plaintext", "lithops-aca:runtimes[2].name=lithopscloud/ca-node20:01",
-      "--plaintext", "lithops-aca:runtimes[2].memory=1024",
+      "config",
+      "set-all",
+      "--stack",
+      "dev",
+      "--path",
+      "--plaintext",
+      "lithops-aca:runtimes[2].name=lithopscloud/ca-node20:01",
+      "--plaintext",
+      "lithops-aca:runtimes[2].memory=1024",
       "--non-interactive",
     ]);
     assert.deepEqual(callOf("up")!.args.slice(0, 3), ["up", "--yes", "--skip-preview"]);
@@ -123,10 +139,16 @@ describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build,
     usePulumi(devState());
     const first = await run({ command: "runtime update", name: "all", stack: "dev" });
     assert.equal(first.code, 0, first.err);
-    assert.deepEqual(runtimesOf()!.map((r) => r.revision), [1, 1]);
+    assert.deepEqual(
+      runtimesOf()!.map((r) => r.revision),
+      [1, 1],
+    );
     const second = await run({ command: "runtime update", name: "imaging", stack: "dev" });
     assert.equal(second.code, 0, second.err);
-    assert.deepEqual(runtimesOf()!.map((r) => r.revision), [1, 2]);
+    assert.deepEqual(
+      runtimesOf()!.map((r) => r.revision),
+      [1, 2],
+    );
     assert.equal(pulumi.calls().filter((c) => c.args[0] === "up").length, 2);
     assert.match(second.out, /Runtime imaging \(2048 MB\) updated in stack 'dev'/);
   });
@@ -144,7 +166,10 @@ describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build,
     assert.deepEqual(callOf("config rm-all")!.args, ["config", "rm-all", "--stack", "dev", "--path", "lithops-aca:runtimes[0]", "--non-interactive"]);
     assert.deepEqual(runtimesOf(), [], "an explicit empty list, not an unset key (which means the default runtime)");
     assert.deepEqual(pulumi.state().stacks.dev!.outputs.runtimes, []);
-    assert.match(all.out, /Runtime default \(512 MB\) deleted: stack 'dev' now has no runtimes \(deploy one with `npx lithops-aca runtime deploy default --stack dev`\)$/);
+    assert.match(
+      all.out,
+      /Runtime default \(512 MB\) deleted: stack 'dev' now has no runtimes \(deploy one with `npx lithops-aca runtime deploy default --stack dev`\)$/,
+    );
     pulumi.resetCalls();
     const again = await run({ command: "runtime delete", name: "all", stack: "dev" });
     assert.equal(again.code, 1);
@@ -187,7 +212,9 @@ describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build,
   it("list shows the stack's deployed runtimes and what its config lists but is not deployed", async () => {
     usePulumi(
       devState(undefined, {
-        runtimes: [{ name: "default", memory: 512, image: "lithopsacr.azurecr.io/default@sha256:ab", appName: "lithops-default-512", queue: "q", poisonQueue: "p" }],
+        runtimes: [
+          { name: "default", memory: 512, image: "lithopsacr.azurecr.io/default@sha256:ab", appName: "lithops-default-512", queue: "q", poisonQueue: "p" },
+        ],
       }),
     );
     const { code, out, err } = await run({ command: "runtime list", stack: "dev" });
@@ -212,7 +239,10 @@ describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build,
     usePulumi(devState(undefined, { clientConfig: "x" }));
     const { code, err } = await run({ command: "stack destroy", stack: "dev" });
     assert.equal(code, 1);
-    assert.match(err, /stack destroy deletes every resource of stack 'dev', the storage account with all its objects .*: pass --yes to confirm \(there is no terminal to ask on\)/);
+    assert.match(
+      err,
+      /stack destroy deletes every resource of stack 'dev', the storage account with all its objects .*: pass --yes to confirm \(there is no terminal to ask on\)/,
+    );
     assert.ok(!verbs().includes("destroy"));
     assert.deepEqual(pulumi.state().stacks.dev!.outputs, { clientConfig: "x" });
   });
@@ -272,7 +302,13 @@ describe("cli from a user's own folder (no Pulumi.yaml): lithops-aca's program, 
   let workspace: string;
   const inUser = (...parts: string[]) => join(user, ...parts);
   /** Where the stack's commands ran (the Automation API asks `pulumi version` from anywhere). */
-  const callFolders = () => new Set(pulumi.calls().filter((c) => c.args[0] !== "version").map((c) => c.cwd));
+  const callFolders = () =>
+    new Set(
+      pulumi
+        .calls()
+        .filter((c) => c.args[0] !== "version")
+        .map((c) => c.cwd),
+    );
 
   beforeEach(() => {
     user = mkdtempSync(join(scratch, "user-project-"));
@@ -285,7 +321,10 @@ describe("cli from a user's own folder (no Pulumi.yaml): lithops-aca's program, 
     assert.equal(first.code, 1);
     assert.match(first.out, new RegExp(`Selecting stack 'dev' of lithops-aca's Pulumi program, stack files in ${workspace}`));
     assert.ok(verbs().includes("stack init"), "a missing stack of the inline program is created");
-    assert.match(first.err, new RegExp(`stack 'dev' has no Azure region yet: run \`pulumi config set azure-native:location <region> --stack dev --cwd ${workspace}\``));
+    assert.match(
+      first.err,
+      new RegExp(`stack 'dev' has no Azure region yet: run \`pulumi config set azure-native:location <region> --stack dev --cwd ${workspace}\``),
+    );
     const project = parseYaml(readFileSync(join(workspace, "Pulumi.yaml"), "utf8")) as { name: string; runtime: string };
     assert.equal(project.name, "lithops-aca", "the config namespace stays lithops-aca:");
     assert.equal(project.runtime, "nodejs");
@@ -298,7 +337,10 @@ describe("cli from a user's own folder (no Pulumi.yaml): lithops-aca's program, 
     assert.deepEqual(callFolders(), new Set([workspace]), "a subfolder finds the same stack files");
     const up = callOf("up")!.args;
     assert.equal(up[up.indexOf("--exec-kind") + 1], "auto.inline");
-    assert.ok(up.some((arg) => arg.startsWith("--client=127.0.0.1:")), "the program is served from this process");
+    assert.ok(
+      up.some((arg) => arg.startsWith("--client=127.0.0.1:")),
+      "the program is served from this process",
+    );
     assert.deepEqual(runtimesOf(), [{ name: "default" }]);
     assert.match(second.out, /Runtime default \(512 MB\) deployed in stack 'dev'/);
   });
@@ -307,7 +349,10 @@ describe("cli from a user's own folder (no Pulumi.yaml): lithops-aca's program, 
     writeFileSync(inUser("package.json"), "{}\n");
     writeFileSync(inUser("Dockerfile"), "FROM node:22-slim\n");
     mkdirSync(inUser("src"));
-    usePulumi({ current: null, stacks: { dev: { config: { "azure-native:location": "westeurope", [RUNTIMES]: [] }, outputs: { registryPrefix: "lithopsacr.azurecr.io/" } } } });
+    usePulumi({
+      current: null,
+      stacks: { dev: { config: { "azure-native:location": "westeurope", [RUNTIMES]: [] }, outputs: { registryPrefix: "lithopsacr.azurecr.io/" } } },
+    });
     const built = await run({ command: "runtime build", name: "myacct/tools:01", file: "../Dockerfile", stack: "dev" }, { cwd: inUser("src") });
     assert.equal(built.code, 0, built.err);
     assert.deepEqual(callFolders(), new Set([workspace]));
@@ -329,7 +374,10 @@ describe("cli from a user's own folder (no Pulumi.yaml): lithops-aca's program, 
     const listed = await run({ command: "runtime list", stack: "prod" }, { cwd: user, env: { ...env, LITHOPS_PULUMI_DIR: elsewhere } });
     assert.equal(listed.code, 1);
     assert.deepEqual(callFolders(), new Set([elsewhere]));
-    const refused = await run({ command: "runtime list", stack: "dev" }, { cwd: user, env: { ...env, LITHOPS_PULUMI_DIR: inUser("node_modules", "lithops-aca") } });
+    const refused = await run(
+      { command: "runtime list", stack: "dev" },
+      { cwd: user, env: { ...env, LITHOPS_PULUMI_DIR: inUser("node_modules", "lithops-aca") } },
+    );
     assert.equal(refused.code, 1);
     assert.match(refused.err, /LITHOPS_PULUMI_DIR=.*: the stack files must not live inside node_modules/);
   });
@@ -397,7 +445,11 @@ describe("client bound to a stack (Automation API via the stand-in, storage on A
     stringify({
       lithops: { backend: "azure_containers", storage: "azure_storage", signing_key: signingKey },
       azure_storage: { connection_string: azurite.connectionString, storage_bucket: "lithops-jobs" },
-      azure_containers: { runtime: "default", runtime_memory: 512, runtimes: [{ name: "default", memory: 512, queue: "lithops-default-512", poison_queue: "lithops-default-512-poison" }] },
+      azure_containers: {
+        runtime: "default",
+        runtime_memory: 512,
+        runtimes: [{ name: "default", memory: 512, queue: "lithops-default-512", poison_queue: "lithops-default-512-poison" }],
+      },
     });
 
   before(async () => {
@@ -418,7 +470,10 @@ describe("client bound to a stack (Automation API via the stand-in, storage on A
       assert.equal(backend.kind, "azure_containers");
       assert.equal(backend.storage.connectionString, azurite.connectionString);
       assert.equal(fexec.config.signingKey, signingKey);
-      assert.deepEqual(fexec.config.deployedRuntimes.map((r) => r.queue), ["lithops-default-512"]);
+      assert.deepEqual(
+        fexec.config.deployedRuntimes.map((r) => r.queue),
+        ["lithops-default-512"],
+      );
       assert.ok(pulumi.calls().some((c) => c.args.join(" ").startsWith("stack output --json --show-secrets --stack dev")));
     } finally {
       await fexec.close();
@@ -434,7 +489,14 @@ describe("client bound to a stack (Automation API via the stand-in, storage on A
   });
 
   it("a runtime the stack has not deployed: the error names the stack and the deploy command", async () => {
-    const fexec = new FunctionExecutor({ backend: "azure_containers", stack: "dev", config: {}, progress: false, runtime: "myacct/tools:01", runtimeMemory: 2048 });
+    const fexec = new FunctionExecutor({
+      backend: "azure_containers",
+      stack: "dev",
+      config: {},
+      progress: false,
+      runtime: "myacct/tools:01",
+      runtimeMemory: 2048,
+    });
     try {
       await assert.rejects(
         fexec.callAsync((x: number) => x + 1, 1),
@@ -456,7 +518,13 @@ describe("client bound to a stack (Automation API via the stand-in, storage on A
     const lithopsKeys = ["lithops.jobs/e1-1/M000/data.bin", "lithops.jobs/e1-1/M000/status/00000.json", "lithops.runtimes/lithops-default-512/metadata.json"];
     const userKeys = ["inputs/words.txt", "lithops.jobs-archive/keep.txt", "results/lithops.jobs/keep.txt"];
     for (const key of [...lithopsKeys, ...userKeys]) await container.getBlockBlobClient(key).uploadData(Buffer.from(key));
-    pulumi.update((state) => (state.stacks.dev!.outputs.runtimes = [{ name: "default", memory: 512 }, { name: "imaging", memory: 2048 }]));
+    pulumi.update(
+      (state) =>
+        (state.stacks.dev!.outputs.runtimes = [
+          { name: "default", memory: 512 },
+          { name: "imaging", memory: 2048 },
+        ]),
+    );
 
     const { code, out, err } = await run({ command: "clean", stack: "dev" });
     assert.equal(code, 0, err);
@@ -495,7 +563,16 @@ export default async function () {
       state.upHook = hook;
       state.upOutputs = { clientConfig: clientConfig() };
     });
-    const fexec = new FunctionExecutor({ backend: "azure_containers", stack: "dev", config: {}, progress: false, logLevel: "ERROR", runtime: name, runtimeMemory: 1024, autoDeploy: true });
+    const fexec = new FunctionExecutor({
+      backend: "azure_containers",
+      stack: "dev",
+      config: {},
+      progress: false,
+      logLevel: "ERROR",
+      runtime: name,
+      runtimeMemory: 1024,
+      autoDeploy: true,
+    });
     try {
       const future = await fexec.callAsync((x: number) => x + 1, 1);
       assert.equal(future.callId, "00000");

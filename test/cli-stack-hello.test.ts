@@ -41,7 +41,13 @@ describe("cli: hello --stack dev (stack outputs from the program, real worker, A
     const clientConfig = clientConfigOnAzurite(run.outputs.clientConfig as string, azurite);
     pulumi = new PulumiStandIn({
       current: "dev",
-      stacks: { dev: { config: { "lithops-aca:runtimes": [{ name: "default" }] }, outputs: { ...run.outputs, clientConfig: stringify(clientConfig) }, secretOutputs: ["clientConfig"] } },
+      stacks: {
+        dev: {
+          config: { "lithops-aca:runtimes": [{ name: "default" }] },
+          outputs: { ...run.outputs, clientConfig: stringify(clientConfig) },
+          secretOutputs: ["clientConfig"],
+        },
+      },
     });
     process.env.PATH = pulumi.path(originalPath);
   });

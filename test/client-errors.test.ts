@@ -27,10 +27,29 @@ describe("error classes", () => {
   it("every exported error class extends LithopsError", () => {
     const names = exportedErrorClasses.map(([name]) => name);
     // The list must hold the classes the package throws: a missing export would hide one from this check.
-    for (const expected of ["ConfigError", "RemoteCallError", "ResultTimeoutError", "StorageUnavailableError", "JobNotFoundError", "RuntimeNotDeployedError",
-      "UnshippableFunctionError", "StorageNoSuchKeyError", "RetriesExhaustedError", "UnserializableValueError", "InvalidMemoryError", "InvalidRuntimeNameError",
-      "InvalidStorageNameError", "MalformedMessageError", "CallTimeoutError", "OutOfMemoryError", "CallExitedError", "PoisonCallError", "MessageRejectedError",
-      "FutureNotWatchedError", "ExecutorClosedError"]) {
+    for (const expected of [
+      "ConfigError",
+      "RemoteCallError",
+      "ResultTimeoutError",
+      "StorageUnavailableError",
+      "JobNotFoundError",
+      "RuntimeNotDeployedError",
+      "UnshippableFunctionError",
+      "StorageNoSuchKeyError",
+      "RetriesExhaustedError",
+      "UnserializableValueError",
+      "InvalidMemoryError",
+      "InvalidRuntimeNameError",
+      "InvalidStorageNameError",
+      "MalformedMessageError",
+      "CallTimeoutError",
+      "OutOfMemoryError",
+      "CallExitedError",
+      "PoisonCallError",
+      "MessageRejectedError",
+      "FutureNotWatchedError",
+      "ExecutorClosedError",
+    ]) {
       assert.ok(names.includes(expected), `${expected} is not exported`);
     }
     for (const [name, errorClass] of exportedErrorClasses) {

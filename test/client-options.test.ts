@@ -27,26 +27,54 @@ describe("options are checked before anything is queued", () => {
   it("refuses bad timeouts with the worker's own schema, naming the value", async () => {
     await failsFast("timeout 0", () => fexec.callAsync(double, 1, { timeout: 0 }), /^callAsync: timeout: 0 is not valid: Too small: expected number to be >0/);
     await failsFast("timeout -1", () => fexec.map(double, [1], { timeout: -1 }), /^map: timeout: -1 is not valid/);
-    await failsFast("timeout '5'", () => fexec.callAsync(double, 1, untyped({ timeout: "5" })), /timeout: "5" is not valid: Invalid input: expected number, received string/);
+    await failsFast(
+      "timeout '5'",
+      () => fexec.callAsync(double, 1, untyped({ timeout: "5" })),
+      /timeout: "5" is not valid: Invalid input: expected number, received string/,
+    );
   });
 
   it("refuses a memory size outside the table and a chunksize outside 1..1000", async () => {
-    await failsFast("runtimeMemory", () => fexec.map(double, [1], { runtimeMemory: 1000 }), /map: runtimeMemory: 1000 MB is not an Azure Container Apps size; use one of 512, 1024/);
+    await failsFast(
+      "runtimeMemory",
+      () => fexec.map(double, [1], { runtimeMemory: 1000 }),
+      /map: runtimeMemory: 1000 MB is not an Azure Container Apps size; use one of 512, 1024/,
+    );
     await failsFast("chunksize 0", () => fexec.map(double, [1], { chunksize: 0 }), /chunksize: 0 is not valid/);
     await failsFast("chunksize 1001", () => fexec.map(double, [1], { chunksize: 1001 }), /chunksize: 1001 is not valid: Too big/);
     await failsFast("spawnReducer", () => fexec.mapReduce(double, [1], (xs: number[]) => xs.length, { spawnReducer: 120 }), /spawnReducer: 120 is not valid/);
-    await failsFast("extraEnv", () => fexec.callAsync(double, 1, { extraEnv: { LITHOPS_QUEUE: "x" } }), /extraEnv: name "LITHOPS_QUEUE" is one of the worker.s own settings/);
+    await failsFast(
+      "extraEnv",
+      () => fexec.callAsync(double, 1, { extraEnv: { LITHOPS_QUEUE: "x" } }),
+      /extraEnv: name "LITHOPS_QUEUE" is one of the worker.s own settings/,
+    );
   });
 
   it("refuses unknown option names in every method, naming the nearest valid one", async () => {
     const future = await fexec.callAsync(double, 1);
     await failsFast("callAsync", () => fexec.callAsync(double, 1, untyped({ timout: 5 })), /callAsync: unknown option "timout": did you mean "timeout"\?/);
     await failsFast("map", () => fexec.map(double, [1], untyped({ chunkSize: 2 })), /map: unknown option "chunkSize": did you mean "chunksize"\?/);
-    await failsFast("mapReduce", () => fexec.mapReduce(double, [1], (xs: number[]) => xs, untyped({ spawnReduce: 0 })), /unknown option "spawnReduce": did you mean "spawnReducer"\?/);
+    await failsFast(
+      "mapReduce",
+      () => fexec.mapReduce(double, [1], (xs: number[]) => xs, untyped({ spawnReduce: 0 })),
+      /unknown option "spawnReduce": did you mean "spawnReducer"\?/,
+    );
     await failsFast("wait", () => fexec.wait(future, untyped({ returnWhem: "ALWAYS" })), /wait: unknown option "returnWhem": did you mean "returnWhen"\?/);
-    await failsFast("getResult", () => fexec.getResult(future, untyped({ throwExept: false })), /getResult: unknown option "throwExept": did you mean "throwExcept"\?/);
-    await failsFast("retrying map", () => new RetryingFunctionExecutor(fexec).map(double, [1], untyped({ retrys: 1 })), /unknown option "retrys": did you mean "retries"\?/);
-    await failsFast("constructor", async () => new FunctionExecutor(untyped({ maxworkers: 2 })), /new FunctionExecutor: unknown option "maxworkers": did you mean "maxWorkers"\?/);
+    await failsFast(
+      "getResult",
+      () => fexec.getResult(future, untyped({ throwExept: false })),
+      /getResult: unknown option "throwExept": did you mean "throwExcept"\?/,
+    );
+    await failsFast(
+      "retrying map",
+      () => new RetryingFunctionExecutor(fexec).map(double, [1], untyped({ retrys: 1 })),
+      /unknown option "retrys": did you mean "retries"\?/,
+    );
+    await failsFast(
+      "constructor",
+      async () => new FunctionExecutor(untyped({ maxworkers: 2 })),
+      /new FunctionExecutor: unknown option "maxworkers": did you mean "maxWorkers"\?/,
+    );
     assert.equal(await fexec.getResult(future), 2);
   });
 

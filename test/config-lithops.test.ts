@@ -206,7 +206,10 @@ describe("Lithops config files", () => {
     }
     assert.equal(resolve({ config: { lithops: { log_level: null } } }).logLevel, "CRITICAL");
     assert.throws(() => resolve({ config: { lithops: { log_level: "verbose" } } }), /lithops\.log_level: .*"DEBUG".*"CRITICAL".*\(got "VERBOSE"\)/);
-    assert.throws(() => resolve({ logLevel: "verbose" as never, config: {} }), /logLevel: "verbose" is not valid; use one of DEBUG, INFO, WARNING, ERROR, CRITICAL/);
+    assert.throws(
+      () => resolve({ logLevel: "verbose" as never, config: {} }),
+      /logLevel: "verbose" is not valid; use one of DEBUG, INFO, WARNING, ERROR, CRITICAL/,
+    );
   });
 
   it("takes Lithops's backend and mode names for the local backend, and its older keys", () => {
@@ -226,7 +229,10 @@ describe("Lithops config files", () => {
     const config = { lithops: { backend: "azure_containers", storage: "localhost" }, azure_storage: { storage_account_name: "acct1" } } as const;
     assert.throws(() => resolve({ config }), /lithops\.storage: "localhost" is storage on this machine.*use azure_storage/);
     assert.throws(() => resolve({ config: { lithops: { monitoring: "rabbitmq" } } as never }), /lithops\.monitoring: use "storage".*\(got "rabbitmq"\)/);
-    assert.throws(() => resolve({ config: { lithops: { chunksize: MAX_CALLS_PER_MESSAGE + 1 } } }), new RegExp(`lithops\\.chunksize: .*${MAX_CALLS_PER_MESSAGE}.*\\(got ${MAX_CALLS_PER_MESSAGE + 1}\\)`));
+    assert.throws(
+      () => resolve({ config: { lithops: { chunksize: MAX_CALLS_PER_MESSAGE + 1 } } }),
+      new RegExp(`lithops\\.chunksize: .*${MAX_CALLS_PER_MESSAGE}.*\\(got ${MAX_CALLS_PER_MESSAGE + 1}\\)`),
+    );
   });
 
   it("refuses a key nobody documents, naming it and the nearest valid key", () => {
@@ -235,7 +241,10 @@ describe("Lithops config files", () => {
       [{ lithops: { exection_timeout: 60 } } as never, /lithops: unknown key "exection_timeout": did you mean "execution_timeout"\?/],
       [{ azure_container: {} } as never, /\(top level\): unknown key "azure_container": did you mean "azure_containers"\?/],
       [{ localhost: { worker_process: 2 } } as never, /localhost: unknown key "worker_process": did you mean "worker_processes"\?/],
-      [{ azure_containers: { runtimes: [{ name: "default", memory: 512, queue: "q", poison_queue: "p", app: "a", apps: "b" }] } } as never, /azure_containers\.runtimes\.0: unknown key "apps": did you mean "app"\?/],
+      [
+        { azure_containers: { runtimes: [{ name: "default", memory: 512, queue: "q", poison_queue: "p", app: "a", apps: "b" }] } } as never,
+        /azure_containers\.runtimes\.0: unknown key "apps": did you mean "app"\?/,
+      ],
     ];
     for (const [config, expected] of cases) assert.throws(() => validateConfigFile(config), expected);
     // Nothing near: the valid keys are listed instead of a far-fetched guess.
@@ -243,7 +252,10 @@ describe("Lithops config files", () => {
   });
 
   it("logs each deployment key once per process, at info, with its stack-config location", () => {
-    const config: LithopsConfigInput = { azure: { region: "westeurope" }, azure_containers: { docker_server: "index.docker.io", docker_password: "not-a-real-token" } };
+    const config: LithopsConfigInput = {
+      azure: { region: "westeurope" },
+      azure_containers: { docker_server: "index.docker.io", docker_password: "not-a-real-token" },
+    };
     const lines = stderrOfTwoExecutors(config).split("\n");
     const noted = (key: string) => lines.filter((line) => line.includes(`${key} is a deployment setting`));
     assert.equal(noted("azure_containers.docker_server").length, 1, lines.join("\n"));

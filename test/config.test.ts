@@ -79,7 +79,17 @@ describe("config", () => {
   it("takes options over the file over the defaults", () => {
     const path = file(
       "precedence.yaml",
-      ["lithops:", "  log_level: DEBUG", "azure_containers:", "  runtime_memory: 1024", "  runtime: myacct/img:1", "local:", "  max_workers: 3", "  runtime_timeout: 30", ""].join("\n"),
+      [
+        "lithops:",
+        "  log_level: DEBUG",
+        "azure_containers:",
+        "  runtime_memory: 1024",
+        "  runtime: myacct/img:1",
+        "local:",
+        "  max_workers: 3",
+        "  runtime_timeout: 30",
+        "",
+      ].join("\n"),
     );
     const defaults = resolve({ config: {} });
     assert.equal(defaults.backend, "local");

@@ -12,17 +12,29 @@ const V8_VERSION_TAG = 0xff;
 describe("compact data encoding: JSON text when it decodes to the same value, V8 otherwise", () => {
   it("decodes any value exactly as V8's format does", () => {
     fc.assert(
-      fc.property(fc.anything({ withBigInt: true, withBoxedValues: true, withDate: true, withMap: true, withSet: true, withNullPrototype: true, withSparseArray: true, withTypedArray: true }), (value) => {
-        const encoded = encodeCompact(value, "value");
-        const decoded = decodeValue(encoded);
-        if (encoded[0] === V8_VERSION_TAG) {
-          // Both sides come out of V8's deserializer, so their bytes must match; deepStrictEqual
-          // would call two invalid Dates unequal (NaN !== NaN).
-          assert.deepStrictEqual(serialize(decoded), serialize(viaV8(value)));
-        } else {
-          assert.deepStrictEqual(decoded, viaV8(value));
-        }
-      }),
+      fc.property(
+        fc.anything({
+          withBigInt: true,
+          withBoxedValues: true,
+          withDate: true,
+          withMap: true,
+          withSet: true,
+          withNullPrototype: true,
+          withSparseArray: true,
+          withTypedArray: true,
+        }),
+        (value) => {
+          const encoded = encodeCompact(value, "value");
+          const decoded = decodeValue(encoded);
+          if (encoded[0] === V8_VERSION_TAG) {
+            // Both sides come out of V8's deserializer, so their bytes must match; deepStrictEqual
+            // would call two invalid Dates unequal (NaN !== NaN).
+            assert.deepStrictEqual(serialize(decoded), serialize(viaV8(value)));
+          } else {
+            assert.deepStrictEqual(decoded, viaV8(value));
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -37,7 +49,23 @@ describe("compact data encoding: JSON text when it decodes to the same value, V8
     circular.push(circular);
     const withExtra = Object.assign([1, 2], { extra: true });
     const deep = JSON.parse("[".repeat(200) + "]".repeat(200)) as unknown;
-    for (const other of [[undefined], [-0], [NaN], [Infinity], [1n], [new Date(0)], [Buffer.from("x")], [new Map()], [[, 1]], [shared, shared], circular, withExtra, deep, [new (class Point {})()], Array.from({ length: 5000 }, (_, i) => i)]) {
+    for (const other of [
+      [undefined],
+      [-0],
+      [NaN],
+      [Infinity],
+      [1n],
+      [new Date(0)],
+      [Buffer.from("x")],
+      [new Map()],
+      [[, 1]],
+      [shared, shared],
+      circular,
+      withExtra,
+      deep,
+      [new (class Point {})()],
+      Array.from({ length: 5000 }, (_, i) => i),
+    ]) {
       assert.equal(json(other), false, String(other));
       assert.deepStrictEqual(decodeValue(encodeCompact(other, "value")), viaV8(other));
     }
@@ -51,7 +79,10 @@ describe("compact data encoding: JSON text when it decodes to the same value, V8
 
   it("still decodes V8-encoded bytes (encodeValue), and refuses what V8 refuses", () => {
     assert.deepStrictEqual(decodeValue(encodeValue([1, "a", { b: 2 }], "value")), [1, "a", { b: 2 }]);
-    assert.throws(() => encodeCompact([() => 1], "the argument of call 3"), (error: unknown) => error instanceof UnserializableValueError && /call 3/.test((error as Error).message));
+    assert.throws(
+      () => encodeCompact([() => 1], "the argument of call 3"),
+      (error: unknown) => error instanceof UnserializableValueError && /call 3/.test((error as Error).message),
+    );
   });
 
   it("decodes from a view into a larger buffer", () => {

@@ -43,7 +43,7 @@ describe("function serializer: what a function captures is recreated in the work
     const fn = () => values;
     const remote = (await shipped(fn))();
     assert.equal(remote.length, values.length);
-    values.forEach((value, k) => assert.ok(Object.is(remote[k], value), `element ${k}: ${String(remote[k])} is not ${String(value)}`));
+    values.forEach((value, k) => void assert.ok(Object.is(remote[k], value), `element ${k}: ${String(remote[k])} is not ${String(value)}`));
   });
 
   it("shared and circular references stay shared and circular", async () => {
@@ -51,7 +51,10 @@ describe("function serializer: what a function captures is recreated in the work
     const node: { name: string; self?: unknown; peers: unknown[] } = { name: "a", peers: [] };
     node.self = node;
     node.peers.push(node, shared);
-    const byKey = new Map<string, unknown>([["x", shared], ["y", shared]]);
+    const byKey = new Map<string, unknown>([
+      ["x", shared],
+      ["y", shared],
+    ]);
     const fn = () => [node.self === node, node.peers[0] === node, node.peers[1] === byKey.get("x"), byKey.get("x") === byKey.get("y"), shared.n];
     assert.deepEqual((await shipped(fn))(), [true, true, true, true, 1]);
   });
@@ -66,7 +69,10 @@ describe("function serializer: what a function captures is recreated in the work
     const failure = new RangeError("too far", { cause: new Error("inner") });
     Object.assign(failure, { code: "E_FAR" });
     const captured = {
-      map: new Map<unknown, unknown>([[1, "one"], [{ k: 2 }, new Set([3])]]),
+      map: new Map<unknown, unknown>([
+        [1, "one"],
+        [{ k: 2 }, new Set([3])],
+      ]),
       date: new Date(Date.UTC(2024, 1, 29, 12)),
       invalidDate: new Date(NaN),
       pattern,
@@ -102,7 +108,13 @@ describe("function serializer: what a function captures is recreated in the work
   });
 
   it("objects keep key order, accessors, attributes, null prototypes, holes and frozenness", async () => {
-    const config = { first: 1, get doubled(): number { return this.first * 2; }, last: 3 };
+    const config = {
+      first: 1,
+      get doubled(): number {
+        return this.first * 2;
+      },
+      last: 3,
+    };
     Object.defineProperty(config, "hidden", { value: "h", enumerable: false });
     const dictionary = Object.assign(Object.create(null) as Record<string, number>, { a: 1 });
     const holes = [1, , 3]; // eslint-disable-line no-sparse-arrays
@@ -264,7 +276,10 @@ describe("function serializer: what cannot ship is refused at submit, naming the
     const hash = createHash("sha256");
     const key = createSecretKey(Buffer.from("secret"));
     const holder = { connection: { socket } };
-    assert.match(await refusal(() => socket.remoteAddress), /^function \(anonymous\) cannot be shipped to a worker: it captures `socket`, a Socket, which holds native state of this process; create it inside the function/);
+    assert.match(
+      await refusal(() => socket.remoteAddress),
+      /^function \(anonymous\) cannot be shipped to a worker: it captures `socket`, a Socket, which holds native state of this process; create it inside the function/,
+    );
     assert.match(await refusal(() => stream.read()), /captures `stream`, a PassThrough/);
     assert.match(await refusal(() => server.listening), /captures `server`, a Server/);
     assert.match(await refusal(() => hash.digest()), /captures `hash`, a Hash/);
@@ -343,8 +358,16 @@ describe("function serializer: what cannot ship is refused at submit, naming the
         return `${super.hello()}!`;
       }
     }
-    const target = { k: 2, scale(x: number) { return x * this.k; } };
-    assert.match(await refusal(target.scale.bind(target)), /^function 'bound scale' cannot be shipped to a worker: it is a bound function \(`bound scale`\).*use an arrow function instead/);
+    const target = {
+      k: 2,
+      scale(x: number) {
+        return x * this.k;
+      },
+    };
+    assert.match(
+      await refusal(target.scale.bind(target)),
+      /^function 'bound scale' cannot be shipped to a worker: it is a bound function \(`bound scale`\).*use an arrow function instead/,
+    );
     assert.match(await refusal(Math.sqrt), /^function 'sqrt' cannot be shipped to a worker: it is a built-in function \(`sqrt`\)/);
     assert.match(await refusal(Child.prototype.hello), /^function 'hello' cannot be shipped to a worker: it is a method \(`hello`\) that uses `super`/);
   });
@@ -353,4 +376,3 @@ describe("function serializer: what cannot ship is refused at submit, naming the
     await assert.rejects(shipFunction(42), /expected a function to run, got number/);
   });
 });
-

@@ -39,7 +39,10 @@ describe("runtime image build context", () => {
     const text = readFileSync(join(staged.dir, STAGED_DOCKERFILE), "utf8");
     assert.ok(text.startsWith(readFileSync(dockerfile, "utf8").trimEnd()), "the user's Dockerfile comes first, unchanged");
     assert.ok(text.includes(`CMD ["node", "${IMAGE_PACKAGE_DIR}/${WORKER_BUNDLE}"]`));
-    const manifest = JSON.parse(readFileSync(join(staged.dir, ".lithops-aca-worker/package.json"), "utf8")) as { name: string; exports: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(join(staged.dir, ".lithops-aca-worker/package.json"), "utf8")) as {
+      name: string;
+      exports: Record<string, string>;
+    };
     assert.equal(manifest.name, "lithops-aca", "functions in the image resolve `lithops-aca` (nested jobs) to the bundled client");
     assert.match(manifest.exports["."]!, /^\.\/dist\/bundle\/client\.mjs$/);
   });

@@ -123,7 +123,10 @@ describe("jobSummary: per-call rows and CSV on the local backend", () => {
   it("summarizes only the given futures", async () => {
     await running.result();
     const rows = await fexec.jobSummary({ fs: mapped.slice(3) });
-    assert.deepEqual(rows.map((r) => r.callId), [mapped[3].callId, mapped[4].callId]);
+    assert.deepEqual(
+      rows.map((r) => r.callId),
+      [mapped[3].callId, mapped[4].callId],
+    );
     const one = await fexec.jobSummary({ fs: running });
     assert.equal(one.length, 1);
     assert.equal(one[0].status, "success");

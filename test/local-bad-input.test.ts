@@ -6,7 +6,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createGzip } from "node:zlib";
-import { ConfigError, RemoteCallError, UnserializableValueError, UnshippableFunctionError, type FunctionExecutor, type ResponseFuture } from "../client/index.ts";
+import {
+  ConfigError,
+  RemoteCallError,
+  UnserializableValueError,
+  UnshippableFunctionError,
+  type FunctionExecutor,
+  type ResponseFuture,
+} from "../client/index.ts";
 import type { LocalBackend } from "../local/local-backend.ts";
 import { decodeValue } from "../protocol/data-codec.ts";
 import { jobPrefix, outputPrefix, runtimePrefix } from "../protocol/keys.ts";
@@ -98,9 +105,18 @@ describe("local backend: bad input gives clear errors and loses nothing", () => 
     }
     const compressor = new Compressor();
     const before = submitted();
-    await assert.rejects(fexec.map((text: string) => gzip.write(text), ["a"]), (error: unknown) => error instanceof UnshippableFunctionError && /captures `gzip`, a Gzip/.test(error.message));
-    await assert.rejects(fexec.callAsync((text: string) => hash.update(text).digest("hex"), "a"), /captures `hash`, a Hash/);
-    await assert.rejects(fexec.callAsync((text: string) => compressor.compress(text), "a"), /captures `compressor\.stream`, a Gzip/);
+    await assert.rejects(
+      fexec.map((text: string) => gzip.write(text), ["a"]),
+      (error: unknown) => error instanceof UnshippableFunctionError && /captures `gzip`, a Gzip/.test(error.message),
+    );
+    await assert.rejects(
+      fexec.callAsync((text: string) => hash.update(text).digest("hex"), "a"),
+      /captures `hash`, a Hash/,
+    );
+    await assert.rejects(
+      fexec.callAsync((text: string) => compressor.compress(text), "a"),
+      /captures `compressor\.stream`, a Gzip/,
+    );
     assert.deepEqual(submitted(), before);
     gzip.destroy();
     compressor.stream.destroy();
@@ -124,8 +140,14 @@ describe("local backend: bad input gives clear errors and loses nothing", () => 
       fexec.map((x: unknown) => x, [1, 2, () => 3]),
       (error: unknown) => error instanceof UnserializableValueError && /^the argument of call 2 cannot be serialized/.test(error.message),
     );
-    await assert.rejects(fexec.callAsync((x: unknown) => x, { onDone: () => 1 }), /the argument of call 0 cannot be serialized/);
-    await assert.rejects(fexec.map((x: unknown) => x, [1], { extraArgs: [Symbol("s")] }), /the argument of call 0 cannot be serialized/);
+    await assert.rejects(
+      fexec.callAsync((x: unknown) => x, { onDone: () => 1 }),
+      /the argument of call 0 cannot be serialized/,
+    );
+    await assert.rejects(
+      fexec.map((x: unknown) => x, [1], { extraArgs: [Symbol("s")] }),
+      /the argument of call 0 cannot be serialized/,
+    );
     assert.deepEqual(submitted(), before);
   });
 
@@ -139,10 +161,16 @@ describe("local backend: bad input gives clear errors and loses nothing", () => 
       },
       sizes.map((size) => Buffer.alloc(size, 3)),
     );
-    assert.deepEqual(await fexec.getResult(fs, { timeout: 60 }), sizes.map((size) => ({ length: size, sum: size * 3 })));
+    assert.deepEqual(
+      await fexec.getResult(fs, { timeout: 60 }),
+      sizes.map((size) => ({ length: size, sum: size * 3 })),
+    );
     const keys: string[] = [];
     for await (const blob of storage.container.listBlobsFlat({ prefix: jobPrefix(fexec.executorId, fs[0].jobId) })) keys.push(blob.name);
-    assert.ok(keys.some((key) => key.endsWith("/data.bin")), `no data blob among ${keys.join(", ")}`);
+    assert.ok(
+      keys.some((key) => key.endsWith("/data.bin")),
+      `no data blob among ${keys.join(", ")}`,
+    );
 
     const big = await fexec.callAsync((size: number) => Buffer.alloc(size, 7), 5_000_000);
     const result = Buffer.from((await big.result({ timeout: 60 })) as Uint8Array);
@@ -262,7 +290,11 @@ describe("local backend: bad input gives clear errors and loses nothing", () => 
     for (const pid of [...workers, ...children.map((c) => c.pid)]) {
       assert.equal(isAlive(pid), false, `process ${pid} is alive after close(): ${children.find((c) => c.pid === pid)?.command ?? "worker"}`);
     }
-    if (process.platform === "linux") assert.ok(children.some((c) => c.command.includes("azurite")), "Azurite was not among the child processes");
+    if (process.platform === "linux")
+      assert.ok(
+        children.some((c) => c.command.includes("azurite")),
+        "Azurite was not among the child processes",
+      );
     assert.equal(await portRefusesConnections(blobPort), true);
   });
 });

@@ -83,10 +83,13 @@ describe("local backend: the executor API", () => {
   });
 
   it("returns the error instead with throwExcept: false, next to the other results", async () => {
-    const fs = await fexec.map((x: number) => {
-      if (x === 1) throw new TypeError("one");
-      return x;
-    }, [0, 1, 2]);
+    const fs = await fexec.map(
+      (x: number) => {
+        if (x === 1) throw new TypeError("one");
+        return x;
+      },
+      [0, 1, 2],
+    );
     const results = (await fexec.getResult(fs, { throwExcept: false })) as unknown[];
     assert.equal(results[0], 0);
     assert.ok(results[1] instanceof RemoteCallError && results[1].name === "TypeError");
@@ -103,10 +106,13 @@ describe("local backend: the executor API", () => {
   });
 
   it("wait: ANY_COMPLETED returns early, ALL_COMPLETED waits for all, with stats", async () => {
-    const fs = await fexec.map(async (ms: number) => {
-      await new Promise((resolve) => setTimeout(resolve, ms));
-      return ms;
-    }, [10, 1500]);
+    const fs = await fexec.map(
+      async (ms: number) => {
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        return ms;
+      },
+      [10, 1500],
+    );
     const any = await fexec.wait(fs, { returnWhen: ANY_COMPLETED });
     assert.ok(any.done.length >= 1);
     const all = await fexec.wait(fs, { returnWhen: ALL_COMPLETED });

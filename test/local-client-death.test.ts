@@ -36,7 +36,9 @@ async function startClient(mode: string) {
   const child = spawn(process.execPath, ["--import", "tsx", CHILD, mode], { env, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const first = await lines.next();
   assert.ok(!first.done, `the client ended before its workers ran: ${stderr}`);
@@ -44,8 +46,15 @@ async function startClient(mode: string) {
   // Everything the client started: its workers and the data folder's Azurite (started detached, still its child).
   const children = childProcesses(started.pid);
   if (process.platform === "linux") {
-    assert.ok(children.some((c) => c.command.includes("azurite")), `no Azurite among ${JSON.stringify(children)}`);
-    for (const worker of started.workers) assert.ok(children.some((c) => c.pid === worker), `worker ${worker} is not a child`);
+    assert.ok(
+      children.some((c) => c.command.includes("azurite")),
+      `no Azurite among ${JSON.stringify(children)}`,
+    );
+    for (const worker of started.workers)
+      assert.ok(
+        children.some((c) => c.pid === worker),
+        `worker ${worker} is not a child`,
+      );
   }
   return { child, tmp, env, started, pids: [...new Set([...started.workers, ...children.map((c) => c.pid)])], exited, lines, stderr: () => stderr };
 }

@@ -50,7 +50,10 @@ describe("local storage shared by processes and kept between them", () => {
 
   it("two processes map at once on the same data folder, through the one Azurite already serving it", async () => {
     const { blobPort } = ((await fexec.backend()) as LocalBackend).azuriteEndpoints!;
-    const [first, second] = await Promise.all([runChild<{ results: number[]; blobPort: number }>("map", "30"), runChild<{ results: number[]; blobPort: number }>("map", "30")]);
+    const [first, second] = await Promise.all([
+      runChild<{ results: number[]; blobPort: number }>("map", "30"),
+      runChild<{ results: number[]; blobPort: number }>("map", "30"),
+    ]);
     const expected = Array.from({ length: 30 }, (_, i) => i * 2);
     assert.deepEqual(first.results, expected);
     assert.deepEqual(second.results, expected);

@@ -29,7 +29,10 @@ describe("mapReduce on the local backend", () => {
     );
     assert.equal(fs.length, 41);
     assert.equal(fs[40].jobId.startsWith("R"), true);
-    assert.deepEqual(await fexec.getResult(), Array.from({ length: 40 }, (_, i) => i * i));
+    assert.deepEqual(
+      await fexec.getResult(),
+      Array.from({ length: 40 }, (_, i) => i * i),
+    );
   });
 
   it("the reducer runs in a worker and reads the map outputs itself: with spawnReducer 0 the client reads none", async () => {
@@ -49,10 +52,15 @@ describe("mapReduce on the local backend", () => {
   });
 
   it("objReduceByKey: one reducer per object, in object order, an empty object's reducer gets []", async () => {
-    const fs = await fexec.mapReduce(countWords, `az://${storage.bucket}/mr/`, (counts: number[]) => ({ parts: counts.length, words: counts.reduce((a, b) => a + b, 0) }), {
-      objChunkSize: 100,
-      objReduceByKey: true,
-    });
+    const fs = await fexec.mapReduce(
+      countWords,
+      `az://${storage.bucket}/mr/`,
+      (counts: number[]) => ({ parts: counts.length, words: counts.reduce((a, b) => a + b, 0) }),
+      {
+        objChunkSize: 100,
+        objReduceByKey: true,
+      },
+    );
     const partsOf = (key: string): number => Math.ceil(Buffer.byteLength(objects[key]) / 100);
     assert.equal(fs.length, partsOf("mr/a.txt") + partsOf("mr/b.txt") + 3);
     assert.deepEqual(await fexec.getResult(), [
@@ -86,8 +94,11 @@ describe("mapReduce on the local backend", () => {
 
   it("refuses objReduceByKey without object input, before running anything", async () => {
     const before = fexec.allFutures().length;
-    // @ts-expect-error objReduceByKey needs object input: the types refuse it too
-    await assert.rejects(fexec.mapReduce((x: number) => x, [1], sum, { objReduceByKey: true }), /objReduceByKey: true reduces per storage object, but iterdata names none/);
+    await assert.rejects(
+      // @ts-expect-error objReduceByKey needs object input: the types refuse it too
+      fexec.mapReduce((x: number) => x, [1], sum, { objReduceByKey: true }),
+      /objReduceByKey: true reduces per storage object, but iterdata names none/,
+    );
     assert.equal(fexec.allFutures().length, before);
   });
 });

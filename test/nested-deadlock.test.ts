@@ -13,28 +13,31 @@ describe("nested jobs never deadlock", () => {
 
   it("8 outer calls, each mapping 4 calls that each map 2 more (104 calls), complete with the right values", { timeout: 180_000 }, async () => {
     const leaf = (x: number): number => x * x;
-    const futures = await fexec().map(async (outer: number) => {
-      const { FunctionExecutor } = await import("lithops-aca");
-      const level1 = new FunctionExecutor();
-      try {
-        await level1.map(
-          async (middle: number) => {
-            const { FunctionExecutor } = await import("lithops-aca");
-            const level2 = new FunctionExecutor();
-            try {
-              await level2.map((x: number) => x * x, [middle * 2, middle * 2 + 1]);
-              return ((await level2.getResult()) as number[]).reduce((a, b) => a + b, 0);
-            } finally {
-              await level2.close();
-            }
-          },
-          [0, 1, 2, 3].map((i) => outer * 4 + i),
-        );
-        return await level1.getResult();
-      } finally {
-        await level1.close();
-      }
-    }, [0, 1, 2, 3, 4, 5, 6, 7]);
+    const futures = await fexec().map(
+      async (outer: number) => {
+        const { FunctionExecutor } = await import("lithops-aca");
+        const level1 = new FunctionExecutor();
+        try {
+          await level1.map(
+            async (middle: number) => {
+              const { FunctionExecutor } = await import("lithops-aca");
+              const level2 = new FunctionExecutor();
+              try {
+                await level2.map((x: number) => x * x, [middle * 2, middle * 2 + 1]);
+                return ((await level2.getResult()) as number[]).reduce((a, b) => a + b, 0);
+              } finally {
+                await level2.close();
+              }
+            },
+            [0, 1, 2, 3].map((i) => outer * 4 + i),
+          );
+          return await level1.getResult();
+        } finally {
+          await level1.close();
+        }
+      },
+      [0, 1, 2, 3, 4, 5, 6, 7],
+    );
     const expected = [0, 1, 2, 3, 4, 5, 6, 7].map((outer) => [0, 1, 2, 3].map((i) => leaf(2 * (outer * 4 + i)) + leaf(2 * (outer * 4 + i) + 1)));
     assert.deepEqual(await fexec().getResult(futures), expected);
   });

@@ -9,7 +9,12 @@ import { ObjectPart } from "../worker/object-part.ts";
 import { executorWithObjects } from "./support/executor.ts";
 
 /** Every part of `text` as the worker reads it, for the given chunking. */
-async function readParts(container: ReturnType<typeof connectStorage>["container"], key: string, text: string, chunking: Parameters<typeof partitionObject>[1]): Promise<string[]> {
+async function readParts(
+  container: ReturnType<typeof connectStorage>["container"],
+  key: string,
+  text: string,
+  chunking: Parameters<typeof partitionObject>[1],
+): Promise<string[]> {
   const size = Buffer.byteLength(text);
   const ranges = partitionObject(size, chunking);
   const parts = ranges.map(
@@ -262,7 +267,10 @@ describe("object processing on the local backend: word count", () => {
   it("bad object input fails at submit with a message naming it", async () => {
     // @ts-expect-error a number among object URIs: the types refuse it too
     await assert.rejects(fexec.map(countWords, [`az://${storage.bucket}/wc/small.txt`, 3]), /mixes storage objects .* \(element 1: 3\)/);
-    await assert.rejects(fexec.map((x: number) => x, [1, 2], { objChunkSize: 10 }), /objChunkSize and objChunkNumber split storage objects, but iterdata names none/);
+    await assert.rejects(
+      fexec.map((x: number) => x, [1, 2], { objChunkSize: 10 }),
+      /objChunkSize and objChunkNumber split storage objects, but iterdata names none/,
+    );
     await assert.rejects(fexec.map(countWords, `az://${storage.bucket}/wc/missing.txt`), /az:\/\/lithops-jobs\/wc\/missing.txt does not exist/);
     await assert.rejects(fexec.map(countWords, `az://${storage.bucket}/nothing-here/`), /no objects under az:\/\/lithops-jobs\/nothing-here\//);
     await assert.rejects(fexec.map(countWords, "az://Bad_Container/x"), /not a valid Azure container name/);

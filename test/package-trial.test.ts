@@ -32,7 +32,11 @@ await fexec.close();
 `;
 
 function lastJsonLine(stdout: string): Record<string, unknown> {
-  const line = stdout.trim().split("\n").reverse().find((l) => l.startsWith("{"));
+  const line = stdout
+    .trim()
+    .split("\n")
+    .reverse()
+    .find((l) => l.startsWith("{"));
   assert.ok(line, `the program printed a JSON result line:\n${stdout}`);
   return JSON.parse(line) as Record<string, unknown>;
 }
@@ -69,7 +73,10 @@ describe("the package from outside the repository (npm pack, installed from the 
   });
 
   it("runs a 100-call map from CommonJS (require)", () => {
-    writeFileSync(join(app, "map.cjs"), `const { FunctionExecutor } = require("lithops-aca");\n(async () => {\nconst fexec = new FunctionExecutor();\n${MAP_100}\n})();\n`);
+    writeFileSync(
+      join(app, "map.cjs"),
+      `const { FunctionExecutor } = require("lithops-aca");\n(async () => {\nconst fexec = new FunctionExecutor();\n${MAP_100}\n})();\n`,
+    );
     const result = run(process.execPath, ["map.cjs"], app);
     assert.equal(result.status, 0, result.stderr);
     assert.deepEqual(lastJsonLine(result.stdout), EXPECTED);
@@ -78,8 +85,14 @@ describe("the package from outside the repository (npm pack, installed from the 
   it("type-checks under tsc --strict with nodenext and with bundler resolution, and the compiled program runs", () => {
     writeFileSync(join(app, "app.ts"), TYPED_PROGRAM);
     const base = { target: "ES2022", strict: true, skipLibCheck: false, types: ["node"] };
-    writeFileSync(join(app, "tsconfig.json"), JSON.stringify({ compilerOptions: { ...base, module: "nodenext", moduleResolution: "nodenext", outDir: "out" }, files: ["app.ts"] }));
-    writeFileSync(join(app, "tsconfig.bundler.json"), JSON.stringify({ compilerOptions: { ...base, module: "esnext", moduleResolution: "bundler", noEmit: true }, files: ["app.ts"] }));
+    writeFileSync(
+      join(app, "tsconfig.json"),
+      JSON.stringify({ compilerOptions: { ...base, module: "nodenext", moduleResolution: "nodenext", outDir: "out" }, files: ["app.ts"] }),
+    );
+    writeFileSync(
+      join(app, "tsconfig.bundler.json"),
+      JSON.stringify({ compilerOptions: { ...base, module: "esnext", moduleResolution: "bundler", noEmit: true }, files: ["app.ts"] }),
+    );
     const tsc = join(app, "node_modules/typescript/bin/tsc");
     runOk(process.execPath, [tsc, "-p", "tsconfig.bundler.json"], app);
     runOk(process.execPath, [tsc, "-p", "tsconfig.json"], app);
@@ -96,11 +109,14 @@ describe("the package from outside the repository (npm pack, installed from the 
     const list = run("npx", ["--no-install", "lithops-aca", "runtime", "list", "--stack", "dev"], app);
     assert.equal(list.status, 1);
     assert.match(list.stderr, /`lithops-aca runtime list` on a stack drives Pulumi and needs @pulumi\/pulumi.*npm install .*@pulumi\/azure-native/);
-    writeFileSync(join(app, "stack.mjs"), `import { FunctionExecutor } from "lithops-aca";
+    writeFileSync(
+      join(app, "stack.mjs"),
+      `import { FunctionExecutor } from "lithops-aca";
 const fexec = new FunctionExecutor({ stack: "dev" });
 try { await fexec.callAsync((x) => x, 1); } catch (error) { console.log(JSON.stringify({ name: error.name, message: error.message })); }
 await fexec.close();
-`);
+`,
+    );
     const bound = lastJsonLine(runOk(process.execPath, ["stack.mjs"], app));
     assert.equal(bound.name, "MissingPackageError");
     assert.match(String(bound.message), /stack 'dev' drives Pulumi .*npm install/);
@@ -125,7 +141,10 @@ await fexec.close();
       assert.equal(deploy.status, 0, `${deploy.stdout}\n${deploy.stderr}`);
       assert.match(deploy.stdout, new RegExp(`Pulumi project in ${program!.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
       const runtimes = pulumi.state().stacks.dev!.config["platform-lithops:runtimes"] as { name: string; memory?: number }[];
-      assert.ok(runtimes.some((r) => r.name === "default" && r.memory === 1024), `the project's runtimes config lists default at 1024 MB: ${JSON.stringify(runtimes)}`);
+      assert.ok(
+        runtimes.some((r) => r.name === "default" && r.memory === 1024),
+        `the project's runtimes config lists default at 1024 MB: ${JSON.stringify(runtimes)}`,
+      );
       const list = cli("runtime", "list", "--stack", "dev");
       assert.equal(list.status, 0, list.stderr);
       assert.match(list.stdout, /default\s+1024 MB/);
@@ -133,7 +152,10 @@ await fexec.close();
       const commands = pulumi.calls().map((c) => c.args[0]!);
       assert.ok(commands.includes("up"), `pulumi up ran: ${commands.join(", ")}`);
       assert.ok(!commands.includes("destroy"), "clean never destroys");
-      assert.ok(pulumi.calls().every((c) => c.cwd === program), "every pulumi call runs in the user's project");
+      assert.ok(
+        pulumi.calls().every((c) => c.cwd === program),
+        "every pulumi call runs in the user's project",
+      );
     } finally {
       pulumi.remove();
     }

@@ -9,7 +9,16 @@ import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import type { FunctionExecutor, ResponseFuture } from "../client/index.ts";
 import { LithopsError } from "../client/errors.ts";
-import { MAX_WORKER_ROWS, PER_CALL_LIMIT, PLOT_MARKS, PLOT_MODULES, PlotPackagesMissingError, plotFutures, type PlottedCall, type PlotPaths } from "../client/plot.ts";
+import {
+  MAX_WORKER_ROWS,
+  PER_CALL_LIMIT,
+  PLOT_MARKS,
+  PLOT_MODULES,
+  PlotPackagesMissingError,
+  plotFutures,
+  type PlottedCall,
+  type PlotPaths,
+} from "../client/plot.ts";
 import { testExecutor } from "./support/executor.ts";
 import { chartTitle, markGroups, markItems, parseSvg, type SvgElement } from "./support/svg.ts";
 
@@ -74,7 +83,10 @@ describe("plot: timeline and histogram of a job on the local backend", () => {
     assert.equal(runs.length, CALLS);
     assert.ok(runs.every((item) => item.name === "line"));
     const labels = runs.map(parseLabel);
-    assert.deepEqual(labels.map((l) => l.call).sort((a, b) => a - b), Array.from({ length: CALLS }, (_, i) => i));
+    assert.deepEqual(
+      labels.map((l) => l.call).sort((a, b) => a - b),
+      Array.from({ length: CALLS }, (_, i) => i),
+    );
     for (const label of labels) {
       const future = mapped[label.call];
       assert.equal(label.id, `${future.jobId}/${future.callId}`);
@@ -101,7 +113,10 @@ describe("plot: timeline and histogram of a job on the local backend", () => {
     const bars = markItems(svg, PLOT_MARKS.bars);
     assert.ok(bars.length >= 2, `durations from 0 to 165 ms fall in several bins, got ${bars.length}`);
     const barCounts = bars.map((bar) => Number(/calls: (\d+)/.exec(bar.attributes["aria-label"] ?? "")?.[1]));
-    assert.equal(barCounts.reduce((a, b) => a + b, 0), CALLS);
+    assert.equal(
+      barCounts.reduce((a, b) => a + b, 0),
+      CALLS,
+    );
     const labelCounts = markItems(svg, PLOT_MARKS.counts).map((text) => Number(text.text.replaceAll(",", "")));
     assert.deepEqual(labelCounts, barCounts);
   });
@@ -196,7 +211,10 @@ describe("plot: pictures at any size (synthesized calls)", () => {
     const calls = syntheticJob(500, 8);
     const { timeline } = await plotChecked(calls, "calls-500");
     const labels = markItems(timeline, PLOT_MARKS.run).map(parseLabel);
-    assert.deepEqual(labels.map((l) => l.call), calls.map((_, i) => i));
+    assert.deepEqual(
+      labels.map((l) => l.call),
+      calls.map((_, i) => i),
+    );
     for (const label of labels) {
       const call = calls[label.call];
       assert.equal(label.id, `M000/${call.callId}`);
@@ -225,8 +243,13 @@ describe("plot: pictures at any size (synthesized calls)", () => {
     const rows = new Set(cells.map(cellRow));
     assert.equal(rows.size, 20, "a row per worker");
     assert.match(chartTitle(timeline).subtitle, /100 calls failed/);
-    const bars = markItems(histogram, PLOT_MARKS.bars).map((bar) => Number(/calls: ([\d,]+)/.exec(bar.attributes["aria-label"] ?? "")?.[1].replaceAll(",", "")));
-    assert.equal(bars.reduce((a, b) => a + b, 0), 5000);
+    const bars = markItems(histogram, PLOT_MARKS.bars).map((bar) =>
+      Number(/calls: ([\d,]+)/.exec(bar.attributes["aria-label"] ?? "")?.[1].replaceAll(",", "")),
+    );
+    assert.equal(
+      bars.reduce((a, b) => a + b, 0),
+      5000,
+    );
   });
 
   it("100,000 calls on 400 workers: the same views, at most the row limit of workers", async () => {
@@ -267,7 +290,11 @@ describe("plot: vega and vega-lite are optional", () => {
       const client = await import("./client/index.ts");
       const { plotFutures } = await import("./client/plot.ts");
       try { await plotFutures([], "plots-never-written", "x"); } catch (e) { console.log(JSON.stringify({ client: typeof client.FunctionExecutor, name: e.name, message: e.message })); }`;
-    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "--import", `data:text/javascript,${encodeURIComponent(register)}`, "--input-type=module", "-e", script], { cwd: root });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ["--import", "tsx", "--import", `data:text/javascript,${encodeURIComponent(register)}`, "--input-type=module", "-e", script],
+      { cwd: root },
+    );
     const outcome = JSON.parse(stdout) as { client: string; name: string; message: string };
     assert.equal(outcome.client, "function");
     assert.equal(outcome.name, "PlotPackagesMissingError");

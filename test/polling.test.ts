@@ -109,7 +109,10 @@ describe("an idle worker's queue polling", () => {
       // The ramp from 5 ms to the 1 s cap costs a few dozen polls, then one per second.
       assert.ok(minute >= 60 && minute <= 60 + 40, `${minute} polls in an idle minute`);
       const gaps = polls.slice(-10).map((p, i, all) => (i === 0 ? 1000 : p - all[i - 1]));
-      assert.ok(gaps.every((gap) => gap >= 995 && gap <= 1005), `last gaps ${gaps.join(", ")}`);
+      assert.ok(
+        gaps.every((gap) => gap >= 995 && gap <= 1005),
+        `last gaps ${gaps.join(", ")}`,
+      );
 
       // Nudged (work was queued): it polls without waiting out its 1 s sleep...
       const before = polls.length;

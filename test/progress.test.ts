@@ -101,7 +101,10 @@ describe("progress bar of getResult on the local backend (child processes)", () 
     const increases = counts.filter((count, i) => i > 0 && count > counts[i - 1] && count < 200);
     assert.ok(increases.length >= 5, `counts shown: ${counts.join(" ")}`);
     // The plan gives 8 batches of 25 calls: counts between multiples of 25 come from per-call progress.
-    assert.ok(increases.some((count) => count % 25 !== 0), `counts shown: ${counts.join(" ")}`);
+    assert.ok(
+      increases.some((count) => count % 25 !== 0),
+      `counts shown: ${counts.join(" ")}`,
+    );
   });
 
   it("stays quiet when stderr is not a terminal, and when progress is off", async () => {

@@ -44,7 +44,8 @@ describe("runtime names", () => {
     for (const name of ["", "My/Image:tag", "img name", "a//b", "-leading", "img:", "../etc"]) {
       assert.throws(
         () => assertRuntimeName(name, "azure_containers.runtime"),
-        (error: unknown) => error instanceof InvalidRuntimeNameError && error.message.includes(JSON.stringify(name)) && error.message.includes("azure_containers.runtime"),
+        (error: unknown) =>
+          error instanceof InvalidRuntimeNameError && error.message.includes(JSON.stringify(name)) && error.message.includes("azure_containers.runtime"),
         `expected ${JSON.stringify(name)} to be rejected`,
       );
     }
@@ -94,7 +95,10 @@ describe("runtime names", () => {
 describe("storage keys", () => {
   it("rejects ids that could reach outside their prefix", () => {
     for (const bad of ["../x", "a/b", "/abs", "..", "", "a b", "x".repeat(65)]) {
-      assert.throws(() => assertId("job id", bad), (error: Error) => error.message.includes(JSON.stringify(bad)) && error.message.includes("job id"));
+      assert.throws(
+        () => assertId("job id", bad),
+        (error: Error) => error.message.includes(JSON.stringify(bad)) && error.message.includes("job id"),
+      );
     }
     assert.throws(() => executorPrefix("../other"), /executor id "\.\.\/other" is not valid/);
     assert.throws(() => jobPrefix("exec", "a/b"), /job id "a\/b" is not valid/);
@@ -142,7 +146,11 @@ describe("queue message decoding", () => {
     assert.deepEqual(decodeMessage(JSON.stringify(validMessage)), validMessage);
     assert.deepEqual(
       callSlices(validMessage.calls).map((s) => [s.id, s.start, s.end]),
-      [["00000", 0, 10], ["00001", 10, 20], ["00002", 20, 30]],
+      [
+        ["00000", 0, 10],
+        ["00001", 10, 20],
+        ["00002", 20, 30],
+      ],
     );
   });
 
@@ -188,7 +196,10 @@ describe("data codec", () => {
     const value = {
       buffer: Buffer.from([1, 2, 3]),
       date: new Date(1_234_567_890_000),
-      map: new Map<string, unknown>([["a", 1n], ["b", new Set(["x"])]]),
+      map: new Map<string, unknown>([
+        ["a", 1n],
+        ["b", new Set(["x"])],
+      ]),
       typed: new Uint16Array([1, 65535]),
       nested: [undefined, null, -0, Number.NaN, "text"],
       error: new RangeError("out of range"),
@@ -252,7 +263,8 @@ function callBytesSeenByWorker(plan: ReturnType<typeof planJob>): Map<string, Bu
   const seen = new Map<string, Buffer>();
   for (const text of plan.messages) {
     const message = decodeMessage(text);
-    const data = "inline" in message.data ? Buffer.from(message.data.inline, "base64") : blobs.get(message.data.key)?.subarray(message.data.start, message.data.end);
+    const data =
+      "inline" in message.data ? Buffer.from(message.data.inline, "base64") : blobs.get(message.data.key)?.subarray(message.data.start, message.data.end);
     assert.ok(data, `message of batch ${message.batch} points at a blob that is not uploaded`);
     for (const slice of callSlices(message.calls)) seen.set(slice.id, data.subarray(slice.start, slice.end));
   }
@@ -265,22 +277,31 @@ describe("job plan", () => {
     const plan = planJob(job(calls, { parallelism: 1 }));
     assert.equal(plan.uploads.length, 0);
     assert.equal(plan.messages.length, plan.batches.length);
-    assert.deepEqual(plan.batches.flatMap((b) => b.callIds), ["00000", "00001", "00002", "00003", "00004", "00005"]);
+    assert.deepEqual(
+      plan.batches.flatMap((b) => b.callIds),
+      ["00000", "00001", "00002", "00003", "00004", "00005"],
+    );
     for (const text of plan.messages) assert.ok("inline" in decodeMessage(text).data);
   });
 
   it("moves large arguments to one data blob per job, read by byte range", () => {
     const calls = [encodeValue([Buffer.alloc(200_000, 1)], "arg"), encodeValue([Buffer.alloc(300_000, 2)], "arg"), encodeValue(["small"], "arg")];
     const plan = planJob(job(calls, { parallelism: 3 }));
-    assert.deepEqual(plan.uploads.map((u) => u.key), [dataKey("abc123-1", "M000")]);
+    assert.deepEqual(
+      plan.uploads.map((u) => u.key),
+      [dataKey("abc123-1", "M000")],
+    );
     const seen = callBytesSeenByWorker(plan);
-    calls.forEach((bytes, i) => assert.deepEqual(seen.get(callId(i)), bytes));
+    calls.forEach((bytes, i) => void assert.deepEqual(seen.get(callId(i)), bytes));
   });
 
   it("uploads a large function once instead of putting it in every message", () => {
     const functionText = `exports.handler = (x) => x; // ${"padding ".repeat(3000)}`;
     const plan = planJob(job([encodeValue([1], "arg"), encodeValue([2], "arg")], { functionText, parallelism: 1 }));
-    assert.deepEqual(plan.uploads.map((u) => u.key), [functionKey("abc123-1", "M000")]);
+    assert.deepEqual(
+      plan.uploads.map((u) => u.key),
+      [functionKey("abc123-1", "M000")],
+    );
     for (const text of plan.messages) assert.equal("key" in decodeMessage(text).func, true);
   });
 
@@ -288,9 +309,12 @@ describe("job plan", () => {
     const calls = Array.from({ length: 1000 }, (_, i) => encodeValue([i], "arg"));
     const plan = planJob(job(calls, { parallelism: 4 }));
     assert.ok(plan.messages.length <= 16, `${plan.messages.length} messages`);
-    assert.equal(plan.batches.reduce((n, b) => n + b.callIds.length, 0), 1000);
+    assert.equal(
+      plan.batches.reduce((n, b) => n + b.callIds.length, 0),
+      1000,
+    );
     const seen = callBytesSeenByWorker(plan);
-    assert.equal(decodeValue(seen.get("00999") ?? Buffer.alloc(0)) instanceof Array, true);
+    assert.equal(Array.isArray(decodeValue(seen.get("00999") ?? Buffer.alloc(0))), true);
     assert.deepEqual(decodeValue(seen.get("00999") ?? Buffer.alloc(0)), [999]);
   });
 
@@ -307,7 +331,7 @@ describe("job plan", () => {
           assert.ok(plan.uploads.length <= 1);
           const seen = callBytesSeenByWorker(plan);
           assert.equal(seen.size, calls.length);
-          calls.forEach((bytes, i) => assert.ok(seen.get(callId(i))?.equals(bytes), `call ${i} bytes differ`));
+          calls.forEach((bytes, i) => void assert.ok(seen.get(callId(i))?.equals(bytes), `call ${i} bytes differ`));
         },
       ),
       { numRuns: 60 },

@@ -93,7 +93,10 @@ describe("12.3: a preview needs read rights only", () => {
 
   it("sends no request at all: no token exchange, no token asked for", () => {
     assert.deepEqual(preview.fetches, []);
-    assert.deepEqual(preview.invokes.filter((i) => i.token === "azure-native:authorization:getClientToken"), []);
+    assert.deepEqual(
+      preview.invokes.filter((i) => i.token === "azure-native:authorization:getClientToken"),
+      [],
+    );
   });
 
   it("builds and pushes nothing", () => {
@@ -105,7 +108,10 @@ describe("12.3: a preview needs read rights only", () => {
   it("an update asks for a token of ACR's audience, never ARM's", async () => {
     const up = await runProgram({ config: DEV });
     const tokens = up.invokes.filter((i) => i.token === "azure-native:authorization:getClientToken");
-    assert.deepEqual(tokens.map((t) => t.inputs.endpoint), [ACR_AUDIENCE]);
+    assert.deepEqual(
+      tokens.map((t) => t.inputs.endpoint),
+      [ACR_AUDIENCE],
+    );
     assert.equal(up.fetches.length, 1);
   });
 });
@@ -119,7 +125,12 @@ describe("12.4: nothing grows forever", () => {
   /** Blob types the project's storage writers and readers use, found in their source. */
   function blobTypesInSource(): Map<string, string[]> {
     const byType = new Map<string, string[]>();
-    const clients: Record<string, string> = { getBlockBlobClient: "blockBlob", uploadBlockBlob: "blockBlob", getAppendBlobClient: "appendBlob", getPageBlobClient: "pageBlob" };
+    const clients: Record<string, string> = {
+      getBlockBlobClient: "blockBlob",
+      uploadBlockBlob: "blockBlob",
+      getAppendBlobClient: "appendBlob",
+      getPageBlobClient: "pageBlob",
+    };
     for (const folder of ["client", "worker", "local", "azure", "protocol", "deploy", "cli"]) {
       for (const file of readdirSync(join(root, folder), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"))) {
         const text = readFileSync(join(root, folder, file), "utf8");
@@ -147,7 +158,10 @@ describe("12.4: nothing grows forever", () => {
     assert.ok(builders.length >= 8, builders.map(([n]) => n).join(", "));
     for (const [name, build] of builders) {
       const key = (build as (...args: unknown[]) => string)("a1", "b2", 3);
-      assert.ok(prefixes.some((prefix) => `lithops-jobs/${key}`.startsWith(prefix)), `${name} -> ${key} is under none of ${prefixes.join(", ")}`);
+      assert.ok(
+        prefixes.some((prefix) => `lithops-jobs/${key}`.startsWith(prefix)),
+        `${name} -> ${key} is under none of ${prefixes.join(", ")}`,
+      );
     }
   });
 
@@ -179,14 +193,21 @@ describe("12.5: prebuilt public images come through the stack's registry", () =>
       assert.deepEqual(armProperties(app).configuration.registries, [{ server, identity: pull.id }]);
       return armProperties(app).template.containers[0].image;
     });
-    assert.deepEqual(images.sort(), [`${server}/cache/docker.io/library/node:22`, `${server}/cache/docker.io/library/node:24`, `${server}/cache/ghcr.io/someorg/runtime-node22:0.1.0`]);
+    assert.deepEqual(images.sort(), [
+      `${server}/cache/docker.io/library/node:22`,
+      `${server}/cache/docker.io/library/node:24`,
+      `${server}/cache/ghcr.io/someorg/runtime-node22:0.1.0`,
+    ]);
     assert.equal(ofType(run, "docker:index/image:Image").length, 0, "nothing is built");
   });
 });
 
 describe("12.6: the environment's core quota is checked at preview", () => {
   it("a preview of runtimes that could need more vCPU than the quota fails with the numbers and how to raise it", async () => {
-    const runtimes = [{ name: "default", memory: 2048, maxWorkers: 200 }, { name: "imaging", dockerfile: IMAGING, memory: 4096, maxWorkers: 100 }];
+    const runtimes = [
+      { name: "default", memory: 2048, maxWorkers: 200 },
+      { name: "imaging", dockerfile: IMAGING, memory: 4096, maxWorkers: 100 },
+    ];
     await assert.rejects(
       runProgram({ preview: true, config: { runtimes } }),
       /need 400 vCPU \(default 2048 MB: 200 x 1 = 200; imaging 4096 MB: 100 x 2 = 200\) but the environment's quota is 100 cores \(lithops-aca:environment\.coreQuota\).*request more/,
@@ -203,7 +224,10 @@ describe("12.7: the Container Apps resources use a GA API version", () => {
     const containerApps = run.resources.filter((r) => kindOf(r).startsWith("Microsoft.App/"));
     assert.deepEqual(containerApps.map(kindOf).sort(), ["Microsoft.App/containerApps", "Microsoft.App/containerApps", "Microsoft.App/managedEnvironments"]);
     for (const resource of containerApps) assert.equal(resource.inputs.apiVersion, CONTAINER_APPS_API_VERSION);
-    assert.deepEqual(run.resources.filter((r) => r.type.startsWith("azure-native:app:")), []);
+    assert.deepEqual(
+      run.resources.filter((r) => r.type.startsWith("azure-native:app:")),
+      [],
+    );
   });
 });
 
@@ -276,7 +300,11 @@ describe("12.8: operations", () => {
 
   it("protects the storage account where the stack asks for it: Pulumi.prod.yaml does, dev does not", async () => {
     const prodFile = parse(readFileSync(join(root, "Pulumi.prod.yaml"), "utf8")).config as Record<string, unknown>;
-    const config = Object.fromEntries(Object.entries(prodFile).filter(([k]) => k.startsWith("lithops-aca:")).map(([k, v]) => [k.slice("lithops-aca:".length), v]));
+    const config = Object.fromEntries(
+      Object.entries(prodFile)
+        .filter(([k]) => k.startsWith("lithops-aca:"))
+        .map(([k, v]) => [k.slice("lithops-aca:".length), v]),
+    );
     const prod = await runProgram({ stack: "prod", config });
     assert.equal(named(prod, "storage-account").protect, true);
     assert.equal(named(run, "storage-account").protect, false);

@@ -127,9 +127,18 @@ describe("stack config: each invalid value names its key", () => {
   });
 
   it("a Dockerfile that does not exist, or lies outside the build context", () => {
-    assert.match(problem({ runtimes: [{ name: "x", dockerfile: "runtimes/nope/Dockerfile" }] }), /lithops-aca:runtimes\[0\]\.dockerfile: runtimes\/nope\/Dockerfile does not exist/);
-    assert.match(problem({ runtimes: [{ name: "x", dockerfile: "../Dockerfile" }] }), /lithops-aca:runtimes\[0\]\.dockerfile: must be a path inside the project/);
-    assert.match(problem({ runtimes: [{ name: "x", dockerfile: "/etc/Dockerfile" }] }), /lithops-aca:runtimes\[0\]\.dockerfile: must be a path inside the project/);
+    assert.match(
+      problem({ runtimes: [{ name: "x", dockerfile: "runtimes/nope/Dockerfile" }] }),
+      /lithops-aca:runtimes\[0\]\.dockerfile: runtimes\/nope\/Dockerfile does not exist/,
+    );
+    assert.match(
+      problem({ runtimes: [{ name: "x", dockerfile: "../Dockerfile" }] }),
+      /lithops-aca:runtimes\[0\]\.dockerfile: must be a path inside the project/,
+    );
+    assert.match(
+      problem({ runtimes: [{ name: "x", dockerfile: "/etc/Dockerfile" }] }),
+      /lithops-aca:runtimes\[0\]\.dockerfile: must be a path inside the project/,
+    );
   });
 
   it("the same runtime twice at the same memory", () => {
@@ -141,7 +150,12 @@ describe("stack config: each invalid value names its key", () => {
 
   it("one image name built from two Dockerfiles", () => {
     assert.match(
-      problem({ runtimes: [{ name: "imaging", dockerfile: IMAGING }, { name: "imaging", dockerfile: DEFAULT_DOCKERFILE, memory: 1024 }] }),
+      problem({
+        runtimes: [
+          { name: "imaging", dockerfile: IMAGING },
+          { name: "imaging", dockerfile: DEFAULT_DOCKERFILE, memory: 1024 },
+        ],
+      }),
       /lithops-aca:runtimes\[1\]\.dockerfile: builds image imaging:latest, which lithops-aca:runtimes\[0\] builds from/,
     );
   });
@@ -152,7 +166,10 @@ describe("stack config: each invalid value names its key", () => {
       problem({ environment, runtimes: [{ name: "default", memory: 8192, maxWorkers: 10 }] }),
       /lithops-aca:runtimes\[0\]\.memory: 8192 MB needs a workload-profiles environment; set lithops-aca:environment\.workloadProfileName/,
     );
-    const accepted = parseStackConfig({ environment: { ...environment, workloadProfileName: "Consumption" }, runtimes: [{ name: "default", memory: 8192, maxWorkers: 10 }] }, options);
+    const accepted = parseStackConfig(
+      { environment: { ...environment, workloadProfileName: "Consumption" }, runtimes: [{ name: "default", memory: 8192, maxWorkers: 10 }] },
+      options,
+    );
     assert.equal(accepted.runtimes[0]!.cpu, 4);
   });
 
@@ -181,9 +198,15 @@ describe("stack config: each invalid value names its key", () => {
   });
 
   it("names the bad value next to what is allowed", () => {
-    assert.match(problem({ runtimes: [{ name: "default", maxWorkers: 5000 }] }), /lithops-aca:runtimes\[0\]\.maxWorkers: must be a whole number from 1 to 1000; got 5000/);
+    assert.match(
+      problem({ runtimes: [{ name: "default", maxWorkers: 5000 }] }),
+      /lithops-aca:runtimes\[0\]\.maxWorkers: must be a whole number from 1 to 1000; got 5000/,
+    );
     assert.match(problem({ registry: { type: "acr", sku: "Free" } }), /lithops-aca:registry\.sku: .*"Premium"; got "Free"/);
-    assert.match(problem({ runtimes: [{ name: "x", dockerfile: "../Dockerfile" }] }), /lithops-aca:runtimes\[0\]\.dockerfile: must be a path inside the project .*; got \.\.\/Dockerfile/);
+    assert.match(
+      problem({ runtimes: [{ name: "x", dockerfile: "../Dockerfile" }] }),
+      /lithops-aca:runtimes\[0\]\.dockerfile: must be a path inside the project .*; got \.\.\/Dockerfile/,
+    );
     assert.match(
       problem({ registry: { type: "dockerhub", username: "someuser", namespace: "My-Org" } }),
       /lithops-aca:registry\.namespace: must be a Docker Hub namespace \(2-255 lower case letters or digits\); got "My-Org"/,
@@ -206,19 +229,40 @@ describe("stack config: each invalid value names its key", () => {
 describe("stack config: what Azure would refuse or silently hold back is refused at preview", () => {
   it("a call timeout past Container Apps' 600 s grace cap, saying why", () => {
     const message = problem({ runtimes: [{ name: "default", timeout: 900 }] });
-    assert.match(message, /lithops-aca:runtimes\[0\]\.timeout: must be at most 600 s on azure_containers: Container Apps gives a stopping replica .* at most 600 s \(terminationGracePeriodSeconds\)/);
+    assert.match(
+      message,
+      /lithops-aca:runtimes\[0\]\.timeout: must be at most 600 s on azure_containers: Container Apps gives a stopping replica .* at most 600 s \(terminationGracePeriodSeconds\)/,
+    );
     assert.match(message, /got 900/);
   });
 
   it("the grace period is the timeout plus a margin, capped at 600 s", () => {
-    const config = parseStackConfig({ runtimes: [{ name: "default", timeout: 300 }, { name: "default", memory: 1024, timeout: 590 }] }, options);
-    assert.deepEqual(config.runtimes.map((r) => r.terminationGracePeriodSeconds), [330, 600]);
+    const config = parseStackConfig(
+      {
+        runtimes: [
+          { name: "default", timeout: 300 },
+          { name: "default", memory: 1024, timeout: 590 },
+        ],
+      },
+      options,
+    );
+    assert.deepEqual(
+      config.runtimes.map((r) => r.terminationGracePeriodSeconds),
+      [330, 600],
+    );
   });
 
   it("runtimes that could together need more vCPU than the environment's core quota: the numbers and how to raise it", () => {
-    const runtimes = [{ name: "default", memory: 2048, maxWorkers: 200 }, { name: "imaging", dockerfile: IMAGING, memory: 4096, maxWorkers: 100 }, { name: "myorg/node-ml:1", memory: 1024 }];
+    const runtimes = [
+      { name: "default", memory: 2048, maxWorkers: 200 },
+      { name: "imaging", dockerfile: IMAGING, memory: 4096, maxWorkers: 100 },
+      { name: "myorg/node-ml:1", memory: 1024 },
+    ];
     const message = problem({ runtimes });
-    assert.match(message, /lithops-aca:runtimes: at maxWorkers the runtimes need 415 vCPU \(default 2048 MB: 200 x 1 = 200; imaging 4096 MB: 100 x 2 = 200; myorg\/node-ml:1 1024 MB: 30 x 0\.5 = 15\) but the environment's quota is 100 cores \(lithops-aca:environment\.coreQuota\)/);
+    assert.match(
+      message,
+      /lithops-aca:runtimes: at maxWorkers the runtimes need 415 vCPU \(default 2048 MB: 200 x 1 = 200; imaging 4096 MB: 100 x 2 = 200; myorg\/node-ml:1 1024 MB: 30 x 0\.5 = 15\) but the environment's quota is 100 cores \(lithops-aca:environment\.coreQuota\)/,
+    );
     assert.match(message, /request more Managed Environment Consumption Cores .* and set lithops-aca:environment\.coreQuota/);
     // A raised quota, set in the stack, lets the same runtimes through; exactly at the quota is fine.
     parseStackConfig({ runtimes, environment: { coreQuota: 415 } }, options);
@@ -235,9 +279,15 @@ describe("stack config: what Azure would refuse or silently hold back is refused
   });
 
   it("cost tags Azure would refuse, and a poison alert without the stack's own workspace", () => {
-    assert.match(problem({ tags: { "cost/center": "42" } }), /lithops-aca:tags\.cost\/center: "cost\/center" is not a tag name Azure accepts: 1-512 characters, none of/);
+    assert.match(
+      problem({ tags: { "cost/center": "42" } }),
+      /lithops-aca:tags\.cost\/center: "cost\/center" is not a tag name Azure accepts: 1-512 characters, none of/,
+    );
     assert.match(problem({ tags: { team: "x".repeat(300) } }), /lithops-aca:tags\.team: must be at most 256 characters/);
-    assert.match(problem({ poisonAlert: { actionGroupId: "ops" } }), /lithops-aca:poisonAlert\.actionGroupId: must be a resource id like .*Microsoft\.Insights\/actionGroups/);
+    assert.match(
+      problem({ poisonAlert: { actionGroupId: "ops" } }),
+      /lithops-aca:poisonAlert\.actionGroupId: must be a resource id like .*Microsoft\.Insights\/actionGroups/,
+    );
     const environment = { id: "/subscriptions/s/resourceGroups/g/providers/Microsoft.App/managedEnvironments/e" };
     const actionGroupId = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Insights/actionGroups/ops";
     assert.match(problem({ environment, poisonAlert: { actionGroupId } }), /lithops-aca:poisonAlert: needs the Log Analytics workspace the stack creates/);

@@ -112,7 +112,12 @@ function mockState(type: string, name: string, inputs: Record<string, any>): { i
     case "azure-native:managedidentity:UserAssignedIdentity":
       return {
         id: `${rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${inputs.resourceName}`,
-        state: { ...inputs, name: inputs.resourceName, clientId: guidFrom(`client:${inputs.resourceName}`), principalId: guidFrom(`principal:${inputs.resourceName}`) },
+        state: {
+          ...inputs,
+          name: inputs.resourceName,
+          clientId: guidFrom(`client:${inputs.resourceName}`),
+          principalId: guidFrom(`principal:${inputs.resourceName}`),
+        },
       };
     case "azure-native:containerregistry:Registry":
       return {
@@ -156,10 +161,7 @@ function mockCall(token: string, inputs: Record<string, any>): Record<string, an
 
 async function resolveOutput(value: unknown): Promise<{ value: unknown; secret: boolean }> {
   const output = pulumi.output(value as pulumi.Input<unknown>) as pulumi.Output<unknown>;
-  const [resolved, secret] = await Promise.all([
-    new Promise<unknown>((resolve) => output.apply((v) => resolve(v))),
-    pulumi.isSecret(output),
-  ]);
+  const [resolved, secret] = await Promise.all([new Promise<unknown>((resolve) => output.apply((v) => resolve(v))), pulumi.isSecret(output)]);
   return { value: resolved, secret };
 }
 
@@ -214,7 +216,10 @@ export async function runProgram(scenario: Scenario = {}): Promise<ProgramRun> {
     config[`lithops-aca:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
   }
   for (const [key, value] of Object.entries(scenario.secrets ?? {})) config[`lithops-aca:${key}`] = value;
-  pulumi.runtime.setAllConfig(config, Object.keys(scenario.secrets ?? {}).map((k) => `lithops-aca:${k}`));
+  pulumi.runtime.setAllConfig(
+    config,
+    Object.keys(scenario.secrets ?? {}).map((k) => `lithops-aca:${k}`),
+  );
 
   // The ACR token exchange is the program's only network request; answer it here.
   const realFetch = globalThis.fetch;

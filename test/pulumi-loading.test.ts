@@ -23,7 +23,9 @@ async function loadInChild(nodeargs: string[], stack: string): Promise<Record<st
   const stackFile = parse(readFileSync(`${root}Pulumi.${stack}.yaml`, "utf8")).config as Record<string, unknown>;
   const namespace = `${project.name}:`;
   const config = Object.fromEntries(
-    Object.entries(stackFile).filter(([k]) => k.startsWith(namespace)).map(([k, v]) => [k.slice(namespace.length), v]),
+    Object.entries(stackFile)
+      .filter(([k]) => k.startsWith(namespace))
+      .map(([k, v]) => [k.slice(namespace.length), v]),
   );
   const script = `
     import { resolve } from "node:path";
@@ -54,8 +56,20 @@ describe("pulumi program: loads the way Pulumi.yaml tells `pulumi up` to", () =>
   });
 
   for (const [stack, expected] of [
-    ["dev", [["default", 512], ["imaging", 2048]]],
-    ["prod", [["default", 2048], ["imaging", 4096]]],
+    [
+      "dev",
+      [
+        ["default", 512],
+        ["imaging", 2048],
+      ],
+    ],
+    [
+      "prod",
+      [
+        ["default", 2048],
+        ["imaging", 4096],
+      ],
+    ],
   ] as const) {
     it(`Pulumi.${stack}.yaml deploys its runtimes when loaded with the nodeargs`, async () => {
       const outputs = await loadInChild(project.runtime.options.nodeargs.split(" "), stack);
@@ -68,9 +82,6 @@ describe("pulumi program: loads the way Pulumi.yaml tells `pulumi up` to", () =>
 
   it("without the nodeargs, node cannot load the program (so the tests above depend on them)", async () => {
     const script = `import { pathToFileURL } from "node:url"; await import(pathToFileURL(${JSON.stringify(`${root}${project.main}`)}).href);`;
-    await assert.rejects(
-      run(process.execPath, ["--input-type=module", "-e", script], { cwd: root, timeout: 30_000 }),
-      /ERR_UNKNOWN_FILE_EXTENSION/,
-    );
+    await assert.rejects(run(process.execPath, ["--input-type=module", "-e", script], { cwd: root, timeout: 30_000 }), /ERR_UNKNOWN_FILE_EXTENSION/);
   });
 });

@@ -69,8 +69,7 @@ const app = (run: ProgramRun, resourceName: string) => named(run, `${resourceNam
 const props = armProperties;
 const envOf = (appResource: MockResource): Record<string, { value?: string; secretRef?: string }> =>
   Object.fromEntries(props(appResource).template.containers[0].env.map((e: { name: string }) => [e.name, e]));
-const rolesOf = (run: ProgramRun, principalId: string) =>
-  ofType(run, T.role).filter((r) => r.inputs.principalId === principalId);
+const rolesOf = (run: ProgramRun, principalId: string) => ofType(run, T.role).filter((r) => r.inputs.principalId === principalId);
 /** How many resources of each kind in T the run declared. */
 const countsByKind = (run: ProgramRun) => Object.fromEntries(Object.entries(T).map(([k, type]) => [k, ofType(run, type).length]));
 const roleGuid = (assignment: MockResource) => String(assignment.inputs.roleDefinitionId).split("/").pop();
@@ -120,7 +119,10 @@ describe("pulumi program: the dev stack's resource graph", () => {
   });
 
   it("gives each app the cpu/memory pair of its memory size", () => {
-    for (const [name, memory] of [["default", 512], ["imaging", 2048]] as const) {
+    for (const [name, memory] of [
+      ["default", 512],
+      ["imaging", 2048],
+    ] as const) {
       const resources = props(app(run, runtimeResourceName(name, memory))).template.containers[0].resources;
       assert.deepEqual(resources, { cpu: cpuForMemory(memory), memory: containerMemoryString(memory) });
     }
@@ -129,7 +131,10 @@ describe("pulumi program: the dev stack's resource graph", () => {
 
   it("scales each app 0..maxWorkers on its queue, as its identity, queueLength = workerProcesses", () => {
     const account = named(run, "storage-account").inputs.accountName;
-    for (const [name, memory, maxWorkers, workerProcesses] of [["default", 512, 10, 1], ["imaging", 2048, 5, 2]] as const) {
+    for (const [name, memory, maxWorkers, workerProcesses] of [
+      ["default", 512, 10, 1],
+      ["imaging", 2048, 5, 2],
+    ] as const) {
       const base = runtimeResourceName(name, memory);
       const identity = named(run, `${base}-identity`);
       const scale = props(app(run, base)).template.scale;
@@ -174,12 +179,18 @@ describe("pulumi program: the dev stack's resource graph", () => {
       });
       for (const role of [...roles, ...rolesOf(run, named(run, "registry-pull").state.principalId)]) {
         assert.equal(role.inputs.principalType, "ServicePrincipal");
-        assert.match(role.inputs.roleDefinitionId, new RegExp(`^/subscriptions/${SUBSCRIPTION}/providers/Microsoft\\.Authorization/roleDefinitions/[0-9a-f-]{36}$`));
+        assert.match(
+          role.inputs.roleDefinitionId,
+          new RegExp(`^/subscriptions/${SUBSCRIPTION}/providers/Microsoft\\.Authorization/roleDefinitions/[0-9a-f-]{36}$`),
+        );
       }
     }
     // Pulling is the stack's pull identity's only right.
     const pulls = rolesOf(run, named(run, "registry-pull").state.principalId);
-    assert.deepEqual(pulls.map((r) => [roleGuid(r), r.inputs.scope]), [[ROLES.acrPull, registry.id]]);
+    assert.deepEqual(
+      pulls.map((r) => [roleGuid(r), r.inputs.scope]),
+      [[ROLES.acrPull, registry.id]],
+    );
   });
 
   it("gives whoever runs the client (the deployer by default) send and read on queues, data access on the container", () => {
@@ -195,7 +206,9 @@ describe("pulumi program: the dev stack's resource graph", () => {
   });
 
   it("creates a queue and a poison queue per runtime with the protocol's names", () => {
-    const names = ofType(run, T.queue).map((q) => q.inputs.queueName).sort();
+    const names = ofType(run, T.queue)
+      .map((q) => q.inputs.queueName)
+      .sort();
     const expected = [runtimeQueues("default", 512), runtimeQueues("imaging", 2048)].flatMap((q) => [q.queue, q.poisonQueue]).sort();
     assert.deepEqual(names, expected);
   });
@@ -256,7 +269,10 @@ describe("pulumi program: the dev stack's resource graph", () => {
     assert.equal(body.get("tenant"), TENANT);
     assert.equal(body.get("access_token"), ACR_AUDIENCE_TOKEN);
     const tokens = run.invokes.filter((i) => i.token === "azure-native:authorization:getClientToken");
-    assert.deepEqual(tokens.map((i) => i.inputs.endpoint), ["https://containerregistry.azure.net"]);
+    assert.deepEqual(
+      tokens.map((i) => i.inputs.endpoint),
+      ["https://containerregistry.azure.net"],
+    );
   });
 
   it("builds each image for linux/amd64 with this machine's Node major, and runs the pushed digest", () => {
@@ -332,8 +348,24 @@ describe("pulumi program: the dev stack's resource graph", () => {
     const group = named(run, "lithops").id.split("/").pop();
     const logs = (appName: string) => `az containerapp logs show --resource-group ${group} --name ${appName} --follow`;
     assert.deepEqual(run.outputs.runtimes, [
-      { name: "default", image: imageOf("runtimes/default/Dockerfile"), memory: 512, queue: "lithops-default-512", poisonQueue: "lithops-default-512-poison", appName: "lithops-default-512", logsCommand: logs("lithops-default-512") },
-      { name: "imaging", image: imageOf(IMAGING), memory: 2048, queue: "lithops-imaging-2048", poisonQueue: "lithops-imaging-2048-poison", appName: "lithops-imaging-2048", logsCommand: logs("lithops-imaging-2048") },
+      {
+        name: "default",
+        image: imageOf("runtimes/default/Dockerfile"),
+        memory: 512,
+        queue: "lithops-default-512",
+        poisonQueue: "lithops-default-512-poison",
+        appName: "lithops-default-512",
+        logsCommand: logs("lithops-default-512"),
+      },
+      {
+        name: "imaging",
+        image: imageOf(IMAGING),
+        memory: 2048,
+        queue: "lithops-imaging-2048",
+        poisonQueue: "lithops-imaging-2048-poison",
+        appName: "lithops-imaging-2048",
+        logsCommand: logs("lithops-imaging-2048"),
+      },
     ]);
     assert.equal(run.outputs.storageAccountName, named(run, "storage-account").inputs.accountName);
     assert.equal(run.outputs.containerName, "lithops-jobs");
@@ -376,7 +408,10 @@ describe("pulumi program: the dev stack's resource graph", () => {
     for (const secret of [signingKey, "workspace-shared-key", ACR_REFRESH_TOKEN, ARM_TOKEN, "AccountKey="]) {
       assert.ok(!plain.includes(secret), `a plain output contains ${secret}`);
     }
-    assert.deepEqual(Object.keys(run.secretOutputs).filter((k) => run.secretOutputs[k]), ["clientConfig"]);
+    assert.deepEqual(
+      Object.keys(run.secretOutputs).filter((k) => run.secretOutputs[k]),
+      ["clientConfig"],
+    );
   });
 });
 
@@ -444,7 +479,13 @@ describe("pulumi program: changes map to the runtime they touch", () => {
     assert.deepEqual(d.added, []);
     assert.deepEqual(d.changed, []);
     for (const key of d.removed) assert.match(key, /::(lithops-imaging-2048|image-imaging-latest)/, key);
-    for (const expected of [`${T.queue}::lithops-imaging-2048-queue`, `${T.queue}::lithops-imaging-2048-poison`, `${T.identity}::lithops-imaging-2048-identity`, `${T.app}::lithops-imaging-2048-app`, `${T.image}::image-imaging-latest-build`]) {
+    for (const expected of [
+      `${T.queue}::lithops-imaging-2048-queue`,
+      `${T.queue}::lithops-imaging-2048-poison`,
+      `${T.identity}::lithops-imaging-2048-identity`,
+      `${T.app}::lithops-imaging-2048-app`,
+      `${T.image}::image-imaging-latest-build`,
+    ]) {
       assert.ok(d.removed.includes(expected), `${expected} should be removed`);
     }
     assert.equal(d.removed.filter((k) => k.startsWith(T.role)).length, 6, "its 3 worker and 3 client roles; the stack's pull grant stays");
@@ -491,7 +532,10 @@ describe("pulumi program: a stack with no runtimes (`lithops-aca:runtimes: []`, 
     for (const type of [T.account, T.container, T.lifecycle, T.environment, T.workspace, T.password, T.group]) {
       assert.ok(!d.removed.some((k) => k.startsWith(`${type}::`)), `${type} stays`);
     }
-    assert.ok(d.removed.some((k) => k.startsWith(`${T.registry}::`)), "the registry goes");
+    assert.ok(
+      d.removed.some((k) => k.startsWith(`${T.registry}::`)),
+      "the registry goes",
+    );
     assert.equal(d.removed.filter((k) => k.startsWith(`${T.app}::`)).length, 2);
   });
 
@@ -518,18 +562,30 @@ describe("pulumi program: stacks are independent", () => {
     const prod = await runProgram({
       stack: "prod",
       config: {
-        runtimes: [{ name: "default", memory: 2048, maxWorkers: 200 }, { name: "myorg/node-ml:1", memory: 1024 }],
+        runtimes: [
+          { name: "default", memory: 2048, maxWorkers: 200 },
+          { name: "myorg/node-ml:1", memory: 1024 },
+        ],
         storage: { sku: "Standard_ZRS" },
         environment: { coreQuota: 300 },
       },
     });
     const devAgain = await runProgram({ stack: "dev", config: DEV });
     assert.deepEqual(diff(dev, devAgain), { added: [], removed: [], changed: [] });
-    for (const pick of [(r: ProgramRun) => named(r, "storage-account").inputs.accountName, (r: ProgramRun) => ofType(r, T.environment)[0]!.inputs.resourceName, (r: ProgramRun) => ofType(r, T.registry)[0]!.inputs.registryName]) {
+    for (const pick of [
+      (r: ProgramRun) => named(r, "storage-account").inputs.accountName,
+      (r: ProgramRun) => ofType(r, T.environment)[0]!.inputs.resourceName,
+      (r: ProgramRun) => ofType(r, T.registry)[0]!.inputs.registryName,
+    ]) {
       assert.notEqual(pick(dev), pick(prod));
     }
     assert.equal(ofType(prod, T.environment)[0]!.inputs.resourceName, "lithops-prod");
-    assert.deepEqual(ofType(prod, T.app).map((a) => a.inputs.resourceName).sort(), ["lithops-default-2048", runtimeResourceName("myorg/node-ml:1", 1024)].sort());
+    assert.deepEqual(
+      ofType(prod, T.app)
+        .map((a) => a.inputs.resourceName)
+        .sort(),
+      ["lithops-default-2048", runtimeResourceName("myorg/node-ml:1", 1024)].sort(),
+    );
     assert.equal(props(app(prod, "lithops-default-2048")).template.scale.maxReplicas, 200);
     assert.equal(named(prod, "storage-account").inputs.sku.name, "Standard_ZRS");
     assert.equal(ofType(prod, T.image).length, 1, "the prebuilt image is not built");
@@ -562,7 +618,10 @@ describe("pulumi program: other registries, existing resources, client principal
     const configuration = reveal(props(app(run, "lithops-imaging-2048")).configuration);
     assert.ok(isSecretValue(app(run, "lithops-imaging-2048").inputs.properties));
     assert.deepEqual(configuration.registries, [{ server: "docker.io", username: "someuser", passwordSecretRef: "registry-password" }]);
-    assert.deepEqual(configuration.secrets.map((s: { name: string }) => s.name), ["signing-key", "registry-password"]);
+    assert.deepEqual(
+      configuration.secrets.map((s: { name: string }) => s.name),
+      ["signing-key", "registry-password"],
+    );
     assert.ok(!JSON.stringify(run.outputs.runtimes).includes("dckr_pat_secret"));
   });
 
@@ -589,7 +648,10 @@ describe("pulumi program: other registries, existing resources, client principal
   });
 
   it("an existing environment and resource group: neither is created, apps use them", async () => {
-    const environment = { id: "/subscriptions/s/resourceGroups/shared/providers/Microsoft.App/managedEnvironments/shared-env", workloadProfileName: "Consumption" };
+    const environment = {
+      id: "/subscriptions/s/resourceGroups/shared/providers/Microsoft.App/managedEnvironments/shared-env",
+      workloadProfileName: "Consumption",
+    };
     const run = await runProgram({
       config: { runtimes: [{ name: "myorg/node-ml:1", memory: 8192, maxWorkers: 10 }], environment, resourceGroupName: "shared" },
     });

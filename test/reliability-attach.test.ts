@@ -44,7 +44,9 @@ describe("a client killed after submitting; another re-attaches by the job's ids
   });
 
   it("collects all results of the killed client's map, none lost, none twice", async (t) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD, azurite.connectionString, signingKey, String(CALLS)], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", CHILD, azurite.connectionString, signingKey, String(CALLS)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const exited = once(child, "exit");
     const { executorId, jobIds, workerPids } = JSON.parse(await firstLine(child)) as { executorId: string; jobIds: string[]; workerPids: number[] };
     assert.ok(workerPids.length > 0, "the child started workers");
@@ -58,11 +60,16 @@ describe("a client killed after submitting; another re-attaches by the job's ids
     assert.deepEqual([...new Set(attached.map((f) => f.jobId))], jobIds);
     const results = (await fexec.getResult()) as number[];
     assert.equal(results.length, CALLS);
-    assert.equal(results.findIndex((v, i) => v !== i * 3), -1);
+    assert.equal(
+      results.findIndex((v, i) => v !== i * 3),
+      -1,
+    );
     assert.ok(attached.every((f) => f.status === "success" && f.executorId === executorId));
     const byKilledClient = attached.filter((f) => f.stats.workerId?.startsWith(`local-${child.pid}-`)).length;
     assert.ok(byKilledClient > 0 && byKilledClient < CALLS, `${byKilledClient} calls done by the killed client's workers: the kill was not mid-job`);
-    t.diagnostic(`calls ${CALLS}, completed ${results.length} (${byKilledClient} by the killed client's workers, ${CALLS - byKilledClient} by the new client's), re-run ${attached.filter((f) => (f.stats.attempt ?? 1) > 1).length}`);
+    t.diagnostic(
+      `calls ${CALLS}, completed ${results.length} (${byKilledClient} by the killed client's workers, ${CALLS - byKilledClient} by the new client's), re-run ${attached.filter((f) => (f.stats.attempt ?? 1) > 1).length}`,
+    );
 
     // Attaching by explicit job ids gives the same calls, already collected ones included.
     const again = await fexec.attach(executorId, jobIds);
@@ -72,7 +79,10 @@ describe("a client killed after submitting; another re-attaches by the job's ids
   it("refuses ids that could reach outside lithops.jobs/<executor>/<job>/ and names a job that does not exist", async () => {
     await assert.rejects(fexec.attach("../../lithops.runtimes", ["M000"]), /executor id "..\/..\/lithops.runtimes" is not valid/);
     await assert.rejects(fexec.attach("abc-1", ["M000/../../x"]), /job id "M000\/..\/..\/x" is not valid/);
-    await assert.rejects(fexec.attach("abc-1", ["M000"]), (error: unknown) => error instanceof JobNotFoundError && /job abc-1\/M000 not found/.test(error.message));
+    await assert.rejects(
+      fexec.attach("abc-1", ["M000"]),
+      (error: unknown) => error instanceof JobNotFoundError && /job abc-1\/M000 not found/.test(error.message),
+    );
     assert.deepEqual(await fexec.attach("never-submitted"), []);
   });
 });

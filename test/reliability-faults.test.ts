@@ -46,10 +46,13 @@ describe("worker processes killed at random moments during a map", () => {
     const counter = countOutcomes();
     try {
       const started = Date.now();
-      const fs = await fexec.map(async (x: number) => {
-        await new Promise((resolve) => setTimeout(resolve, 2 + (x % 4)));
-        return x * 2;
-      }, Array.from({ length: calls }, (_, i) => i));
+      const fs = await fexec.map(
+        async (x: number) => {
+          await new Promise((resolve) => setTimeout(resolve, 2 + (x % 4)));
+          return x * 2;
+        },
+        Array.from({ length: calls }, (_, i) => i),
+      );
       const backend = (await fexec.backend()) as LocalBackend;
       let kills = 0;
       let finished = false;
@@ -89,7 +92,7 @@ describe("worker processes killed at random moments during a map", () => {
       const rerun = fs.filter((f) => (f.stats.attempt ?? 1) > 1).length;
       t.diagnostic(
         `calls attempted ${calls}, completed ${results.length}, lost 0, duplicated ${duplicated}; SIGKILLs ${kills}; ` +
-          `calls re-run after a kill ${rerun}; batches ${batches}; workers started ${(backend.peakWorkers())} peak; ${elapsed} ms`,
+          `calls re-run after a kill ${rerun}; batches ${batches}; workers started ${backend.peakWorkers()} peak; ${elapsed} ms`,
       );
     } finally {
       counter.restore();
@@ -100,12 +103,16 @@ describe("worker processes killed at random moments during a map", () => {
     const fexec = executor();
     const dir = mkdtempSync(join(tmpdir(), "lithops-sigterm-"));
     try {
-      const fs = await fexec.map(async (x: number, dir: string) => {
-        const { writeFileSync } = await import("node:fs");
-        writeFileSync(`${dir}/started-${x}`, "");
-        await new Promise((resolve) => setTimeout(resolve, 2500));
-        return x + 1;
-      }, Array.from({ length: 8 }, (_, i) => i), { extraArgs: [dir] });
+      const fs = await fexec.map(
+        async (x: number, dir: string) => {
+          const { writeFileSync } = await import("node:fs");
+          writeFileSync(`${dir}/started-${x}`, "");
+          await new Promise((resolve) => setTimeout(resolve, 2500));
+          return x + 1;
+        },
+        Array.from({ length: 8 }, (_, i) => i),
+        { extraArgs: [dir] },
+      );
       const backend = (await fexec.backend()) as LocalBackend;
       const deadline = Date.now() + 30_000;
       while (readdirSync(dir).length === 0 && Date.now() < deadline) await sleep(50);
@@ -146,8 +153,13 @@ describe("worker processes killed at random moments during a map", () => {
     assert.deepEqual(names, ["a done", "OutOfMemoryError", "b done", "TimeoutError", "c done", "CallExitedError", "d done", "NonErrorThrown", "e done"]);
     assert.equal((results[7] as RemoteCallError).thrownValue, 42);
     // Each failure stayed in its thread: no batch had to be delivered a second time.
-    assert.deepEqual(fs.map((f) => f.stats.attempt), fs.map(() => 1));
-    t.diagnostic("calls 9 in one map: OutOfMemoryError, TimeoutError, CallExitedError, NonErrorThrown each reported for its call, 5 good calls succeeded, no batch delivered twice");
+    assert.deepEqual(
+      fs.map((f) => f.stats.attempt),
+      fs.map(() => 1),
+    );
+    t.diagnostic(
+      "calls 9 in one map: OutOfMemoryError, TimeoutError, CallExitedError, NonErrorThrown each reported for its call, 5 good calls succeeded, no batch delivered twice",
+    );
   });
 });
 
@@ -159,10 +171,13 @@ describe("a poison call that kills its worker process every time", () => {
     const fexec = executor();
     const started = Date.now();
     // 40 calls in batches of 5: the poison call shares its batch with two good ones.
-    const fs = await fexec.map((x: number) => {
-      if (x === 13) process.kill(process.pid, "SIGKILL"); // the whole worker process, not just the call's thread
-      return x * 10;
-    }, Array.from({ length: 40 }, (_, i) => i));
+    const fs = await fexec.map(
+      (x: number) => {
+        if (x === 13) process.kill(process.pid, "SIGKILL"); // the whole worker process, not just the call's thread
+        return x * 10;
+      },
+      Array.from({ length: 40 }, (_, i) => i),
+    );
     const poisonBatch = fs[13].stats.batch;
     const mates = fs.filter((f) => f.stats.batch === poisonBatch && f !== fs[13]);
     assert.ok(mates.length > 0, "the poison call has batch-mates");
@@ -184,6 +199,8 @@ describe("a poison call that kills its worker process every time", () => {
     const target = await backend.prepareRuntime(fexec.config.runtime, fexec.config.runtimeMemory);
     const peeked = await connectStorage(backend.storage).queueService.getQueueClient(target.poisonQueue).peekMessages({ numberOfMessages: 32 });
     assert.ok(peeked.peekedMessageItems.some((m) => m.messageText.includes(`"batch":${poisonBatch},`)));
-    t.diagnostic(`calls 43 (40 + a later job of 3), completed 42, 1 PoisonCallError after 3 worker-process deaths (max_deliveries 3), ${mates.length} batch-mates succeeded, ${elapsed} ms`);
+    t.diagnostic(
+      `calls 43 (40 + a later job of 3), completed 42, 1 PoisonCallError after 3 worker-process deaths (max_deliveries 3), ${mates.length} batch-mates succeeded, ${elapsed} ms`,
+    );
   });
 });

@@ -67,41 +67,43 @@ const mutated = (text: string): fc.Arbitrary<string> =>
     });
 
 /** Deeply nested JSON in any field: stack overflows are a classic crash. */
-const deep = fc.tuple(fc.constantFrom("v", "kind", "func", "data", "calls", "batch", "sig"), fc.integer({ min: 1, max: 20_000 }), fc.boolean()).map(
-  ([field, depth, arrays]) => `{"v":1,"kind":"calls","${field}":${arrays ? "[".repeat(depth) + "]".repeat(depth) : '{"a":'.repeat(depth) + "1" + "}".repeat(depth)}}`,
-);
+const deep = fc
+  .tuple(fc.constantFrom("v", "kind", "func", "data", "calls", "batch", "sig"), fc.integer({ min: 1, max: 20_000 }), fc.boolean())
+  .map(
+    ([field, depth, arrays]) =>
+      `{"v":1,"kind":"calls","${field}":${arrays ? "[".repeat(depth) + "]".repeat(depth) : `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`}}`,
+  );
 
 /** JSON objects shaped like a message, with fields of the wrong type, missing or extra. */
-const messageLike = fc.record(
-  {
-    v: fc.oneof(fc.constant(1), fc.jsonValue()),
-    kind: fc.oneof(fc.constant("calls"), fc.jsonValue()),
-    executorId: fc.oneof(fc.constantFrom("e-1", "../x", "", "a/b", "é"), fc.jsonValue()),
-    jobId: fc.oneof(fc.constantFrom("M000", ".."), fc.jsonValue()),
-    batch: fc.oneof(fc.integer(), fc.double(), fc.jsonValue()),
-    nodeMajor: fc.oneof(fc.constant(20), fc.jsonValue()),
-    timeout: fc.oneof(fc.double(), fc.jsonValue()),
-    func: fc.oneof(fc.record({ inline: fc.base64String() }), fc.record({ key: fc.string(), start: fc.integer(), end: fc.integer() }), fc.jsonValue()),
-    data: fc.oneof(fc.record({ inline: fc.string() }), fc.record({ key: fc.constantFrom("lithops.jobs/e-1/M000/data.bin", "lithops.jobs/e-1/M000/../../x"), start: fc.nat(), end: fc.nat() }), fc.jsonValue()),
-    calls: fc.oneof(fc.record({ first: fc.integer(), offsets: fc.array(fc.integer(), { maxLength: 1200 }) }), fc.jsonValue()),
-    submitted: fc.oneof(fc.double(), fc.jsonValue()),
-    sig: fc.oneof(fc.string(), fc.jsonValue()),
-    extra: fc.jsonValue(),
-  },
-  { requiredKeys: [] },
-).map((value) => JSON.stringify(value));
+const messageLike = fc
+  .record(
+    {
+      v: fc.oneof(fc.constant(1), fc.jsonValue()),
+      kind: fc.oneof(fc.constant("calls"), fc.jsonValue()),
+      executorId: fc.oneof(fc.constantFrom("e-1", "../x", "", "a/b", "é"), fc.jsonValue()),
+      jobId: fc.oneof(fc.constantFrom("M000", ".."), fc.jsonValue()),
+      batch: fc.oneof(fc.integer(), fc.double(), fc.jsonValue()),
+      nodeMajor: fc.oneof(fc.constant(20), fc.jsonValue()),
+      timeout: fc.oneof(fc.double(), fc.jsonValue()),
+      func: fc.oneof(fc.record({ inline: fc.base64String() }), fc.record({ key: fc.string(), start: fc.integer(), end: fc.integer() }), fc.jsonValue()),
+      data: fc.oneof(
+        fc.record({ inline: fc.string() }),
+        fc.record({ key: fc.constantFrom("lithops.jobs/e-1/M000/data.bin", "lithops.jobs/e-1/M000/../../x"), start: fc.nat(), end: fc.nat() }),
+        fc.jsonValue(),
+      ),
+      calls: fc.oneof(fc.record({ first: fc.integer(), offsets: fc.array(fc.integer(), { maxLength: 1200 }) }), fc.jsonValue()),
+      submitted: fc.oneof(fc.double(), fc.jsonValue()),
+      sig: fc.oneof(fc.string(), fc.jsonValue()),
+      extra: fc.jsonValue(),
+    },
+    { requiredKeys: [] },
+  )
+  .map((value) => JSON.stringify(value));
 
 /** The one genuinely signed message of this file: every other text the consumer sees must be rejected. */
 const SIGNED = validMessage(KEY);
 
-const anyMessageText = fc.oneof(
-  fc.string({ maxLength: 300, unit: "binary" }),
-  fc.json(),
-  messageLike,
-  deep,
-  mutated(validMessage()),
-  mutated(SIGNED),
-);
+const anyMessageText = fc.oneof(fc.string({ maxLength: 300, unit: "binary" }), fc.json(), messageLike, deep, mutated(validMessage()), mutated(SIGNED));
 
 /** decodeMessage's contract: a message, or a MalformedMessageError; nothing else, never slowly. */
 function decodeOrMalformed(text: string): "ok" | "malformed" {
@@ -110,7 +112,10 @@ function decodeOrMalformed(text: string): "ok" | "malformed" {
     decodeMessage(text);
     return "ok";
   } catch (error) {
-    assert.ok(error instanceof MalformedMessageError, `decodeMessage threw ${(error as Error)?.name}: ${(error as Error)?.message?.slice(0, 200)} for ${JSON.stringify(text.slice(0, 100))}`);
+    assert.ok(
+      error instanceof MalformedMessageError,
+      `decodeMessage threw ${(error as Error)?.name}: ${(error as Error)?.message?.slice(0, 200)} for ${JSON.stringify(text.slice(0, 100))}`,
+    );
     assert.ok(error.message.length > 10 && error.message.length < 2_000, `unclear or huge error: ${error.message.slice(0, 200)}`);
     return "malformed";
   } finally {
@@ -139,7 +144,13 @@ describe("fuzz: the worker's message handling", () => {
         tried.consumer += 1;
         const world = fakeWorld();
         const consumer = world.consumer(KEY);
-        const item = { messageId: `m-${tried.consumer}`, popReceipt: "p", messageText: text, dequeueCount, insertedOn: new Date() } as unknown as DequeuedMessageItem;
+        const item = {
+          messageId: `m-${tried.consumer}`,
+          popReceipt: "p",
+          messageText: text,
+          dequeueCount,
+          insertedOn: new Date(),
+        } as unknown as DequeuedMessageItem;
         const started = Date.now();
         await (consumer as unknown as { handle(item: DequeuedMessageItem): Promise<void> }).handle(item);
         assert.ok(Date.now() - started < SLOW_MS, "slow rejection");
@@ -157,7 +168,10 @@ describe("fuzz: the worker's message handling", () => {
         assert.deepEqual(outputs, batch ? [outputKey(batch.executorId, batch.jobId, batch.batch)] : [], "output only for a readable batch address");
         if (batch) {
           const output = decodeValue(Buffer.from(world.blobs.get(outputs[0])!, "base64")) as BatchOutput;
-          assert.ok(output.calls.length > 0 && output.calls.every((call) => !call.ok && call.error.name === "MessageRejectedError" && call.error.message.endsWith(record.reason)));
+          assert.ok(
+            output.calls.length > 0 &&
+              output.calls.every((call) => !call.ok && call.error.name === "MessageRejectedError" && call.error.message.endsWith(record.reason)),
+          );
         }
       }),
       { numRuns: RUNS, verbose: 1 },
@@ -176,13 +190,26 @@ describe("fuzz: the worker's message handling", () => {
 
   it("the attempt log reader takes any text", () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 500 }), fc.array(fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v)), fc.constantFrom('{"d":2}', '{"s":"00001"}', '{"s":3}', '{"r":1}', '{"r":2}'))).map((l) => l.join("\n"))), (text) => {
-        tried.attemptLogs += 1;
-        const analysis = analyzeAttemptLog(text);
-        const segments = (text.match(/"d":/g) ?? []).length;
-        const blamed = [...analysis.blame.values()].reduce((a, b) => a + b, 0);
-        assert.ok(analysis.unattributed >= analysis.parallelDeaths && blamed + analysis.unattributed <= segments + 1);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 500 }),
+          fc
+            .array(
+              fc.oneof(
+                fc.jsonValue().map((v) => JSON.stringify(v)),
+                fc.constantFrom('{"d":2}', '{"s":"00001"}', '{"s":3}', '{"r":1}', '{"r":2}'),
+              ),
+            )
+            .map((l) => l.join("\n")),
+        ),
+        (text) => {
+          tried.attemptLogs += 1;
+          const analysis = analyzeAttemptLog(text);
+          const segments = (text.match(/"d":/g) ?? []).length;
+          const blamed = [...analysis.blame.values()].reduce((a, b) => a + b, 0);
+          assert.ok(analysis.unattributed >= analysis.parallelDeaths && blamed + analysis.unattributed <= segments + 1);
+        },
+      ),
       { numRuns: RUNS, verbose: 1 },
     );
   });
@@ -194,10 +221,28 @@ describe("fuzz: the config loader", () => {
 
   const configLike = fc.record(
     {
-      lithops: fc.oneof(fc.record({ backend: fc.jsonValue(), signing_key: fc.string(), log_level: fc.constantFrom("DEBUG", "debug", 3), storage_retry_timeout: fc.jsonValue() }, { requiredKeys: [] }), fc.jsonValue()),
-      azure_storage: fc.oneof(fc.record({ storage_bucket: fc.string(), connection_string: fc.jsonValue(), blob_endpoint: fc.string() }, { requiredKeys: [] }), fc.jsonValue()),
-      azure_containers: fc.oneof(fc.record({ runtime: fc.string(), runtime_memory: fc.oneof(fc.constantFrom(512, 1024, 8192), fc.jsonValue()), runtimes: fc.jsonValue() }, { requiredKeys: [] }), fc.jsonValue()),
-      local: fc.oneof(fc.record({ max_workers: fc.jsonValue(), cooldown: fc.double(), visibility_timeout: fc.integer() }, { requiredKeys: [] }), fc.jsonValue()),
+      lithops: fc.oneof(
+        fc.record(
+          { backend: fc.jsonValue(), signing_key: fc.string(), log_level: fc.constantFrom("DEBUG", "debug", 3), storage_retry_timeout: fc.jsonValue() },
+          { requiredKeys: [] },
+        ),
+        fc.jsonValue(),
+      ),
+      azure_storage: fc.oneof(
+        fc.record({ storage_bucket: fc.string(), connection_string: fc.jsonValue(), blob_endpoint: fc.string() }, { requiredKeys: [] }),
+        fc.jsonValue(),
+      ),
+      azure_containers: fc.oneof(
+        fc.record(
+          { runtime: fc.string(), runtime_memory: fc.oneof(fc.constantFrom(512, 1024, 8192), fc.jsonValue()), runtimes: fc.jsonValue() },
+          { requiredKeys: [] },
+        ),
+        fc.jsonValue(),
+      ),
+      local: fc.oneof(
+        fc.record({ max_workers: fc.jsonValue(), cooldown: fc.double(), visibility_timeout: fc.integer() }, { requiredKeys: [] }),
+        fc.jsonValue(),
+      ),
       unknown_section: fc.jsonValue(),
     },
     { requiredKeys: [] },
@@ -234,21 +279,46 @@ describe("fuzz: the config loader", () => {
 
   it("readConfigFile: random text, broken YAML, alias bombs and edits of a valid file", () => {
     const valid = "lithops:\n  backend: local\n  log_level: INFO\nlocal:\n  max_workers: 2\n  cooldown: 1.5\nazure_storage:\n  storage_bucket: my-jobs\n";
-    const bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n";
+    const bomb =
+      "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n";
     const path = join(dir, "config.yaml");
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 400, unit: "binary" }), mutated(valid), mutated(bomb), fc.constant(bomb), fc.constant("\t- [\n"), fc.constant("lithops: !!binary AAAA\n")), (text) => {
-        tried.configFiles += 1;
-        writeFileSync(path, text);
-        configOrClearError(() => readConfigFile(path));
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 400, unit: "binary" }),
+          mutated(valid),
+          mutated(bomb),
+          fc.constant(bomb),
+          fc.constant("\t- [\n"),
+          fc.constant("lithops: !!binary AAAA\n"),
+        ),
+        (text) => {
+          tried.configFiles += 1;
+          writeFileSync(path, text);
+          configOrClearError(() => readConfigFile(path));
+        },
+      ),
       { numRuns: RUNS, verbose: 1 },
     );
-    assert.throws(() => readConfigFile(join(dir, "missing.yaml")), (error: unknown) => error instanceof ConfigError && /cannot be read/.test(error.message));
+    assert.throws(
+      () => readConfigFile(join(dir, "missing.yaml")),
+      (error: unknown) => error instanceof ConfigError && /cannot be read/.test(error.message),
+    );
   });
 
   it("the worker's environment: random variables give a worker or an error naming them", () => {
-    const names = ["LITHOPS_STORAGE_CONTAINER", "LITHOPS_QUEUE", "LITHOPS_POISON_QUEUE", "LITHOPS_RUNTIME_NAME", "LITHOPS_RUNTIME_MEMORY", "LITHOPS_VISIBILITY_TIMEOUT", "LITHOPS_MAX_DELIVERIES", "LITHOPS_SIGNING_KEY", "LITHOPS_STORAGE_CONNECTION_STRING", "LITHOPS_BACKEND"];
+    const names = [
+      "LITHOPS_STORAGE_CONTAINER",
+      "LITHOPS_QUEUE",
+      "LITHOPS_POISON_QUEUE",
+      "LITHOPS_RUNTIME_NAME",
+      "LITHOPS_RUNTIME_MEMORY",
+      "LITHOPS_VISIBILITY_TIMEOUT",
+      "LITHOPS_MAX_DELIVERIES",
+      "LITHOPS_SIGNING_KEY",
+      "LITHOPS_STORAGE_CONNECTION_STRING",
+      "LITHOPS_BACKEND",
+    ];
     fc.assert(
       fc.property(fc.dictionary(fc.constantFrom(...names), fc.string({ maxLength: 30 })), (env) => {
         tried.workerEnv += 1;

@@ -59,7 +59,10 @@ describe("messages the worker rejects fail the futures waiting on them", () => {
     const fexec = executor();
     const backend = (await fexec.backend()) as LocalBackend;
     const started = Date.now();
-    const future = await sendRewritten(() => fexec.callAsync((x: number) => x + 1, 1, { timeout: 5 }), (text) => rewrite(text, backend.signingKey!));
+    const future = await sendRewritten(
+      () => fexec.callAsync((x: number) => x + 1, 1, { timeout: 5 }),
+      (text) => rewrite(text, backend.signingKey!),
+    );
     const error = await fexec.getResult(future, { timeout: 30 }).then(
       (value) => assert.fail(`the call returned ${String(value)}`),
       (thrown: Error) => thrown,
@@ -73,7 +76,10 @@ describe("messages the worker rejects fail the futures waiting on them", () => {
     assert.match(error.message, /signature does not match/);
     assert.equal(future.status, "error");
     assert.ok(elapsedMs < FAIL_WITHIN_MS, `failed after ${elapsedMs} ms`);
-    assert.ok((await recordedReasons()).some((reason) => /signature does not match/.test(reason)), "still recorded under rejected/");
+    assert.ok(
+      (await recordedReasons()).some((reason) => /signature does not match/.test(reason)),
+      "still recorded under rejected/",
+    );
     t.diagnostic(`foreign-key message: future failed after ${elapsedMs} ms: ${error.message}`);
   });
 
@@ -82,7 +88,10 @@ describe("messages the worker rejects fail the futures waiting on them", () => {
     assert.equal(error.name, "MessageRejectedError");
     assert.match(error.message, /timeout: Too small/);
     assert.ok(elapsedMs < FAIL_WITHIN_MS, `failed after ${elapsedMs} ms`);
-    assert.ok((await recordedReasons()).some((reason) => /timeout: Too small/.test(reason)), "still recorded under rejected/");
+    assert.ok(
+      (await recordedReasons()).some((reason) => /timeout: Too small/.test(reason)),
+      "still recorded under rejected/",
+    );
     t.diagnostic(`timeout-0 message: future failed after ${elapsedMs} ms: ${error.message}`);
   });
 });

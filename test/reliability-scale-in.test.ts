@@ -67,7 +67,9 @@ describe("a call whose worker is stopped three times in a row (max_deliveries 3)
 
   /** The attempt log's release records: the deliveries handed back on SIGTERM. */
   async function releasedDeliveries(future: ResponseFuture): Promise<number[]> {
-    const text = (await clients.container.getAppendBlobClient(attemptLogKey(future.executorId, future.jobId, future.stats.batch)).downloadToBuffer()).toString();
+    const text = (
+      await clients.container.getAppendBlobClient(attemptLogKey(future.executorId, future.jobId, future.stats.batch)).downloadToBuffer()
+    ).toString();
     return text
       .split("\n")
       .filter((line) => line !== "")
@@ -93,7 +95,11 @@ describe("a call whose worker is stopped three times in a row (max_deliveries 3)
       assert.equal(future.stats.attempt, INTERRUPTIONS + 1);
       const stored = await outputs(future);
       assert.equal(stored.length, 1, "one output document");
-      assert.deepEqual(stored[0].calls.map((c) => [c.callId, c.ok]), [[future.callId, true]], "exactly one outcome, a success");
+      assert.deepEqual(
+        stored[0].calls.map((c) => [c.callId, c.ok]),
+        [[future.callId, true]],
+        "exactly one outcome, a success",
+      );
       assert.deepEqual(await releasedDeliveries(future), [1, 2, 3], "each SIGTERM hand-back is in the attempt log");
       assert.equal(existsSync(join(dir, String(INTERRUPTIONS + 2))), false, "no fifth run");
       t.diagnostic(`SIGTERMs ${INTERRUPTIONS}, deliveries ${future.stats.attempt}, outcomes 1 (success), ${Date.now() - started} ms`);

@@ -110,7 +110,7 @@ describe("signed invocations: unsigned, tampered, foreign, replayed and expired 
     const tampered = `${signed.slice(0, at)}${signed[at] === "A" ? "B" : "A"}${signed.slice(at + 1)}`;
     assert.notEqual(tampered, signed);
     const outside = attachSignature(
-      (detachSignature(message("J005", join(dir, "outside"), { signingKey: key }))!.unsigned).replace(
+      detachSignature(message("J005", join(dir, "outside"), { signingKey: key }))!.unsigned.replace(
         /"data":\{"inline":"[^"]*"\}/,
         '"data":{"key":"lithops.jobs/other/M000/data.bin","start":0,"end":10}',
       ),
@@ -143,7 +143,9 @@ describe("signed invocations: unsigned, tampered, foreign, replayed and expired 
     }
     const left = await clients.queueService.getQueueClient(target.queue).peekMessages({ numberOfMessages: 32 });
     assert.equal(left.peekedMessageItems.length, 0, "rejected messages are deleted, not left to block the queue");
-    t.diagnostic(`calls run 0 of ${texts.length} hostile messages (unsigned, tampered by one byte, foreign key, expired, out of prefix): ${records.size} rejected and recorded`);
+    t.diagnostic(
+      `calls run 0 of ${texts.length} hostile messages (unsigned, tampered by one byte, foreign key, expired, out of prefix): ${records.size} rejected and recorded`,
+    );
   });
 
   it("a replayed message (its batch already has an output) is recorded and not run again", async (t) => {
@@ -160,7 +162,11 @@ describe("signed invocations: unsigned, tampered, foreign, replayed and expired 
     assert.match(records.get("0")!.reason, /replayed: batch 0 of job hostile\/J004 already has its output/);
     assert.equal(readFileSync(file, "utf8"), "ran\n", "the replay did not run the function again");
     const kept = decodeValue(await output.downloadToBuffer()) as BatchOutput;
-    assert.deepEqual(kept.calls.map((call) => call.ok), [true], "the batch keeps its outcome: the rejection does not replace it");
+    assert.deepEqual(
+      kept.calls.map((call) => call.ok),
+      [true],
+      "the batch keeps its outcome: the rejection does not replace it",
+    );
     t.diagnostic("calls run 1 of 1 genuine message sent twice: the replay was rejected and recorded, the function ran once");
   });
 });

@@ -28,7 +28,10 @@ describe("Azurite stopped and restarted mid-job", () => {
 
   it("the job completes once storage is back, every call exactly once", async (t) => {
     const calls = 600;
-    const fs = await fexec.map(slowDouble, Array.from({ length: calls }, (_, i) => i));
+    const fs = await fexec.map(
+      slowDouble,
+      Array.from({ length: calls }, (_, i) => i),
+    );
     const backend = (await fexec.backend()) as LocalBackend;
     const endpoints = backend.azuriteEndpoints!;
     const { blobPort, queuePort, location } = endpoints;
@@ -45,10 +48,15 @@ describe("Azurite stopped and restarted mid-job", () => {
     const results = (await gathering) as number[];
     const elapsed = Date.now() - started;
     assert.equal(results.length, calls);
-    assert.equal(results.findIndex((v, i) => v !== i * 2), -1);
+    assert.equal(
+      results.findIndex((v, i) => v !== i * 2),
+      -1,
+    );
     assert.ok(doneBefore > 0 && doneBefore < calls, `the outage came in the middle of the job (${doneBefore} calls done before it)`);
     assert.ok(elapsed < 60_000, `took ${elapsed} ms`);
-    t.diagnostic(`calls ${calls}, done before the outage ${doneBefore}, completed ${results.length}, re-run ${fs.filter((f) => (f.stats.attempt ?? 1) > 1).length}, ${elapsed} ms with a 4 s outage`);
+    t.diagnostic(
+      `calls ${calls}, done before the outage ${doneBefore}, completed ${results.length}, re-run ${fs.filter((f) => (f.stats.attempt ?? 1) > 1).length}, ${elapsed} ms with a 4 s outage`,
+    );
   });
 });
 
@@ -62,10 +70,13 @@ describe("Azurite stopped for longer than lithops.storage_retry_timeout", () => 
   });
 
   it("getResult fails with StorageUnavailableError in bounded time; after a restart the job can still be collected", async () => {
-    const fs = await fexec.map(async (x: number) => {
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      return x;
-    }, Array.from({ length: 20 }, (_, i) => i));
+    const fs = await fexec.map(
+      async (x: number) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return x;
+      },
+      Array.from({ length: 20 }, (_, i) => i),
+    );
     const backend = (await fexec.backend()) as LocalBackend;
     await backend.stopStorage();
     const started = Date.now();
@@ -79,6 +90,9 @@ describe("Azurite stopped for longer than lithops.storage_retry_timeout", () => 
     // The SDK's own retries (about 6 s) plus the 3 s limit, and some slack for a loaded machine.
     assert.ok(elapsed < 30_000, `failed after ${elapsed} ms`);
     await backend.startStorage();
-    assert.deepEqual(await fexec.getResult(fs), Array.from({ length: 20 }, (_, i) => i));
+    assert.deepEqual(
+      await fexec.getResult(fs),
+      Array.from({ length: 20 }, (_, i) => i),
+    );
   });
 });

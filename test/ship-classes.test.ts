@@ -17,7 +17,10 @@ describe("classes ship to local workers and give the same results as locally", (
   for (const [shape, fn] of Object.entries(classShapes)) {
     it(`${shape}`, async () => {
       const futures = await fexec().map(fn, inputs);
-      assert.deepEqual(await fexec().getResult(futures, { timeout: 120 }), inputs.map((n) => fn(n)));
+      assert.deepEqual(
+        await fexec().getResult(futures, { timeout: 120 }),
+        inputs.map((n) => fn(n)),
+      );
     });
   }
 

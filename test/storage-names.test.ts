@@ -2,7 +2,17 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { ConfigError, validateConfigFile } from "../client/config.ts";
-import { attemptLogKey, dataKey, executorPrefix, functionKey, jobManifestKey, jobPrefix, outputKey, rejectedMessageKey, runtimeMetadataKey } from "../protocol/keys.ts";
+import {
+  attemptLogKey,
+  dataKey,
+  executorPrefix,
+  functionKey,
+  jobManifestKey,
+  jobPrefix,
+  outputKey,
+  rejectedMessageKey,
+  runtimeMetadataKey,
+} from "../protocol/keys.ts";
 import { decodeMessage, MalformedMessageError } from "../protocol/message.ts";
 import { assertRuntimeName, APP_NAME_MAX, InvalidRuntimeNameError, runtimeQueues, runtimeResourceName } from "../azure/runtime-name.ts";
 import { assertBlobKey, assertContainerName, InvalidStorageNameError, parseStorageUri } from "../azure/storage-names.ts";
@@ -37,7 +47,13 @@ describe("storage keys from ids", () => {
           return;
         }
         assert.deepEqual(prefix.split("/"), ["lithops.jobs", executorId, jobId, ""]);
-        for (const key of [functionKey(executorId, jobId), dataKey(executorId, jobId), outputKey(executorId, jobId, batch), jobManifestKey(executorId, jobId), attemptLogKey(executorId, jobId, batch)]) {
+        for (const key of [
+          functionKey(executorId, jobId),
+          dataKey(executorId, jobId),
+          outputKey(executorId, jobId, batch),
+          jobManifestKey(executorId, jobId),
+          attemptLogKey(executorId, jobId, batch),
+        ]) {
           assert.ok(key.startsWith(prefix));
           assertBlobKey(key);
         }
@@ -60,9 +76,25 @@ describe("storage keys from ids", () => {
   });
 
   it("a queue message may not point at another job's blobs", () => {
-    const base = { v: PROTOCOL_VERSION, kind: "calls", executorId: "e-1", jobId: "M000", batch: 0, nodeMajor: 20, timeout: 5, submitted: Date.now(), calls: { first: 0, offsets: [0, 1] } };
+    const base = {
+      v: PROTOCOL_VERSION,
+      kind: "calls",
+      executorId: "e-1",
+      jobId: "M000",
+      batch: 0,
+      nodeMajor: 20,
+      timeout: 5,
+      submitted: Date.now(),
+      calls: { first: 0, offsets: [0, 1] },
+    };
     const func = { inline: Buffer.from("exports.handler = () => 1").toString("base64") };
-    for (const key of ["lithops.jobs/e-2/M000/data.bin", "lithops.jobs/e-1/M000/../../e-2/M000/data.bin", "lithops.jobs/e-1/M0001/data.bin", "other/data.bin", "lithops.jobs/e-1/M000/./x"]) {
+    for (const key of [
+      "lithops.jobs/e-2/M000/data.bin",
+      "lithops.jobs/e-1/M000/../../e-2/M000/data.bin",
+      "lithops.jobs/e-1/M0001/data.bin",
+      "other/data.bin",
+      "lithops.jobs/e-1/M000/./x",
+    ]) {
       assert.throws(
         () => decodeMessage(JSON.stringify({ ...base, func, data: { key, start: 0, end: 1 } })),
         (error: unknown) => error instanceof MalformedMessageError && /outside its job's prefix/.test(error.message),
@@ -107,10 +139,13 @@ describe("object URIs, keys and container names", () => {
 
   it("any accepted URI has a valid container and a key with no '.' or '..' segment", () => {
     const pieces = fc.constantFrom("..", ".", "/", "a", "B", "-", "\\", "%2e", "\u0000", "é", "x.y", "");
-    const uri = fc.oneof(fc.string({ maxLength: 80, unit: "binary" }).map((s) => `az://${s}`), fc.array(pieces, { maxLength: 12 }).map((p) => `az://bucket/${p.join("")}`));
+    const uri = fc.oneof(
+      fc.string({ maxLength: 80, unit: "binary" }).map((s) => `az://${s}`),
+      fc.array(pieces, { maxLength: 12 }).map((p) => `az://bucket/${p.join("")}`),
+    );
     fc.assert(
       fc.property(uri, fc.boolean(), (text, prefix) => {
-        let parsed;
+        let parsed: ReturnType<typeof parseStorageUri>;
         try {
           parsed = parseStorageUri(text, { prefix });
         } catch (error) {
@@ -127,7 +162,11 @@ describe("object URIs, keys and container names", () => {
 
   it("the config's storage_bucket must be a container name Azure accepts", () => {
     for (const bucket of ["Lithops_Jobs", "ab", "a--b", "-jobs", "jobs-", "jobs.v2"]) {
-      assert.throws(() => validateConfigFile({ azure_storage: { storage_bucket: bucket } }), (error: unknown) => error instanceof ConfigError && /azure_storage.storage_bucket/.test(error.message), bucket);
+      assert.throws(
+        () => validateConfigFile({ azure_storage: { storage_bucket: bucket } }),
+        (error: unknown) => error instanceof ConfigError && /azure_storage.storage_bucket/.test(error.message),
+        bucket,
+      );
     }
     assert.equal(validateConfigFile({ azure_storage: { storage_bucket: "lithops-jobs-2" } }).azure_storage?.storage_bucket, "lithops-jobs-2");
   });

@@ -81,7 +81,10 @@ describe("Storage: Lithops's storage API on the local backend", () => {
     assert.deepEqual(await storage.listKeys(storage.bucket, "api/"), ["api/a.txt", "api/b.bin", "api/sub/c.bin"]);
     assert.deepEqual(await storage.listKeys(storage.bucket, "api/sub/"), ["api/sub/c.bin"]);
     const listed = await storage.listObjects(storage.bucket, "api/");
-    assert.deepEqual(listed.map((o) => o.size), [13, 4, 3]);
+    assert.deepEqual(
+      listed.map((o) => o.size),
+      [13, 4, 3],
+    );
     assert.ok((await storage.listKeys(storage.bucket)).includes("api/a.txt"));
   });
 
@@ -94,7 +97,11 @@ describe("Storage: Lithops's storage API on the local backend", () => {
     assert.equal(await get("bytes=0-0"), "0");
     const stream = await storage.getObject(storage.bucket, "range.txt", { range: "bytes=1-3", stream: true });
     assert.equal((await sha256(stream)).bytes, 3);
-    await assert.rejects(get("bytes=5-2"), (error: Error) => error instanceof InvalidArgumentError && error instanceof LithopsError && /range "bytes=5-2" is not valid: use 'bytes=first-last'/.test(error.message));
+    await assert.rejects(
+      get("bytes=5-2"),
+      (error: Error) =>
+        error instanceof InvalidArgumentError && error instanceof LithopsError && /range "bytes=5-2" is not valid: use 'bytes=first-last'/.test(error.message),
+    );
     await assert.rejects(get("0-3"), /range "0-3" is not valid/);
   });
 

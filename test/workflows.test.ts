@@ -33,12 +33,23 @@ const NODE24_MAJORS: Record<string, number> = {
 };
 const SUPPORTED_NODE_MAJORS = [22, 24];
 
-type Workflow = { on: Record<string, { paths?: string[] }>; env?: Record<string, string>; jobs: Record<string, { steps: { uses?: string; run?: string; id?: string; with?: Record<string, unknown> }[]; strategy?: { matrix: Record<string, unknown[]> } }> };
+type Workflow = {
+  on: Record<string, { paths?: string[] }>;
+  env?: Record<string, string>;
+  jobs: Record<
+    string,
+    { steps: { uses?: string; run?: string; id?: string; with?: Record<string, unknown> }[]; strategy?: { matrix: Record<string, unknown[]> } }
+  >;
+};
 const load = (file: string) => parse(readFileSync(join(root, file), "utf8")) as Workflow;
 
 /** GitHub's `paths` patterns: `**` matches across folders, `*` within one; dots are literal. */
 function pathPattern(glob: string): RegExp {
-  const source = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*/g, "\0").replace(/\*/g, "[^/]*").replace(/\0/g, ".*");
+  const source = glob
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*\*/g, "\0")
+    .replace(/\*/g, "[^/]*")
+    .replace(/\0/g, ".*");
   return new RegExp(`^${source}$`);
 }
 
@@ -103,7 +114,10 @@ describe("example workflows", () => {
       "tools/build.mjs",
       ".dockerignore",
     ];
-    assert.ok(mustTrigger.some((f) => f.startsWith("azure/")), "the bundle's inputs were found");
+    assert.ok(
+      mustTrigger.some((f) => f.startsWith("azure/")),
+      "the bundle's inputs were found",
+    );
     for (const path of mustTrigger) assert.ok(covered(path), `a change to ${path} does not run the workflow`);
     for (const path of ["README.md", "docs/cli.md", "test/pulumi-program.test.ts", "bench/run.ts"]) assert.ok(!covered(path), `${path} should not run it`);
   });
@@ -138,7 +152,12 @@ describe("example workflows", () => {
         env: { ...process.env, GITHUB_OUTPUT: outputFile, OWNER: "SomeOrg" },
         timeout: 60_000,
       });
-      const outputs = Object.fromEntries(readFileSync(outputFile, "utf8").trim().split("\n").map((line) => line.split(/=(.*)/s).slice(0, 2)));
+      const outputs = Object.fromEntries(
+        readFileSync(outputFile, "utf8")
+          .trim()
+          .split("\n")
+          .map((line) => line.split(/=(.*)/s).slice(0, 2)),
+      );
       const major = process.versions.node.split(".")[0];
       const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
       assert.equal(outputs.image, `ghcr.io/someorg/lithops-aca-default-node${major}:${version}`);

@@ -88,7 +88,9 @@ export class ProgressRecorder {
       .upload(body, Buffer.byteLength(body))
       .then(
         () => undefined,
-        () => void (this.changed = true),
+        () => {
+          this.changed = true;
+        },
       )
       .finally(() => (this.writing = undefined));
   }
@@ -124,7 +126,9 @@ export async function loadBatch(
       peakMemoryBytes: result.peakMemoryBytes,
     };
     const logs = result.logs === undefined ? {} : { logs: result.logs };
-    return result.ok ? { callId: call.id, ok: true, result: result.result, stats, ...logs } : { callId: call.id, ok: false, error: result.error, stats, ...logs };
+    return result.ok
+      ? { callId: call.id, ok: true, result: result.result, stats, ...logs }
+      : { callId: call.id, ok: false, error: result.error, stats, ...logs };
   };
 }
 
@@ -155,7 +159,5 @@ export async function storeBatchOutput(
     calls,
   };
   const bytes = encodeValue(output, "batch output");
-  await context.container
-    .getBlockBlobClient(outputKey(message.executorId, message.jobId, message.batch))
-    .uploadData(bytes);
+  await context.container.getBlockBlobClient(outputKey(message.executorId, message.jobId, message.batch)).uploadData(bytes);
 }

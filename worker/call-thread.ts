@@ -95,7 +95,10 @@ installNestedWaitHook({
   },
 });
 
-async function runCall(funcId: string, argBytes: Uint8Array): Promise<{ ok: true; result: Uint8Array } | { ok: false; error: ReturnType<typeof describeThrown> }> {
+async function runCall(
+  funcId: string,
+  argBytes: Uint8Array,
+): Promise<{ ok: true; result: Uint8Array } | { ok: false; error: ReturnType<typeof describeThrown> }> {
   try {
     const handler = handlers.get(funcId);
     if (!handler) throw new LithopsError(`function ${funcId} was not loaded in this thread`);

@@ -170,7 +170,9 @@ export class QueueConsumer {
           return;
         }
         if (outcome.poisonedCalls.length > 0) {
-          this.settings.log(`message ${item.messageId}: calls ${outcome.poisonedCalls.join(", ")} kept killing their worker; reported as PoisonCallError, message copied to the poison queue`);
+          this.settings.log(
+            `message ${item.messageId}: calls ${outcome.poisonedCalls.join(", ")} kept killing their worker; reported as PoisonCallError, message copied to the poison queue`,
+          );
           await this.poisonQueue.sendMessage(item.messageText);
         }
       } else {
@@ -194,7 +196,10 @@ export class QueueConsumer {
       return { message };
     } catch (error) {
       // Whatever fails here is the message's fault: reject it rather than let it come back forever.
-      return { reason: error instanceof MalformedMessageError ? error.message : `message could not be read (${String((error as Error)?.message ?? error).slice(0, 200)})` };
+      return {
+        reason:
+          error instanceof MalformedMessageError ? error.message : `message could not be read (${String((error as Error)?.message ?? error).slice(0, 200)})`,
+      };
     }
   }
 

@@ -84,12 +84,7 @@ export async function recordRelease(container: ContainerClient, batch: BatchAddr
   await append(log, { r: delivery, w: workerId });
 }
 
-export async function runRedelivered(
-  message: CallBatchMessage,
-  delivery: number,
-  context: BatchContext,
-  maxDeliveries: number,
-): Promise<RedeliveryOutcome> {
+export async function runRedelivered(message: CallBatchMessage, delivery: number, context: BatchContext, maxDeliveries: number): Promise<RedeliveryOutcome> {
   const slices = callSlices(message.calls);
   if (message.nodeMajor !== NODE_MAJOR) {
     // Fails every call without running anything: nothing here can have killed a worker.

@@ -151,7 +151,8 @@ export class CallThreadPool {
   }
 
   private start(thread: CallThread, call: QueuedCall): void {
-    const seq = (this.seq += 1);
+    this.seq += 1;
+    const seq = this.seq;
     if (!thread.loaded.has(call.funcId)) {
       this.post(thread, { type: "load", funcId: call.funcId, text: call.funcText });
       thread.loaded.add(call.funcId);
@@ -201,7 +202,11 @@ export class CallThreadPool {
     const running = this.running.get(seq);
     if (!running) return;
     const waiting = running.waitingOn === undefined ? "" : ` (it was waiting on ${running.waitingOn}, which made no progress in time)`;
-    this.failThread(running.thread, { name: "TimeoutError", message: `the call did not finish within its timeout of ${running.call.timeoutSeconds} s${waiting}` }, seq);
+    this.failThread(
+      running.thread,
+      { name: "TimeoutError", message: `the call did not finish within its timeout of ${running.call.timeoutSeconds} s${waiting}` },
+      seq,
+    );
   }
 
   private stopWaiting(running: RunningCall): void {
@@ -241,7 +246,10 @@ export class CallThreadPool {
         ok: false,
         error: own
           ? error
-          : { name: "CallInterruptedError", message: `the call shared its thread, while it waited on a nested job, with a call that ended it (${error.name}: ${error.message})` },
+          : {
+              name: "CallInterruptedError",
+              message: `the call shared its thread, while it waited on a nested job, with a call that ended it (${error.name}: ${error.message})`,
+            },
         started: running.started,
         finished,
       });

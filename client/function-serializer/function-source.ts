@@ -25,8 +25,10 @@ export interface FunctionSource {
 
 // Contextual keywords (get, of, async, ...) are left in: they can also be variable names.
 const reservedWords = new Set(
-  ("break case catch class const continue debugger default delete do else export extends false finally for function if import in instanceof " +
-    "new null return super switch this throw true try typeof var void while with undefined arguments").split(" "),
+  (
+    "break case catch class const continue debugger default delete do else export extends false finally for function if import in instanceof " +
+    "new null return super switch this throw true try typeof var void while with undefined arguments"
+  ).split(" "),
 );
 // Keywords followed by `(...)` and a block that are statements, not method definitions.
 const statementKeywords = new Set(["if", "for", "while", "switch", "catch", "with", "function"]);

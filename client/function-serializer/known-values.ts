@@ -34,7 +34,12 @@ function addWithMembers(value: unknown, expression: string, origin: KnownValue["
     const descriptor = Object.getOwnPropertyDescriptor(value, key);
     let member: unknown;
     try {
-      member = descriptor && "value" in descriptor ? descriptor.value : readAccessors && descriptor?.get && descriptor.enumerable ? descriptor.get.call(value) : undefined;
+      member =
+        descriptor && "value" in descriptor
+          ? descriptor.value
+          : readAccessors && descriptor?.get && descriptor.enumerable
+            ? descriptor.get.call(value)
+            : undefined;
     } catch {
       continue;
     }

@@ -116,7 +116,7 @@ export class ModuleBuilder {
     if (!known || known.origin === "global") {
       throw new UnshippableValue(
         path,
-        "a module namespace (`import * as name from ...`) of an ES module, which the worker cannot require; import the module inside the function instead: `const name = await import(\"module\")`",
+        'a module namespace (`import * as name from ...`) of an ES module, which the worker cannot require; import the module inside the function instead: `const name = await import("module")`',
       );
     }
     return `${HELPERS.namespace}(${known.expression})`;
@@ -134,10 +134,16 @@ export class ModuleBuilder {
       throw new UnshippableValue(refusedAt, what);
     }
     if (source.usesOuterThis) {
-      throw new UnshippableValue(refusedAt, "an arrow function that uses `this` (or `arguments`, `super`) of the code around it, which cannot be read; copy what it needs into a variable first, or use a regular method");
+      throw new UnshippableValue(
+        refusedAt,
+        "an arrow function that uses `this` (or `arguments`, `super`) of the code around it, which cannot be read; copy what it needs into a variable first, or use a regular method",
+      );
     }
     if (source.needsHome) {
-      throw new UnshippableValue(refusedAt, `a method (\`${label}\`) that uses \`super\` or private names outside its class; capture the class or the object instead`);
+      throw new UnshippableValue(
+        refusedAt,
+        `a method (\`${label}\`) that uses \`super\` or private names outside its class; capture the class or the object instead`,
+      );
     }
     const name = this.newVariable(fn);
     const ownPrototype = Object.getOwnPropertyDescriptor(fn, "prototype")?.value as unknown;
@@ -231,7 +237,10 @@ export class ModuleBuilder {
     } else {
       const hidden = privateNames(value);
       if (hidden.length > 0) {
-        throw new UnshippableValue(path, `an instance of ${value.constructor?.name ?? "a class"} with private fields (${hidden.join(", ")}), which cannot be copied; create it inside the function, or pass plain data as an argument`);
+        throw new UnshippableValue(
+          path,
+          `an instance of ${value.constructor?.name ?? "a class"} with private fields (${hidden.join(", ")}), which cannot be copied; create it inside the function, or pass plain data as an argument`,
+        );
       }
       this.define(name, "{}");
     }
@@ -280,11 +289,20 @@ export class ModuleBuilder {
           continue;
         }
         flushSimple();
-        this.emit(name, `Object.defineProperty(${name}, ${keyText}, { value: ${member}, writable: ${descriptor.writable}, enumerable: ${descriptor.enumerable}, configurable: ${descriptor.configurable} });`);
+        this.emit(
+          name,
+          `Object.defineProperty(${name}, ${keyText}, { value: ${member}, writable: ${descriptor.writable}, enumerable: ${descriptor.enumerable}, configurable: ${descriptor.configurable} });`,
+        );
       } else {
         flushSimple();
-        const accessors = [descriptor.get && `get: ${this.ref(descriptor.get, memberPath)}`, descriptor.set && `set: ${this.ref(descriptor.set, memberPath)}`].filter(Boolean);
-        this.emit(name, `Object.defineProperty(${name}, ${keyText}, { ${accessors.join(", ")}, enumerable: ${descriptor.enumerable}, configurable: ${descriptor.configurable} });`);
+        const accessors = [
+          descriptor.get && `get: ${this.ref(descriptor.get, memberPath)}`,
+          descriptor.set && `set: ${this.ref(descriptor.set, memberPath)}`,
+        ].filter(Boolean);
+        this.emit(
+          name,
+          `Object.defineProperty(${name}, ${keyText}, { ${accessors.join(", ")}, enumerable: ${descriptor.enumerable}, configurable: ${descriptor.configurable} });`,
+        );
       }
     }
     flushSimple();
@@ -337,7 +355,8 @@ function defaultPrototype(value: object): object | null {
   if (Buffer.isBuffer(value)) return Buffer.prototype;
   if (types.isBoxedPrimitive(value)) return Object.getPrototypeOf(Object(value.valueOf())) as object;
   if (types.isDataView(value)) return DataView.prototype;
-  if (types.isArrayBufferView(value)) return (globalThis as unknown as Record<string, { prototype: object }>)[Object.prototype.toString.call(value).slice(8, -1)].prototype;
+  if (types.isArrayBufferView(value))
+    return (globalThis as unknown as Record<string, { prototype: object }>)[Object.prototype.toString.call(value).slice(8, -1)].prototype;
   return Object.prototype;
 }
 

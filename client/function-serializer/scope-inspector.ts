@@ -72,7 +72,7 @@ function properties(objectId: string): PropertiesResult {
 }
 
 /** The real object behind an inspector handle (a scope's variables arrive as one such object). */
-function valueOf(objectId: string): unknown {
+function objectBehind(objectId: string): unknown {
   post("Runtime.callFunctionOn", { objectId, functionDeclaration: `function () { "use strict"; globalThis.${probeKey} = this; }`, objectGroup });
   return (globalThis as Record<string, unknown>)[probeKey];
 }
@@ -86,7 +86,7 @@ export function functionScopes(fn: Function): ScopeVariables[] {
     const scopes: ScopeVariables[] = [];
     for (const entry of properties(scopesId).result) {
       if (!entry.value?.objectId || entry.value.description === "Global") continue;
-      const scope = valueOf(entry.value.objectId) as { description: string; object: Record<string, unknown> };
+      const scope = objectBehind(entry.value.objectId) as { description: string; object: Record<string, unknown> };
       scopes.push({ kind: scope.description, variables: scope.object });
     }
     return scopes;

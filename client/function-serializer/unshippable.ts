@@ -34,7 +34,19 @@ const article = (noun: string): string => (/^[aeiou]/i.test(noun) ? `an ${noun}`
 const createInside = "create it inside the function, or pass the data it needs as an argument";
 
 const globalPrototypes = [Object, Array, Function, Map, Set, Date, RegExp, Error, ArrayBuffer, DataView, Number, String, Boolean, Symbol, BigInt, EventEmitter];
-const typedArrays = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array];
+const typedArrays = [
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+];
 const errorClasses = [EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError, AggregateError];
 
 /** Prototypes of built-in classes whose instances the serializer recreates (or, for EventEmitter, that keep their state in plain fields). */
@@ -63,10 +75,12 @@ export function refusal(value: object): string | undefined {
   if (types.isWeakMap(value) || types.isWeakSet(value)) {
     return `${article(types.isWeakMap(value) ? "WeakMap" : "WeakSet")}, whose entries cannot be listed; use a Map or Set instead, or create it inside the function`;
   }
-  if (value instanceof WeakRef || value instanceof FinalizationRegistry) return `${article(constructorName(value))}, which only has meaning in this process; create it inside the function`;
+  if (value instanceof WeakRef || value instanceof FinalizationRegistry)
+    return `${article(constructorName(value))}, which only has meaning in this process; create it inside the function`;
   if (types.isGeneratorObject(value)) return "a generator object, whose paused state cannot be copied; capture the generator function instead";
   if (types.isSharedArrayBuffer(value)) return "a SharedArrayBuffer, whose memory is shared between this process's threads; copy it into an ArrayBuffer";
-  if (types.isKeyObject(value) || types.isCryptoKey(value)) return `${article(constructorName(value))}, which holds native state of this process; pass its exported key material as an argument, or create the key inside the function`;
+  if (types.isKeyObject(value) || types.isCryptoKey(value))
+    return `${article(constructorName(value))}, which holds native state of this process; pass its exported key material as an argument, or create the key inside the function`;
   if (typeof value === "function") return undefined;
   for (let proto = Object.getPrototypeOf(value) as object | null; proto; proto = Object.getPrototypeOf(proto) as object | null) {
     if (recreatablePrototypes.has(proto)) return undefined;

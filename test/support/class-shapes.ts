@@ -156,7 +156,7 @@ export const classShapes: Record<string, (n: number) => unknown> = {
   "a class extending Array": (n) => {
     const stack = new Stack<number>();
     stack.push(n, n * 2);
-    return [stack.peek(), stack.length, stack instanceof Array];
+    return [stack.peek(), stack.length, Array.isArray(stack)];
   },
   "a class extending Error": (n) => {
     const error = new ValidationError("age", `age ${n} is negative`);

@@ -31,7 +31,10 @@ export function testExecutor(options: ExecutorOptions = {}): FunctionExecutor {
 }
 
 /** A testExecutor(options) and its Storage, with `objects` (key to text) put in its bucket. Close it in `after`. */
-export async function executorWithObjects(objects: Record<string, string>, options: ExecutorOptions = {}): Promise<{ fexec: FunctionExecutor; storage: Storage }> {
+export async function executorWithObjects(
+  objects: Record<string, string>,
+  options: ExecutorOptions = {},
+): Promise<{ fexec: FunctionExecutor; storage: Storage }> {
   const fexec = testExecutor(options);
   const storage = new Storage(fexec);
   await Promise.all(Object.entries(objects).map(([key, text]) => storage.putObject(storage.bucket, key, text)));

@@ -18,10 +18,13 @@ if (mode === "start") {
   await fexec.close();
   process.exit(0);
 }
-await fexec.map(async (x: number) => {
-  await new Promise((resolve) => setTimeout(resolve, 60_000));
-  return x;
-}, [1, 2, 3, 4]);
+await fexec.map(
+  async (x: number) => {
+    await new Promise((resolve) => setTimeout(resolve, 60_000));
+    return x;
+  },
+  [1, 2, 3, 4],
+);
 while (backend.runningWorkers().length < 2) await new Promise((resolve) => setTimeout(resolve, 50));
 if (mode === "own-handler") {
   process.on("SIGINT", () => {
@@ -30,7 +33,8 @@ if (mode === "own-handler") {
   });
 }
 process.stdout.write(`${JSON.stringify({ pid: process.pid, workers: backend.runningWorkers(), workerLogDir: dirname(backend.workerLogPath) })}\n`);
-if (mode === "throw") setTimeout(() => {
-  throw new Error("uncaught, on purpose");
-}, 100);
+if (mode === "throw")
+  setTimeout(() => {
+    throw new Error("uncaught, on purpose");
+  }, 100);
 setInterval(() => undefined, 60_000);

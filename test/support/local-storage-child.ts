@@ -17,10 +17,13 @@ if (mode === "put") {
 } else {
   const fexec = testExecutor();
   try {
-    const futures = await fexec.map(async (x: number) => {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      return x * 2;
-    }, Array.from({ length: Number(args[0]) }, (_, i) => i));
+    const futures = await fexec.map(
+      async (x: number) => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return x * 2;
+      },
+      Array.from({ length: Number(args[0]) }, (_, i) => i),
+    );
     const results = await fexec.getResult(futures);
     const { blobPort } = ((await fexec.backend()) as LocalBackend).azuriteEndpoints!;
     process.stdout.write(`${JSON.stringify({ results, blobPort })}\n`);

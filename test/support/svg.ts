@@ -73,7 +73,10 @@ export function chartTitle(root: SvgElement): { title: string; subtitle: string 
   for (let i = 0; i < queue.length; i++) {
     const e = queue[i];
     if (hasClass(e, "role-title")) {
-      const text = (part: string): string => findAll(e, (d) => hasClass(d, part)).map(textContent).join(" ");
+      const text = (part: string): string =>
+        findAll(e, (d) => hasClass(d, part))
+          .map(textContent)
+          .join(" ");
       return { title: text("role-title-text"), subtitle: text("role-title-subtitle") };
     }
     queue.push(...e.children);

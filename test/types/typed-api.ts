@@ -2,7 +2,15 @@
  * Checked by `tsc --strict` (test/client-typed.test.ts): the types the client infers from
  * the functions, with no casts, and wrong argument types refused at compile time.
  */
-import { args, FunctionExecutor, getResult, RemoteCallError, RetryingFunctionExecutor, type ResponseFuture, type StorageObject } from "../../client/index.ts";
+import {
+  args,
+  type FunctionExecutor,
+  getResult,
+  type RemoteCallError,
+  RetryingFunctionExecutor,
+  type ResponseFuture,
+  type StorageObject,
+} from "../../client/index.ts";
 
 /** Compiles only when A and B are the same type. */
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -54,7 +62,11 @@ export async function typedCalls(fexec: FunctionExecutor): Promise<void> {
     (parts) => parts.join(","),
   );
   expectType<typeof reduced, [...ResponseFuture<string>[], ResponseFuture<string>]>(true);
-  const total = await fexec.mapReduce((x: number) => x, [1, 2], (xs: number[]) => ({ sum: xs.reduce((a, b) => a + b, 0) }));
+  const total = await fexec.mapReduce(
+    (x: number) => x,
+    [1, 2],
+    (xs: number[]) => ({ sum: xs.reduce((a, b) => a + b, 0) }),
+  );
   const reducerValues = await fexec.getResult(total);
   expectType<typeof reducerValues, [...number[], { sum: number }]>(true);
 
@@ -74,7 +86,11 @@ export async function typedCalls(fexec: FunctionExecutor): Promise<void> {
   // @ts-expect-error args() elements of the wrong types
   await fexec.map((a: number, b: string) => a + b, [args("1", 2)]);
   // @ts-expect-error a reducer of strings after maps that return numbers
-  await fexec.mapReduce((x: number) => x, [1], (parts: string[]) => parts.length);
+  await fexec.mapReduce(
+    (x: number) => x,
+    [1],
+    (parts: string[]) => parts.length,
+  );
   // @ts-expect-error an unknown option name
   await fexec.map((x: number) => x, [1], { chunkSize: 2 });
   // @ts-expect-error the result of a number function is not a string

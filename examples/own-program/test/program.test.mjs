@@ -13,7 +13,9 @@ const fetches = [];
 function state(type, inputs) {
   switch (type) {
     case "azure-native:storage:StorageAccount":
-      return { primaryEndpoints: { blob: `https://${inputs.accountName}.blob.core.windows.net/`, queue: `https://${inputs.accountName}.queue.core.windows.net/` } };
+      return {
+        primaryEndpoints: { blob: `https://${inputs.accountName}.blob.core.windows.net/`, queue: `https://${inputs.accountName}.queue.core.windows.net/` },
+      };
     case "azure-native:managedidentity:UserAssignedIdentity":
       return { clientId: `client-${inputs.resourceName}`, principalId: `principal-${inputs.resourceName}` };
     case "azure-native:containerregistry:Registry":
@@ -36,7 +38,8 @@ before(async () => {
         return { id: `${name}-id`, state: { ...inputs, ...state(type, inputs) } };
       },
       call: ({ token }) => {
-        if (token === "azure-native:authorization:getClientConfig") return { subscriptionId: SUBSCRIPTION, tenantId: "tenant", objectId: "deployer", clientId: "app" };
+        if (token === "azure-native:authorization:getClientConfig")
+          return { subscriptionId: SUBSCRIPTION, tenantId: "tenant", objectId: "deployer", clientId: "app" };
         if (token === "azure-native:authorization:getClientToken") return { token: "arm-token" };
         return {};
       },
@@ -80,7 +83,10 @@ describe("platform program with lithops-aca/pulumi", () => {
       assert.equal(app.inputs.resourceGroupName, "platform-dev");
       assert.equal(armProperties(app).environmentId, ENVIRONMENT);
     }
-    assert.deepEqual(outputs.map((r) => r.name), ["default", "etl"]);
+    assert.deepEqual(
+      outputs.map((r) => r.name),
+      ["default", "etl"],
+    );
   });
 
   it("builds the team's Dockerfile with the worker added on top, from a context staged inside the project", () => {
