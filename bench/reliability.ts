@@ -36,9 +36,11 @@ interface ScaleResult {
 
 /** Runs the reliability test files and returns their diagnostics and pass/fail counts. */
 function runReliabilityTests(): Promise<{ diagnostics: string[]; summary: string[]; ok: boolean }> {
-  const files = readdirSync(`${root}test`)
-    .filter((name) => /^(reliability-.*|storage-names)\.test\.ts$/.test(name))
-    .map((name) => `test/${name}`);
+  const files = ["local", "unit"].flatMap((tier) =>
+    readdirSync(`${root}test/${tier}`)
+      .filter((name) => /^(reliability-.*|storage-names)\.test\.ts$/.test(name))
+      .map((name) => `test/${tier}/${name}`),
+  );
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", ...files], {
       cwd: root,

@@ -1,5 +1,5 @@
 /**
- * A client that submits a map and is then killed by test/reliability-attach.test.ts: once
+ * A client that submits a map and is then killed by test/local/reliability-attach.test.ts: once
  * the first calls are done, prints one JSON line with the ids another client needs to
  * re-attach and the pids of the workers it started, then waits to be killed.
  * argv: connection string, signing key, number of calls.

@@ -1,5 +1,5 @@
 /**
- * A client that test/local-client-death.test.ts ends in various ways. It maps calls that
+ * A client that test/local/client-death.test.ts ends in various ways. It maps calls that
  * sleep for a minute on two local workers; once both workers run, it prints one JSON line
  * (its pid, the worker pids and its workers' log folder), then, by argv[2]:
  * - "wait": waits to be signalled (SIGINT, SIGTERM, SIGKILL);

@@ -1,6 +1,6 @@
 /**
  * Another process on the same local data folder (the parent's LITHOPS_LOCAL_DATA_DIR), for
- * test/local-shared-storage.test.ts. By argv[2]:
+ * test/local/shared-storage.test.ts. By argv[2]:
  * - "put KEY TEXT": puts an object with `new Storage()` (no executor) and prints its bucket;
  * - "map N": maps x => x * 2 over 0..N-1 and prints the results and Azurite's blob port.
  */

@@ -1,5 +1,5 @@
 /**
- * Child process for test/progress.test.ts: runs a map of argv[4] calls (default 20) that
+ * Child process for test/local/progress.test.ts: runs a map of argv[4] calls (default 20) that
  * each take argv[5] ms (default 20), call 13 failing, with the executor's progress option
  * from argv[2] ("on" | "off"). With argv[3] "tty", stderr (a pipe here) pretends to be a
  * 100-column terminal, as a user's would be.

@@ -3,7 +3,7 @@ import { parse } from "yaml";
 import { DEV_ACCOUNT, type Azurite } from "../../local/azurite.ts";
 import { ENV } from "../../protocol/env.ts";
 import { connectStorage } from "../../azure/storage-connection.ts";
-import { armProperties, named, reveal, type ProgramRun } from "../pulumi-harness.ts";
+import { armProperties, named, reveal, type ProgramRun } from "./pulumi-harness.ts";
 
 /**
  * A runtime's Container App from a mock run of the Pulumi program, made real on Azurite:

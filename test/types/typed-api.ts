@@ -1,5 +1,5 @@
 /**
- * Checked by `tsc --strict` (test/client-typed.test.ts): the types the client infers from
+ * Checked by `tsc --strict` (test/unit/client-typed.test.ts): the types the client infers from
  * the functions, with no casts, and wrong argument types refused at compile time.
  */
 import {
