@@ -1,4 +1,4 @@
-import type { ExecutionBackend, RuntimeTarget } from "../azure/execution-backend.ts";
+import type { ExecutionBackend, RuntimeTarget } from "../runtime-model/backend.ts";
 import { runtimeMetadataKey } from "../protocol/keys.ts";
 import type { RuntimeMetadata } from "../protocol/output.ts";
 import { runtimeQueues } from "../azure/runtime-name.ts";

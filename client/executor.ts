@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { ExecutionBackend, RuntimeTarget } from "../azure/execution-backend.ts";
+import type { ExecutionBackend, RuntimeTarget } from "../runtime-model/backend.ts";
 import { encodeCompact } from "../protocol/data-codec.ts";
 import { callId, executorPrefix } from "../protocol/keys.ts";
 import { nestedWaitHook } from "../protocol/nested-wait.ts";
@@ -13,7 +13,7 @@ import { ConfigError, resolveConfig, type ExecutorConfig, type ExecutorOptions }
 import { buildManifest, listJobIds, manifestUpload, readManifest } from "./job-manifest.ts";
 import { JobMonitor } from "./job-monitor.ts";
 import { collectMapInput, type Iterdata } from "./object-input.ts";
-import { planJob } from "./job-plan.ts";
+import { batchCalls } from "./call-batches.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { jobSummary, type JobSummaryOptions, type JobSummaryRow } from "./job-summary.ts";
 import { plotCalls, type PlotPaths } from "./plot.ts";
@@ -446,7 +446,7 @@ export class FunctionExecutor implements AsyncDisposable {
     const functionText = await shipFunction(fn);
     const { backend, clients, monitor } = await running;
     const target = await this.prepareRuntime(backend, memory);
-    const plan = planJob({
+    const plan = batchCalls({
       executorId: this.executorId,
       jobId,
       functionText,

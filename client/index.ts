@@ -41,7 +41,7 @@ export type { StorageObject } from "../protocol/call-refs.ts";
 export { partitionObject, type ByteRange, type ObjectChunking } from "./object-partitioner.ts";
 export { RetriesExhaustedError, RetryingFunctionExecutor, RetryingFuture } from "./retrying-executor.ts";
 export { UnserializableValueError } from "../protocol/data-codec.ts";
-export { InvalidMemoryError } from "../azure/memory.ts";
+export { InvalidMemoryError } from "../runtime-model/memory.ts";
 export { InvalidRuntimeNameError } from "../azure/runtime-name.ts";
 export { InvalidStorageNameError } from "../azure/storage-names.ts";
 export { MalformedMessageError } from "../protocol/message.ts";

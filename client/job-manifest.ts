@@ -2,7 +2,7 @@ import type { ContainerClient } from "@azure/storage-blob";
 import { z } from "zod";
 import { executorPrefix, jobManifestKey } from "../protocol/keys.ts";
 import { blobExists, downloadBytes, isNotFound } from "../azure/storage-connection.ts";
-import type { PlannedBatch } from "./job-plan.ts";
+import type { CallBatch } from "./call-batches.ts";
 import { LithopsError } from "./errors.ts";
 
 /**
@@ -44,7 +44,7 @@ export function buildManifest(input: {
   submitted: number;
   runtime: string;
   memory: number;
-  batches: readonly PlannedBatch[];
+  batches: readonly CallBatch[];
 }): JobManifest {
   const batches = input.batches.map(({ batch, callIds }): [number, number, number] => [batch, Number(callIds[0]), callIds.length]);
   return {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { memorySchema } from "../azure/memory.ts";
+import { memorySchema } from "../runtime-model/memory.ts";
 import { callBatchMessageSchema, callEnvSchema, MAX_CALLS_PER_MESSAGE } from "../protocol/message.ts";
 import { ConfigError, type ExecutorOptions } from "./config.ts";
 import { didYouMean } from "./suggest.ts";

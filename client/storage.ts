@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import type { ContainerClient } from "@azure/storage-blob";
-import type { ExecutionBackend } from "../azure/execution-backend.ts";
+import type { ExecutionBackend } from "../runtime-model/backend.ts";
 import {
   connectStorage,
   downloadBytes,

@@ -1,7 +1,7 @@
 import * as azure from "@pulumi/azure-native";
 import * as pulumi from "@pulumi/pulumi";
 import { ENV } from "../protocol/env.ts";
-import { containerMemoryString } from "../azure/memory.ts";
+import { containerMemoryString } from "../runtime-model/memory.ts";
 import { PACKAGE_VERSION } from "../protocol/version.ts";
 import { containerApp } from "./container-apps.ts";
 import type { PullAccess } from "./registry.ts";

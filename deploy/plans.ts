@@ -1,6 +1,6 @@
 import { isAbsolute, relative, resolve } from "node:path";
 import { imageKey, imageResourceNames, parseStackConfig, type RuntimeSpec } from "../components/stack-config.ts";
-import { cpuForMemory, DEFAULT_MEMORY_MB } from "../azure/memory.ts";
+import { cpuForMemory, DEFAULT_MEMORY_MB } from "../runtime-model/memory.ts";
 import { assertRuntimeName, DEFAULT_RUNTIME } from "../azure/runtime-name.ts";
 import { LithopsError } from "../protocol/errors.ts";
 import { CLEANED_PREFIXES } from "./job-data.ts";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync, realpathSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { ExecutionBackend, RuntimeTarget } from "../azure/execution-backend.ts";
+import type { ExecutionBackend, RuntimeTarget } from "../runtime-model/backend.ts";
 import { ENV } from "../protocol/env.ts";
 import { LithopsError } from "../protocol/errors.ts";
 import { runtimeQueues } from "../azure/runtime-name.ts";

@@ -6,7 +6,7 @@ import { parentPort } from "node:worker_threads";
 import { decodeValue, describeThrown, encodeCompact } from "../protocol/data-codec.ts";
 import { installNestedWaitHook } from "../protocol/nested-wait.ts";
 import { MAX_CALL_LOG_BYTES, TRUNCATED_LOG_MARKER } from "../protocol/output.ts";
-import { reviveArguments, transferableResult } from "./call-refs.ts";
+import { reviveArguments, transferableResult } from "./revive-refs.ts";
 import { functionDir, loadFunction } from "./load-function.ts";
 import type { ThreadReply, ThreadRequest } from "./thread-messages.ts";
 import { LithopsError } from "../protocol/errors.ts";

@@ -6,10 +6,10 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { FunctionExecutor } from "../../client/index.ts";
 import { callArguments } from "../../client/args.ts";
-import { planJob } from "../../client/job-plan.ts";
+import { batchCalls } from "../../client/call-batches.ts";
 import { shipFunction } from "../../client/ship-function.ts";
 import type { LocalBackend } from "../../local/local-backend.ts";
-import type { RuntimeTarget } from "../../azure/execution-backend.ts";
+import type { RuntimeTarget } from "../../runtime-model/backend.ts";
 import { decodeValue, encodeValue } from "../../protocol/data-codec.ts";
 import { outputKey, runtimePrefix } from "../../protocol/keys.ts";
 import type { BatchOutput } from "../../protocol/output.ts";
@@ -40,7 +40,7 @@ describe("signed invocations: unsigned, tampered, foreign, replayed and expired 
   };
 
   const message = (jobId: string, file: string, options: { signingKey?: string; submitted?: number } = {}): string => {
-    const plan = planJob({
+    const plan = batchCalls({
       executorId: "hostile",
       jobId,
       functionText,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
-import { ALLOWED_MEMORY_MB } from "../../azure/memory.ts";
+import { ALLOWED_MEMORY_MB } from "../../runtime-model/memory.ts";
 import { runtimeQueues, runtimeResourceName } from "../../azure/runtime-name.ts";
 import { NODE_MAJOR, PACKAGE_VERSION } from "../../protocol/version.ts";
 import { DEFAULT_DOCKERFILE, parseStackConfig, StackConfigError } from "../../components/stack-config.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { ENV } from "../../protocol/env.ts";
-import { containerMemoryString, cpuForMemory } from "../../azure/memory.ts";
+import { containerMemoryString, cpuForMemory } from "../../runtime-model/memory.ts";
 import { runtimeQueues, runtimeResourceName } from "../../azure/runtime-name.ts";
 import { NODE_MAJOR, PACKAGE_VERSION } from "../../protocol/version.ts";
 import { validateConfigFile } from "../../client/config.ts";

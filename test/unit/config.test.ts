@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { ConfigError, readConfigFile, resolveConfig, type ExecutorOptions } from "../../client/config.ts";
-import { ALLOWED_MEMORY_MB } from "../../azure/memory.ts";
+import { ALLOWED_MEMORY_MB } from "../../runtime-model/memory.ts";
 import { suiteFolder } from "../support/temp-folder.ts";
 
 /** A ConfigError thrown by `run`, for assertions on its message. */

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { planJob, type JobInput } from "../../client/job-plan.ts";
+import { batchCalls, type BatchInput } from "../../client/call-batches.ts";
 import { decodeValue, encodeValue, UnserializableValueError } from "../../protocol/data-codec.ts";
 import { assertId, callId, dataKey, executorPrefix, functionKey, jobPrefix, outputKey, runtimePrefix } from "../../protocol/keys.ts";
-import { ALLOWED_MEMORY_MB, cpuForMemory, InvalidMemoryError } from "../../azure/memory.ts";
+import { ALLOWED_MEMORY_MB, cpuForMemory, InvalidMemoryError } from "../../runtime-model/memory.ts";
 import { callSlices, decodeMessage, MalformedMessageError, MAX_MESSAGE_BYTES, type CallBatchMessage } from "../../protocol/message.ts";
 import { APP_NAME_MAX, assertRuntimeName, InvalidRuntimeNameError, runtimeQueues, runtimeResourceName } from "../../azure/runtime-name.ts";
 import { attachSignature, detachSignature, verifySignature } from "../../protocol/signing.ts";
@@ -253,12 +253,12 @@ describe("message signing", () => {
 
 const FUNCTION_TEXT = "exports.handler = (x) => x;";
 
-function job(calls: Buffer[], overrides: Partial<JobInput> = {}): JobInput {
+function job(calls: Buffer[], overrides: Partial<BatchInput> = {}): BatchInput {
   return { executorId: "abc123-1", jobId: "M000", functionText: FUNCTION_TEXT, calls, parallelism: 2, timeout: 600, ...overrides };
 }
 
 /** Each call's argument bytes as a worker would read them from the plan's messages and uploads. */
-function callBytesSeenByWorker(plan: ReturnType<typeof planJob>): Map<string, Buffer> {
+function callBytesSeenByWorker(plan: ReturnType<typeof batchCalls>): Map<string, Buffer> {
   const blobs = new Map(plan.uploads.map((u) => [u.key, u.bytes]));
   const seen = new Map<string, Buffer>();
   for (const text of plan.messages) {
@@ -274,7 +274,7 @@ function callBytesSeenByWorker(plan: ReturnType<typeof planJob>): Map<string, Bu
 describe("job plan", () => {
   it("puts small calls inline in one message per batch, with no upload", () => {
     const calls = Array.from({ length: 6 }, (_, i) => encodeValue([i], "arg"));
-    const plan = planJob(job(calls, { parallelism: 1 }));
+    const plan = batchCalls(job(calls, { parallelism: 1 }));
     assert.equal(plan.uploads.length, 0);
     assert.equal(plan.messages.length, plan.batches.length);
     assert.deepEqual(
@@ -286,7 +286,7 @@ describe("job plan", () => {
 
   it("moves large arguments to one data blob per job, read by byte range", () => {
     const calls = [encodeValue([Buffer.alloc(200_000, 1)], "arg"), encodeValue([Buffer.alloc(300_000, 2)], "arg"), encodeValue(["small"], "arg")];
-    const plan = planJob(job(calls, { parallelism: 3 }));
+    const plan = batchCalls(job(calls, { parallelism: 3 }));
     assert.deepEqual(
       plan.uploads.map((u) => u.key),
       [dataKey("abc123-1", "M000")],
@@ -297,7 +297,7 @@ describe("job plan", () => {
 
   it("uploads a large function once instead of putting it in every message", () => {
     const functionText = `exports.handler = (x) => x; // ${"padding ".repeat(3000)}`;
-    const plan = planJob(job([encodeValue([1], "arg"), encodeValue([2], "arg")], { functionText, parallelism: 1 }));
+    const plan = batchCalls(job([encodeValue([1], "arg"), encodeValue([2], "arg")], { functionText, parallelism: 1 }));
     assert.deepEqual(
       plan.uploads.map((u) => u.key),
       [functionKey("abc123-1", "M000")],
@@ -307,7 +307,7 @@ describe("job plan", () => {
 
   it("sends 1,000 calls in a few messages", () => {
     const calls = Array.from({ length: 1000 }, (_, i) => encodeValue([i], "arg"));
-    const plan = planJob(job(calls, { parallelism: 4 }));
+    const plan = batchCalls(job(calls, { parallelism: 4 }));
     assert.ok(plan.messages.length <= 16, `${plan.messages.length} messages`);
     assert.equal(
       plan.batches.reduce((n, b) => n + b.callIds.length, 0),
@@ -326,7 +326,7 @@ describe("job plan", () => {
         fc.boolean(),
         (sizes, parallelism, signed) => {
           const calls = sizes.map((size, i) => Buffer.alloc(size, i % 251));
-          const plan = planJob(job(calls, { parallelism, signingKey: signed ? "s".repeat(32) : undefined }));
+          const plan = batchCalls(job(calls, { parallelism, signingKey: signed ? "s".repeat(32) : undefined }));
           for (const text of plan.messages) assert.ok(Buffer.byteLength(text) <= MAX_MESSAGE_BYTES, `message of ${Buffer.byteLength(text)} bytes`);
           assert.ok(plan.uploads.length <= 1);
           const seen = callBytesSeenByWorker(plan);

@@ -7,7 +7,7 @@ import type { ContainerClient } from "@azure/storage-blob";
 import type { DequeuedMessageItem, QueueClient } from "@azure/storage-queue";
 import fc from "fast-check";
 import { ConfigError, readConfigFile, resolveConfig, validateConfigFile } from "../../client/config.ts";
-import { planJob } from "../../client/job-plan.ts";
+import { batchCalls } from "../../client/call-batches.ts";
 import { decodeValue, encodeValue } from "../../protocol/data-codec.ts";
 import { parseWorkerEnv } from "../../protocol/env.ts";
 import { outputKey } from "../../protocol/keys.ts";
@@ -31,7 +31,7 @@ const SLOW_MS = 5_000;
 const KEY = "fuzz-signing-key-0123456789abcdef";
 
 function validMessage(signingKey?: string): string {
-  const plan = planJob({
+  const plan = batchCalls({
     executorId: "fuzz-1",
     jobId: "M000",
     functionText: "exports.handler = (x) => x;",

@@ -1,5 +1,5 @@
 import type { BackendName } from "../protocol/env.ts";
-import type { StorageSettings } from "./storage-connection.ts";
+import type { StorageSettings } from "../azure/storage-connection.ts";
 
 /** A deployed (or locally served) runtime that calls can be sent to. */
 export interface RuntimeTarget {

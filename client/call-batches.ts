@@ -10,7 +10,7 @@ const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 /** Function texts up to this size ride in every message instead of costing a blob per job. */
 const MAX_INLINE_FUNCTION_BYTES = 12 * 1024;
 
-export interface JobInput {
+export interface BatchInput {
   executorId: string;
   jobId: string;
   functionText: string;
@@ -26,16 +26,16 @@ export interface JobInput {
   env?: Record<string, string>;
 }
 
-export interface PlannedBatch {
+export interface CallBatch {
   batch: number;
   callIds: string[];
 }
 
-export interface JobPlan {
+export interface BatchedCalls {
   /** Blobs to write before any message is sent: at most the function and one data blob. */
   uploads: { key: string; bytes: Buffer }[];
   messages: string[];
-  batches: PlannedBatch[];
+  batches: CallBatch[];
 }
 
 /** Groups consecutive calls into batches: one queue message per batch, never one per call. */
@@ -59,8 +59,8 @@ function groupCalls(calls: Buffer[], parallelism: number, callsPerMessage?: numb
 
 const base64Length = (bytes: number): number => Math.ceil(bytes / 3) * 4;
 
-export function planJob(input: JobInput): JobPlan {
-  const uploads: JobPlan["uploads"] = [];
+export function batchCalls(input: BatchInput): BatchedCalls {
+  const uploads: BatchedCalls["uploads"] = [];
   const functionBytes = Buffer.from(input.functionText, "utf8");
   let func: PayloadRef;
   if (functionBytes.length <= MAX_INLINE_FUNCTION_BYTES) {
@@ -75,7 +75,7 @@ export function planJob(input: JobInput): JobPlan {
   const blobParts: Buffer[] = [];
   let blobOffset = 0;
   const messages: string[] = [];
-  const batches: PlannedBatch[] = [];
+  const batches: CallBatch[] = [];
   const submitted = Date.now();
   // Sent only when set: workers that predate the field still read every other message.
   const env = input.env && Object.keys(input.env).length > 0 ? { env: input.env } : {};
