@@ -1,5 +1,5 @@
+import { InvalidRuntimeNameError } from "./errors.ts";
 import { createHash } from "node:crypto";
-import { LithopsError } from "../protocol/errors.ts";
 
 /**
  * A runtime is named like Lithops names it: `default`, or a container image reference
@@ -11,10 +11,6 @@ const IMAGE_REFERENCE =
   /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
 export const DEFAULT_RUNTIME = "default";
-
-export class InvalidRuntimeNameError extends LithopsError {
-  override name = "InvalidRuntimeNameError";
-}
 
 export function assertRuntimeName(name: string, key = "runtime"): string {
   if (name === DEFAULT_RUNTIME || (name.length <= 255 && IMAGE_REFERENCE.test(name))) return name;

@@ -1,13 +1,4 @@
-import { LithopsError } from "../protocol/errors.ts";
-
-/**
- * Names built from user input before they reach Azure Storage: container names, blob keys
- * and `az://container/key` URIs. Checked on the client, so that a bad name fails with a
- * message naming it instead of an HTTP 400 (or a key that escapes its prefix) later.
- */
-export class InvalidStorageNameError extends LithopsError {
-  override name = "InvalidStorageNameError";
-}
+import { InvalidStorageNameError } from "./errors.ts";
 
 /** Azure: 3-63 characters, lower-case letters, digits and single hyphens, starting and ending with a letter or digit. */
 export const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(?:-[a-z0-9]+)*$/;

@@ -1,3 +1,4 @@
+import { CliError } from "./errors.ts";
 import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
 import { createInterface } from "node:readline/promises";
@@ -12,11 +13,6 @@ import { LithopsError } from "../protocol/errors.ts";
 import { readLocalState } from "./local-state.ts";
 import type { CliRequest } from "./main.ts";
 import { DEFAULT_JOB_CONTAINER } from "../azure/storage-names.ts";
-
-/** A command that cannot go on; the message says what to do instead. */
-export class CliError extends LithopsError {
-  override name = "CliError";
-}
 
 /** Asks on the terminal; only when both ends are one (a script or CI gets no question, and no answer). */
 async function askOnTerminal(question: string): Promise<string> {

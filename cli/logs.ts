@@ -1,9 +1,9 @@
+import { LogsError } from "./errors.ts";
 import type { ContainerClient } from "@azure/storage-blob";
 import { connectStorage, downloadBytes, isNotFound } from "../azure/storage-connection.ts";
 import { resolveConfig } from "../client/config.ts";
 import { openLocalStorage } from "../local/data-dir.ts";
 import { decodeValue } from "../protocol/data-codec.ts";
-import { LithopsError } from "../protocol/errors.ts";
 import { assertId, batchOfOutputKey, executorPrefix, JOBS_PREFIX, jobPrefix } from "../protocol/keys.ts";
 import type { BatchOutput, CallOutcome } from "../protocol/output.ts";
 import { pulumiProject } from "../deploy/pulumi-project.ts";
@@ -17,10 +17,6 @@ import type { CliRequest } from "./main.ts";
  * CallOutcome.logs, at most 64 KiB per call), read from the jobs' status documents, so the
  * same reads work on Azure Storage and on the local backend's storage.
  */
-
-class LogsError extends LithopsError {
-  override name = "LogsError";
-}
 
 /** Which jobs: `<executorId>/<jobId>` (what futures and errors name, e.g. `3fa2c1-1/M000`), or `<executorId>` for all of its jobs. */
 interface JobSelector {

@@ -3,7 +3,8 @@ import { pulumiProject } from "../deploy/pulumi-project.ts";
 import { currentRuntimes, planRuntimeChange, stackRef, type RuntimeChange } from "../deploy/runtime-changes.ts";
 import { runPlan, type CliIO } from "../deploy/run-plan.ts";
 import { selectedStack, StackSession } from "../deploy/stack-session.ts";
-import { CliError, givenStack, table, type CliContext } from "./commands.ts";
+import { givenStack, table, type CliContext } from "./commands.ts";
+import { CliError } from "./errors.ts";
 import type { CliRequest } from "./main.ts";
 
 /**

@@ -1,3 +1,4 @@
+import { RuntimeNotDeployedError } from "./errors.ts";
 import type { ExecutionBackend, RuntimeTarget } from "../runtime-model/backend.ts";
 import { runtimeMetadataKey } from "../protocol/keys.ts";
 import type { RuntimeMetadata } from "../protocol/output.ts";
@@ -5,11 +6,6 @@ import { runtimeQueues } from "../azure/runtime-name.ts";
 import { connectStorage, downloadBytes, isNotFound, type StorageSettings } from "../azure/storage-connection.ts";
 import { NODE_MAJOR } from "../protocol/version.ts";
 import type { DeployedRuntime } from "./config.ts";
-import { LithopsError } from "./errors.ts";
-
-export class RuntimeNotDeployedError extends LithopsError {
-  override name = "RuntimeNotDeployedError";
-}
 
 /**
  * Azure Container Apps: the runtimes were deployed by the Pulumi program; this side only

@@ -1,6 +1,6 @@
 import type { StorageObject } from "../protocol/call-refs.ts";
 import type { CallArgs, LeadingParameters } from "./args.ts";
-import type { RemoteCallError } from "./remote-error.ts";
+import type { RemoteCallError } from "./errors.ts";
 import type { ResponseFuture } from "./response-future.ts";
 
 /**

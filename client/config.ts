@@ -1,3 +1,4 @@
+import { ConfigError } from "./errors.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism, homedir } from "node:os";
 import { join } from "node:path";
@@ -10,7 +11,6 @@ import { DEFAULT_MAX_WORKERS, DEFAULT_RUNTIME_TIMEOUT_S } from "../runtime-model
 import { cpuForMemory, DEFAULT_MEMORY_MB } from "../runtime-model/memory.ts";
 import { assertRuntimeName, DEFAULT_RUNTIME } from "../azure/runtime-name.ts";
 import type { StorageSettings } from "../azure/storage-connection.ts";
-import { LithopsError } from "./errors.ts";
 import { createLogger } from "./logger.ts";
 import { didYouMean } from "./suggest.ts";
 import { CONTAINER_NAME, DEFAULT_JOB_CONTAINER } from "../azure/storage-names.ts";
@@ -303,10 +303,6 @@ export function resolveLocalDataDir(setting: string | undefined, env: NodeJS.Pro
 /** `~` and `~/...` as the home folder, as in the config file's paths. */
 export function expandHome(path: string): string {
   return path === "~" || path.startsWith("~/") ? join(homedir(), path.slice(1)) : path;
-}
-
-export class ConfigError extends LithopsError {
-  override name = "ConfigError";
 }
 
 /** Where Lithops looks for its config file, in order. */

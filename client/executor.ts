@@ -8,8 +8,10 @@ import type { FutureRef } from "../protocol/call-refs.ts";
 import { connectStorage, type StorageClients } from "../azure/storage-connection.ts";
 import { callArguments } from "./args.ts";
 import type { Elements, MapReduceFutures, ObjectElement, OneArgumentFunction, ResultOf, Settled, SettledAll, SpreadArguments } from "./call-types.ts";
-import { AzureContainersBackend, RuntimeNotDeployedError } from "./azure-backend.ts";
-import { ConfigError, resolveConfig, type ExecutorConfig, type ExecutorOptions } from "./config.ts";
+import { AzureContainersBackend } from "./azure-backend.ts";
+import { RuntimeNotDeployedError } from "./errors.ts";
+import { resolveConfig, type ExecutorConfig, type ExecutorOptions } from "./config.ts";
+import { ConfigError } from "./errors.ts";
 import { buildManifest, listJobIds, manifestUpload, readManifest } from "./job-manifest.ts";
 import { JobMonitor } from "./job-monitor.ts";
 import { collectMapInput, type Iterdata } from "./object-input.ts";
@@ -37,7 +39,7 @@ import {
   type WaitOptions,
 } from "./options.ts";
 import { ExecutorClosedError, FutureNotWatchedError } from "./errors.ts";
-import { ResultTimeoutError } from "./remote-error.ts";
+import { ResultTimeoutError } from "./errors.ts";
 import { reducerInputs } from "./reduce-input.ts";
 import { newStats, ResponseFuture, type FutureStats } from "./response-future.ts";
 import { ReturnedFutures } from "./returned-futures.ts";

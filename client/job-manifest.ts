@@ -1,9 +1,9 @@
+import { JobNotFoundError } from "./errors.ts";
 import type { ContainerClient } from "@azure/storage-blob";
 import { z } from "zod";
 import { executorPrefix, jobManifestKey } from "../protocol/keys.ts";
 import { blobExists, downloadBytes, isNotFound } from "../azure/storage-connection.ts";
 import type { CallBatch } from "./call-batches.ts";
-import { LithopsError } from "./errors.ts";
 
 /**
  * The job manifest, `lithops.jobs/<executor>/<job>/job.json`: written by the client at
@@ -32,10 +32,6 @@ const manifestSchema = z
   .strict()
   .refine((m) => m.batches.reduce((sum, [, , count]) => sum + count, 0) === m.callCount, "batches must add up to callCount");
 export type JobManifest = z.infer<typeof manifestSchema>;
-
-export class JobNotFoundError extends LithopsError {
-  override name = "JobNotFoundError";
-}
 
 export function buildManifest(input: {
   executorId: string;

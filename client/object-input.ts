@@ -1,9 +1,10 @@
 import { inspect } from "node:util";
-import { ConfigError } from "./config.ts";
+import { ConfigError } from "./errors.ts";
 import { objectPartRef } from "../protocol/call-refs.ts";
 import { parseStorageUri } from "../azure/storage-names.ts";
 import { partitionObject, validateChunking, type ObjectChunking } from "./object-partitioner.ts";
-import { StorageNoSuchKeyError, type Storage } from "./storage.ts";
+import type { Storage } from "./storage.ts";
+import { StorageNoSuchKeyError } from "./errors.ts";
 
 export type Iterdata = Iterable<unknown> | AsyncIterable<unknown>;
 

@@ -1,11 +1,6 @@
+import { MissingPackageError } from "./errors.ts";
 import { createRequire } from "node:module";
-import { LithopsError } from "../protocol/errors.ts";
 import { packageManifest } from "../protocol/version.ts";
-
-/** A part of lithops-aca was used whose optional peer dependency is not installed; the message says what to install. */
-export class MissingPackageError extends LithopsError {
-  override name = "MissingPackageError";
-}
 
 const PULUMI_SDK = "@pulumi/pulumi";
 

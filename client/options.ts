@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { memorySchema } from "../runtime-model/memory.ts";
 import { callBatchMessageSchema, callEnvSchema, MAX_CALLS_PER_MESSAGE } from "../protocol/message.ts";
-import { ConfigError, type ExecutorOptions } from "./config.ts";
+import type { ExecutorOptions } from "./config.ts";
+import { ConfigError } from "./errors.ts";
 import { didYouMean } from "./suggest.ts";
 
 /**

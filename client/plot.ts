@@ -1,3 +1,4 @@
+import { PlotPackagesMissingError } from "./errors.ts";
 /**
  * `fexec.plot()`: an execution timeline and a histogram of call durations, drawn with
  * Vega-Lite and rendered to SVG by Vega in Node (no canvas, no browser). The timeline draws
@@ -7,7 +8,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
-import { isModuleNotFound, MissingPackageError } from "./optional-packages.ts";
+import { isModuleNotFound } from "./optional-packages.ts";
 import type { ResponseFuture } from "./response-future.ts";
 
 /** The two files plot() writes: `[timeline, histogram]`, also by name. */
@@ -44,11 +45,6 @@ export const PLOT_MARKS = {
   /** Histogram: the count of calls above each bar. */
   counts: "counts_marks",
 } as const;
-
-/** plot() needs Vega, which the package lists as optional peer dependencies so that the client does not carry it. */
-export class PlotPackagesMissingError extends MissingPackageError {
-  override name = "PlotPackagesMissingError";
-}
 
 /**
  * How plot() loads its optional packages: by package name, imported on first use only

@@ -4,7 +4,8 @@ import type { CallOutcome } from "../protocol/output.ts";
 import type { Settled } from "./call-types.ts";
 import type { FunctionExecutor } from "./executor.ts";
 import { checkOptions, getResultOptionsSchema, type GetResultOptions } from "./options.ts";
-import { remoteCallError, ResultTimeoutError, type RemoteCallError } from "./remote-error.ts";
+import { remoteCallError } from "./remote-error.ts";
+import { ResultTimeoutError, type RemoteCallError } from "./errors.ts";
 import { LithopsError } from "../protocol/errors.ts";
 
 /**

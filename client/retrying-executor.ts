@@ -1,6 +1,5 @@
-import { inspect } from "node:util";
+import { RetriesExhaustedError } from "./errors.ts";
 import type { Elements, OneArgumentFunction, SpreadArguments } from "./call-types.ts";
-import { LithopsError } from "./errors.ts";
 import type { FunctionExecutor } from "./executor.ts";
 import { collectMapInput, type Iterdata } from "./object-input.ts";
 import {
@@ -16,26 +15,9 @@ import {
   type RetryingMapOptions,
   type WaitOptions,
 } from "./options.ts";
-import { ResultTimeoutError, type RemoteCallError } from "./remote-error.ts";
+import { ResultTimeoutError } from "./errors.ts";
 import type { ResponseFuture } from "./response-future.ts";
 import { Storage } from "./storage.ts";
-
-/** A call that failed on its first run and on every retry. */
-export class RetriesExhaustedError extends LithopsError {
-  override name = "RetriesExhaustedError";
-
-  constructor(
-    readonly index: number,
-    readonly attempts: number,
-    override readonly cause: RemoteCallError,
-    element: unknown,
-  ) {
-    super(
-      `call ${index} of the map (element ${inspect(element, { depth: 1, breakLength: Infinity, maxStringLength: 60 })}) failed ${attempts} time(s), ` +
-        `last as ${cause.jobId}/${cause.callId}: ${cause.name}: ${cause.message}`,
-    );
-  }
-}
 
 /** A retrying call's value as getResult and result() give it: with `throwExcept: false`, the error takes its place. */
 type RetriedValue<T, O> = O extends { throwExcept: false } ? T | RetriesExhaustedError : T;

@@ -1,15 +1,4 @@
-import { LithopsError } from "./errors.ts";
-
-/**
- * The client rides over a storage outage (an emulator restart, throttling, a network blip)
- * while it waits for results: the SDK retries each request with backoff, and the wait loop
- * retries refreshes on top of that, until storage has been unreachable for
- * `lithops.storage_retry_timeout` seconds; then it fails with StorageUnavailableError
- * instead of waiting forever.
- */
-export class StorageUnavailableError extends LithopsError {
-  override name = "StorageUnavailableError";
-}
+import { StorageUnavailableError } from "./errors.ts";
 
 const TRANSIENT_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "ENOTFOUND", "REQUEST_SEND_ERROR", "UND_ERR_SOCKET"]);
 

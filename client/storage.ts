@@ -1,3 +1,4 @@
+import { StorageNoSuchKeyError } from "./errors.ts";
 import type { Readable } from "node:stream";
 import type { ContainerClient } from "@azure/storage-blob";
 import type { ExecutionBackend } from "../runtime-model/backend.ts";
@@ -12,7 +13,6 @@ import {
 } from "../azure/storage-connection.ts";
 import { assertBlobKey, assertContainerName } from "../azure/storage-names.ts";
 import { resolveConfig } from "./config.ts";
-import { LithopsError } from "./errors.ts";
 import { InvalidArgumentError } from "../protocol/errors.ts";
 
 /** What a Storage can be made from: an executor (FunctionExecutor fits), whose backend says where storage is. */
@@ -43,10 +43,6 @@ export interface GetObjectOptions {
 }
 
 export type ObjectBody = string | Uint8Array | Readable;
-
-export class StorageNoSuchKeyError extends LithopsError {
-  override name = "StorageNoSuchKeyError";
-}
 
 /** Upload blocks of this size, this many at once: the memory a streamed putObject holds. */
 const UPLOAD_BLOCK_BYTES = 4 * 1024 * 1024;

@@ -5,14 +5,6 @@ export { JobStorage, type JobStorageArgs, type PrincipalRef } from "./storage.ts
 export { RuntimeEnvironment, type RuntimeEnvironmentArgs } from "./environment.ts";
 export { RuntimeRegistry, type RuntimeRegistryArgs } from "./registry.ts";
 export { RuntimeImage, type RuntimeImageArgs } from "./image.ts";
-export {
-  StackConfigError,
-  imageKey,
-  imageResourceNames,
-  loadStackConfig,
-  parseStackConfig,
-  type ImageSource,
-  type RuntimeSpec,
-  type StackConfig,
-} from "./stack-config.ts";
+export { imageKey, imageResourceNames, loadStackConfig, parseStackConfig, type ImageSource, type RuntimeSpec, type StackConfig } from "./stack-config.ts";
+export { StackConfigError } from "./errors.ts";
 export { DEFAULT_JOB_CONTAINER } from "../azure/storage-names.ts";

@@ -1,3 +1,4 @@
+import { StackConfigError } from "./errors.ts";
 import { existsSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -216,10 +217,6 @@ type ParsedConfig = z.output<typeof configSchema>;
 
 export interface StackConfig extends Omit<ParsedConfig, "runtimes"> {
   runtimes: RuntimeSpec[];
-}
-
-export class StackConfigError extends pulumi.RunError {
-  override name = "StackConfigError";
 }
 
 export interface ParseOptions {

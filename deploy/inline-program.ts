@@ -1,4 +1,5 @@
-import { MissingPackageError, notInstalled, optionalPeers } from "../client/optional-packages.ts";
+import { notInstalled, optionalPeers } from "../client/optional-packages.ts";
+import { MissingPackageError } from "../client/errors.ts";
 
 /**
  * This package's Pulumi program as an Automation API inline program: what the command line

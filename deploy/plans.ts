@@ -1,8 +1,8 @@
+import { PlanError } from "./errors.ts";
 import { isAbsolute, relative, resolve } from "node:path";
 import { imageKey, imageResourceNames, parseStackConfig, type RuntimeSpec } from "../components/stack-config.ts";
 import { cpuForMemory, DEFAULT_MEMORY_MB } from "../runtime-model/memory.ts";
 import { assertRuntimeName, DEFAULT_RUNTIME } from "../azure/runtime-name.ts";
-import { LithopsError } from "../protocol/errors.ts";
 import { CLEANED_PREFIXES } from "./job-data.ts";
 
 /**
@@ -52,11 +52,6 @@ export interface StackPlan {
   notes: string[];
   /** The one-line result printed when every step succeeded. */
   result: string;
-}
-
-/** A command that cannot be planned: the message says why and what to run instead. */
-export class PlanError extends LithopsError {
-  override name = "PlanError";
 }
 
 export interface StackRef {

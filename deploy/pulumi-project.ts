@@ -1,7 +1,7 @@
+import { PulumiProjectError } from "./errors.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { LithopsError } from "../protocol/errors.ts";
 
 /**
  * Which Pulumi project the command line and autoDeploy work on, from the user's folder:
@@ -29,10 +29,6 @@ export interface PulumiProject {
   workDir: string;
   /** The folder that Dockerfile paths in the stack config are relative to (the images' build context). */
   root: string;
-}
-
-export class PulumiProjectError extends LithopsError {
-  override name = "PulumiProjectError";
 }
 
 /** Whether the folder's Pulumi.yaml is the one the inline workspace writes. */

@@ -1,4 +1,5 @@
-import { planBuild, planDelete, planDeploy, PlanError, planUpdate, RUNTIMES_KEY, type RuntimeEntry, type StackPlan, type StackRef } from "./plans.ts";
+import { planBuild, planDelete, planDeploy, planUpdate, RUNTIMES_KEY, type RuntimeEntry, type StackPlan, type StackRef } from "./plans.ts";
+import { PlanError } from "./errors.ts";
 import { pulumiProject } from "./pulumi-project.ts";
 import { runPlan, type CliIO } from "./run-plan.ts";
 import { StackSession } from "./stack-session.ts";

@@ -1,44 +1,12 @@
+import { StackError } from "./errors.ts";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { LocalWorkspaceOptions, OutputMap, Stack, UpOptions } from "@pulumi/pulumi/automation/index.js";
 import { parse as parseYaml } from "yaml";
-import { ConfigError, validateConfigFile, type LithopsConfigFile } from "../client/config.ts";
-import { LithopsError } from "../protocol/errors.ts";
+import { validateConfigFile, type LithopsConfigFile } from "../client/config.ts";
+import { ConfigError } from "../client/errors.ts";
 import { assertProvidersInstalled, inlineProgram } from "./inline-program.ts";
 import { INLINE_PROJECT_DESCRIPTION, INLINE_PROJECT_NAME, pulumiProject, type PulumiProject } from "./pulumi-project.ts";
-
-/**
- * A Pulumi stack of lithops-aca, driven through Pulumi's Automation API (which runs the
- * user's `pulumi` CLI): a stack of the user's own Pulumi project, or of this package's
- * program run inline (deploy/pulumi-project.ts says which). The client reads a stack's
- * `clientConfig` output with it; the command line (cli/) and autoDeploy also change the
- * stack's runtimes and run `pulumi up` / `destroy`. Every failure is turned into an error
- * that says what to do next.
- */
-
-/** A Pulumi failure, explained: `message` says what happened and what to do next. */
-export class StackError extends LithopsError {
-  override name = "StackError";
-  constructor(
-    message: string,
-    /** What kind of failure, for callers and tests. */
-    readonly kind:
-      | "cli-missing"
-      | "cli-too-old"
-      | "not-logged-in"
-      | "passphrase"
-      | "stack-not-found"
-      | "azure-login"
-      | "docker"
-      | "busy"
-      | "no-outputs"
-      | "pulumi",
-    /** The CLI's own error lines. */
-    readonly details = "",
-  ) {
-    super(message);
-  }
-}
 
 const INSTALL_HINT =
   "install the Pulumi CLI (https://www.pulumi.com/docs/iac/download-install/: `curl -fsSL https://get.pulumi.com | sh` on Linux, " +

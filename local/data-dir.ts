@@ -1,3 +1,4 @@
+import { LocalDataDirBusyError } from "./errors.ts";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -52,10 +53,6 @@ interface ServerRecord {
 interface Ports {
   blobPort: number;
   queuePort: number;
-}
-
-export class LocalDataDirBusyError extends LithopsError {
-  override name = "LocalDataDirBusyError";
 }
 
 /** The local storage of a data folder, held open by this process until close(). */

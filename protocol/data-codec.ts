@@ -1,18 +1,8 @@
+import { UnserializableValueError } from "./errors.ts";
 import { EventEmitter } from "node:events";
 import { Socket } from "node:net";
 import { Stream } from "node:stream";
 import { deserialize, serialize } from "node:v8";
-import { LithopsError, REMOTE_ERROR_NAMES } from "./errors.ts";
-
-/**
- * Arguments and results travel in V8's structured-clone format: unlike JSON it keeps
- * Buffer, Date, Map, Set, BigInt, typed arrays, undefined and Error. It only round-trips
- * within one Node major, which is why messages carry the client's Node major. Plain JSON
- * data may travel as JSON text instead (encodeCompact), decoding to the same value.
- */
-export class UnserializableValueError extends LithopsError {
-  override name = REMOTE_ERROR_NAMES.unserializable;
-}
 
 export function encodeValue(value: unknown, what: string): Buffer {
   try {

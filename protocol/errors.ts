@@ -35,3 +35,17 @@ export const REMOTE_ERROR_NAMES = {
   /** The client's Node.js major differs from the runtime's. */
   runtimeMismatch: "RuntimeMismatchError",
 } as const;
+
+export class MalformedMessageError extends LithopsError {
+  override name = "MalformedMessageError";
+}
+
+/**
+ * Arguments and results travel in V8's structured-clone format: unlike JSON it keeps
+ * Buffer, Date, Map, Set, BigInt, typed arrays, undefined and Error. It only round-trips
+ * within one Node major, which is why messages carry the client's Node major. Plain JSON
+ * data may travel as JSON text instead (encodeCompact), decoding to the same value.
+ */
+export class UnserializableValueError extends LithopsError {
+  override name = REMOTE_ERROR_NAMES.unserializable;
+}

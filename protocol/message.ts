@@ -1,8 +1,9 @@
+import { MalformedMessageError } from "./errors.ts";
 import { z } from "zod";
 import { ENV } from "./env.ts";
 import { callId, ID_PATTERN, jobPrefix } from "./keys.ts";
 import { PROTOCOL_VERSION } from "./version.ts";
-import { InvalidArgumentError, LithopsError } from "./errors.ts";
+import { InvalidArgumentError } from "./errors.ts";
 
 /** Azure Storage queue messages hold at most 64 KiB; base64 text of this many bytes fits with room for the envelope. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -107,10 +108,6 @@ export function readBatchAddress(text: string): BatchAddress | undefined {
   }
   const parsed = batchAddressSchema.safeParse(raw);
   return parsed.success ? parsed.data : undefined;
-}
-
-export class MalformedMessageError extends LithopsError {
-  override name = "MalformedMessageError";
 }
 
 export function encodeMessage(message: CallBatchMessage): string {

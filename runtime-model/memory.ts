@@ -1,5 +1,5 @@
+import { InvalidMemoryError } from "./errors.ts";
 import { z } from "zod";
-import { LithopsError } from "../protocol/errors.ts";
 
 /**
  * Lithops's memory -> vCPU table for Azure Container Apps: 0.25 vCPU per 512 MB, from
@@ -14,10 +14,6 @@ export const DEFAULT_MEMORY_MB = 512;
 export const CONSUMPTION_MAX_MEMORY_MB = 4096;
 
 export const ALLOWED_MEMORY_MB: readonly number[] = [...MEMORY_TABLE.keys()];
-
-export class InvalidMemoryError extends LithopsError {
-  override name = "InvalidMemoryError";
-}
 
 function notASize(memoryMb: unknown): string {
   return `${JSON.stringify(memoryMb)} MB is not an Azure Container Apps size; use one of ${ALLOWED_MEMORY_MB.join(", ")} (MB)`;

@@ -1,3 +1,4 @@
+import { MapCallError } from "./errors.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ContainerClient } from "@azure/storage-blob";
 import type { CallResultsRef } from "../protocol/call-refs.ts";
@@ -7,14 +8,9 @@ import { nestedWaitHook } from "../protocol/nested-wait.ts";
 import { nextPollDelay } from "../protocol/polling.ts";
 import type { BatchOutput } from "../protocol/output.ts";
 import { downloadBytes } from "../azure/storage-connection.ts";
-import { LithopsError } from "../protocol/errors.ts";
 
 const FIRST_POLL_MS = 25;
 const MAX_POLL_MS = 1000;
-
-export class MapCallError extends LithopsError {
-  override name = "MapCallError";
-}
 
 /**
  * The values of other calls, read from their jobs' status documents once the workers have

@@ -3,7 +3,8 @@ import { refreshKnownValues } from "./known-values.ts";
 import { ModuleBuilder } from "./module-builder.ts";
 import { moduleText } from "./module-text.ts";
 
-export { UnshippableFunctionError, UnshippableValue } from "./unshippable.ts";
+export { UnshippableFunctionError } from "../errors.ts";
+export { UnshippableValue } from "./unshippable.ts";
 
 /**
  * A CommonJS module text whose `exports.handler` recreates `fn` with the values it

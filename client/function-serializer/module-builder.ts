@@ -4,7 +4,8 @@ import { ContextTree, type ContextNode } from "./context-tree.ts";
 import { expressionText, readFunctionSource, type FunctionSource } from "./function-source.ts";
 import { knownValue } from "./known-values.ts";
 import { functionScopes, privateNames, type ScopeVariables } from "./scope-inspector.ts";
-import { refusal, UnshippableValue, type CapturePath } from "./unshippable.ts";
+import { refusal, type CapturePath } from "./unshippable.ts";
+import { UnshippableValue } from "./unshippable.ts";
 import { HELPERS, PREFIX, type ModuleParts } from "./module-text.ts";
 
 const baseParameter = `${PREFIX}base`;

@@ -1,13 +1,8 @@
+import { LithopsError } from "../../protocol/errors.ts";
 import { EventEmitter } from "node:events";
 import { types } from "node:util";
-import { LithopsError } from "../errors.ts";
 import { isNativeFunction } from "./function-source.ts";
 import { knownValue } from "./known-values.ts";
-
-/** A function that cannot be shipped to a worker; the message names the captured value and what to change. */
-export class UnshippableFunctionError extends LithopsError {
-  override name = "UnshippableFunctionError";
-}
 
 /** Where a captured value sits: `conn`, `config.db.socket`, or `conn` captured by a helper function. */
 export interface CapturePath {
@@ -17,16 +12,6 @@ export interface CapturePath {
 
 function describePath(path: CapturePath): string {
   return `\`${path.text}\`${path.via ? ` (used by \`${path.via}\`)` : ""}`;
-}
-
-/**
- * Thrown while walking the captured values; ship-function turns it into UnshippableFunctionError
- * with the function's name. Without a path the refused value is the shipped function itself.
- */
-export class UnshippableValue extends LithopsError {
-  constructor(path: CapturePath | undefined, what: string) {
-    super(path ? `it captures ${describePath(path)}, ${what}` : `it is ${what}`);
-  }
 }
 
 const article = (noun: string): string => (/^[aeiou]/i.test(noun) ? `an ${noun}` : `a ${noun}`);
@@ -91,4 +76,14 @@ export function refusal(value: object): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * Thrown while walking the captured values; ship-function turns it into UnshippableFunctionError
+ * with the function's name. Without a path the refused value is the shipped function itself.
+ */
+export class UnshippableValue extends LithopsError {
+  constructor(path: CapturePath | undefined, what: string) {
+    super(path ? `it captures ${describePath(path)}, ${what}` : `it is ${what}`);
+  }
 }

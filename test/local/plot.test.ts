@@ -9,16 +9,8 @@ import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import type { FunctionExecutor, ResponseFuture } from "../../client/index.ts";
 import { LithopsError } from "../../client/errors.ts";
-import {
-  MAX_WORKER_ROWS,
-  PER_CALL_LIMIT,
-  PLOT_MARKS,
-  PLOT_MODULES,
-  PlotPackagesMissingError,
-  plotFutures,
-  type PlottedCall,
-  type PlotPaths,
-} from "../../client/plot.ts";
+import { MAX_WORKER_ROWS, PER_CALL_LIMIT, PLOT_MARKS, PLOT_MODULES, plotFutures, type PlottedCall, type PlotPaths } from "../../client/plot.ts";
+import { PlotPackagesMissingError } from "../../client/errors.ts";
 import { testExecutor } from "../support/executor.ts";
 import { chartTitle, markGroups, markItems, parseSvg, type SvgElement } from "../support/svg.ts";
 

@@ -3,7 +3,6 @@ import { resolve } from "node:path";
 import { describe, it } from "node:test";
 import {
   checkArguments,
-  PlanError,
   planBuild,
   planClean,
   planDelete,
@@ -15,6 +14,7 @@ import {
   validateRuntimes,
   type RuntimeEntry,
 } from "../../deploy/plans.ts";
+import { PlanError } from "../../deploy/errors.ts";
 import { ENV } from "../../protocol/env.ts";
 import { NODE_MAJOR, PACKAGE_VERSION } from "../../protocol/version.ts";
 import { armProperties, named, ofType, reveal, runProgram } from "../support/pulumi-harness.ts";

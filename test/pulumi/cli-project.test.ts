@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { INLINE_PROJECT_DESCRIPTION, pulumiProject, PulumiProjectError } from "../../deploy/pulumi-project.ts";
+import { INLINE_PROJECT_DESCRIPTION, pulumiProject } from "../../deploy/pulumi-project.ts";
+import { PulumiProjectError } from "../../deploy/errors.ts";
 import { runProgram } from "../support/pulumi-harness.ts";
 
 /**

@@ -10,7 +10,7 @@ import { execute } from "../../cli/commands.ts";
 import type { CliRequest } from "../../cli/main.ts";
 import type { RuntimeEntry } from "../../deploy/plans.ts";
 import type { CliIO } from "../../deploy/run-plan.ts";
-import { RuntimeNotDeployedError } from "../../client/azure-backend.ts";
+import { RuntimeNotDeployedError } from "../../client/errors.ts";
 import { FunctionExecutor } from "../../client/executor.ts";
 import { startAzurite, type Azurite } from "../../local/azurite.ts";
 import { runtimeQueues } from "../../azure/runtime-name.ts";

@@ -4,7 +4,8 @@ import { describe, it } from "node:test";
 import { ALLOWED_MEMORY_MB } from "../../runtime-model/memory.ts";
 import { runtimeQueues, runtimeResourceName } from "../../azure/runtime-name.ts";
 import { NODE_MAJOR, PACKAGE_VERSION } from "../../protocol/version.ts";
-import { DEFAULT_DOCKERFILE, parseStackConfig, StackConfigError } from "../../components/stack-config.ts";
+import { DEFAULT_DOCKERFILE, parseStackConfig } from "../../components/stack-config.ts";
+import { StackConfigError } from "../../components/errors.ts";
 import { programError } from "../support/pulumi-harness.ts";
 
 const projectRoot = fileURLToPath(new URL("../..", import.meta.url));

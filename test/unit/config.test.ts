@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { ConfigError, readConfigFile, resolveConfig, type ExecutorOptions } from "../../client/config.ts";
+import { readConfigFile, resolveConfig, type ExecutorOptions } from "../../client/config.ts";
+import { ConfigError } from "../../client/errors.ts";
 import { ALLOWED_MEMORY_MB } from "../../runtime-model/memory.ts";
 import { suiteFolder } from "../support/temp-folder.ts";
 

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { deserialize, serialize } from "node:v8";
 import fc from "fast-check";
-import { decodeValue, encodeCompact, encodeValue, UnserializableValueError } from "../../protocol/data-codec.ts";
+import { decodeValue, encodeCompact, encodeValue } from "../../protocol/data-codec.ts";
+import { UnserializableValueError } from "../../protocol/errors.ts";
 
 /** What V8's format gives back: the reference every encoding must match. */
 const viaV8 = (value: unknown): unknown => deserialize(serialize(value));

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { ConfigError, validateConfigFile } from "../../client/config.ts";
+import { validateConfigFile } from "../../client/config.ts";
+import { ConfigError } from "../../client/errors.ts";
 import {
   attemptLogKey,
   dataKey,
@@ -13,9 +14,12 @@ import {
   rejectedMessageKey,
   runtimeMetadataKey,
 } from "../../protocol/keys.ts";
-import { decodeMessage, MalformedMessageError } from "../../protocol/message.ts";
-import { assertRuntimeName, APP_NAME_MAX, InvalidRuntimeNameError, runtimeQueues, runtimeResourceName } from "../../azure/runtime-name.ts";
-import { assertBlobKey, assertContainerName, InvalidStorageNameError, parseStorageUri } from "../../azure/storage-names.ts";
+import { decodeMessage } from "../../protocol/message.ts";
+import { MalformedMessageError } from "../../protocol/errors.ts";
+import { assertRuntimeName, APP_NAME_MAX, runtimeQueues, runtimeResourceName } from "../../azure/runtime-name.ts";
+import { InvalidRuntimeNameError } from "../../azure/errors.ts";
+import { assertBlobKey, assertContainerName, parseStorageUri } from "../../azure/storage-names.ts";
+import { InvalidStorageNameError } from "../../azure/errors.ts";
 import { PROTOCOL_VERSION } from "../../protocol/version.ts";
 
 /**

@@ -1,0 +1,9 @@
+import { LithopsError } from "../protocol/errors.ts";
+/** A command that cannot go on; the message says what to do instead. */
+export class CliError extends LithopsError {
+  override name = "CliError";
+}
+
+export class LogsError extends LithopsError {
+  override name = "LogsError";
+}

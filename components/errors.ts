@@ -1,0 +1,5 @@
+import * as pulumi from "@pulumi/pulumi";
+
+export class StackConfigError extends pulumi.RunError {
+  override name = "StackConfigError";
+}
