@@ -229,7 +229,7 @@ export async function runProgram(scenario: Scenario = {}): Promise<ProgramRun> {
   }) as typeof fetch;
   try {
     runs += 1;
-    const program = (await import(scenario.program ?? `../index.ts?run=${runs}`)) as Record<string, unknown>;
+    const program = (await import(scenario.program ?? `../../index.ts?run=${runs}`)) as Record<string, unknown>;
     const outputs: Record<string, unknown> = {};
     const secretOutputs: Record<string, boolean> = {};
     for (const [key, value] of Object.entries(program)) {
@@ -277,7 +277,7 @@ export const named = (run: ProgramRun, name: string) => {
  * built from a staged copy whose Dockerfile is the original text plus the worker layer.
  */
 export function imageBuiltFrom(run: ProgramRun, dockerfile: string): MockResource {
-  const original = readFileSync(resolve(import.meta.dirname, "..", dockerfile), "utf8").trimEnd();
+  const original = readFileSync(resolve(import.meta.dirname, "../..", dockerfile), "utf8").trimEnd();
   const image = run.resources.find((r) => r.type === "docker:index/image:Image" && readFileSync(r.inputs.build.dockerfile, "utf8").startsWith(original));
   if (!image) throw new Error(`no image is built from ${dockerfile}`);
   return image;
