@@ -5,11 +5,10 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { cpus, hostname, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { type StorageProxy, startStorageProxy } from "../local/storage-delay-proxy.ts";
 
 export function median(values: readonly number[]): number {
   return percentile(values, 50);
@@ -164,46 +163,13 @@ export class InProcessPool {
   }
 }
 
-export interface CountingProxy {
-  port: number;
-  /** Requests forwarded so far. */
-  count: number;
-  close(): Promise<void>;
-}
-
 /**
  * An HTTP proxy in front of one Azurite service that counts every request: the ground
  * truth for the storage requests of client, scaler and workers together (it adds a hop,
  * so only the request-count phases go through it, never a timed one).
  */
-export async function startCountingProxy(targetPort: number, onRequest?: (method: string, url: string) => void): Promise<CountingProxy> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const proxy: CountingProxy = {
-    port: 0,
-    count: 0,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-        agent.destroy();
-      }),
-  };
-  const server = http.createServer((req, res) => {
-    proxy.count += 1;
-    onRequest?.(req.method ?? "", req.url ?? "");
-    const upstream = http.request({ host: "127.0.0.1", port: targetPort, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    upstream.on("error", (error) => {
-      res.writeHead(502);
-      res.end(error.message);
-    });
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  proxy.port = (server.address() as AddressInfo).port;
-  return proxy;
+export function startCountingProxy(targetPort: number, onRequest?: (method: string, url: string) => void): Promise<StorageProxy> {
+  return startStorageProxy(targetPort, { onRequest });
 }
 
 /** One map of bench/reliability-sustained.ts: its wall time, then heap, RSS and open handles after a full GC. */

@@ -8,6 +8,7 @@ import { runtimeQueues } from "../azure/runtime-name.ts";
 import { connectStorage, type StorageClients, type StorageSettings } from "../azure/storage-connection.ts";
 import { openLocalStorage, type LocalStorage } from "./data-dir.ts";
 import { onProcessEnd } from "./process-end.ts";
+import { delayStorageEndpoints, type StorageProxy, storageDelayFromEnv } from "./storage-delay-proxy.ts";
 import { ownedTempDir, sweepOrphanedTempDirs, TEMP_PREFIXES } from "./temp-folders.ts";
 import { LOCAL_TERMINATION_GRACE_SECONDS, LocalWorkerScaler } from "./worker-scaler.ts";
 
@@ -67,6 +68,8 @@ export class LocalBackend implements ExecutionBackend {
     private readonly options: LocalBackendOptions,
     /** The data folder's storage; none with local.connection_string. */
     private readonly dataStorage: LocalStorage | undefined,
+    /** The delaying proxies in front of the data folder's Azurite (storage-delay-proxy.ts); none unless asked for. */
+    private readonly delayProxies: StorageProxy[],
   ) {}
 
   static async start(options: LocalBackendOptions): Promise<LocalBackend> {
@@ -76,18 +79,24 @@ export class LocalBackend implements ExecutionBackend {
     // Local workers, like Azure ones, run only signed invocations: the configured key, else the
     // data folder's (its processes share the runtime queues), else one for this backend.
     options = { ...options, signingKey: options.signingKey ?? dataStorage?.signingKey ?? randomBytes(32).toString("base64url") };
+    // Azure-like latency for benchmarks: client, scaler and workers all get the proxies' endpoints. Only
+    // in front of the folder's own Azurite: a nested job's storage already goes through its client's proxies.
+    const delayMs = dataStorage ? storageDelayFromEnv(process.env) : undefined;
+    const delayed = dataStorage && delayMs !== undefined ? await delayStorageEndpoints(dataStorage.connectionString, delayMs) : undefined;
     const storage: StorageSettings = {
-      connectionString: options.connectionString ?? dataStorage?.connectionString,
+      connectionString: options.connectionString ?? delayed?.connectionString ?? dataStorage?.connectionString,
       container: options.container,
     };
     const clients = connectStorage(storage);
+    const proxies = delayed?.proxies ?? [];
     try {
       await clients.container.createIfNotExists();
     } catch (error) {
+      await Promise.all(proxies.map((p) => p.close()));
       await dataStorage?.close();
       throw new LithopsError(`local backend: cannot reach storage to create container '${options.container}': ${(error as Error).message}`);
     }
-    return new LocalBackend(storage, clients, options, dataStorage);
+    return new LocalBackend(storage, clients, options, dataStorage, proxies);
   }
 
   /** The key this backend's workers verify invocations with (configured, or generated for this backend). */
@@ -156,6 +165,11 @@ export class LocalBackend implements ExecutionBackend {
     return this.clients.counter.count;
   }
 
+  /** Requests the delaying proxies forwarded (client, scaler and workers together); undefined without LITHOPS_LOCAL_STORAGE_DELAY_MS. */
+  proxiedRequests(): number | undefined {
+    return this.delayProxies.length > 0 ? this.delayProxies.reduce((sum, p) => sum + p.count, 0) : undefined;
+  }
+
   peakWorkers(): number {
     return Math.max(0, ...[...this.scalers.values()].map((s) => s.peakWorkers));
   }
@@ -168,6 +182,7 @@ export class LocalBackend implements ExecutionBackend {
   async close(): Promise<void> {
     this.forgetOnEnd();
     await Promise.all([...this.scalers.values()].map((s) => s.close()));
+    await Promise.all(this.delayProxies.map((p) => p.close()));
     await this.dataStorage?.close();
     this.removeWorkerLog();
   }
