@@ -1,3 +1,4 @@
+import { freeNames } from "./free-names.ts";
 import { matchingBracket, tokenize, type Token } from "./source-tokens.ts";
 
 /**
@@ -11,7 +12,7 @@ export type FunctionKind = "class" | "function" | "arrow" | "method" | "native";
 export interface FunctionSource {
   text: string;
   kind: FunctionKind;
-  /** Names the code may read from enclosing scopes (a superset: shadowed names are included). */
+  /** Names the code reads from enclosing scopes: those no declaration inside it binds. */
   mentionedNames: Set<string>;
   /** The name a class or function expression binds inside itself. */
   ownName?: string;
@@ -44,7 +45,13 @@ export function readFunctionSource(fn: Function): FunctionSource {
   const text = Function.prototype.toString.call(fn);
   const tokens = tokenize(text);
   const kind = isNativeFunction(fn) ? "native" : kindOf(tokens);
-  const source: FunctionSource = { text, kind, mentionedNames: mentionedNames(tokens), usesOuterThis: false, needsHome: false };
+  const source: FunctionSource = {
+    text,
+    kind,
+    mentionedNames: kind === "native" ? new Set() : outerNames(text, kind, tokens),
+    usesOuterThis: false,
+    needsHome: false,
+  };
   if (kind === "class") {
     if (tokens[1]?.kind === "name" && tokens[1].text !== "extends") source.ownName = tokens[1].text;
     source.heritage = heritageRange(tokens);
@@ -73,6 +80,21 @@ function kindOf(tokens: Token[]): FunctionKind {
   if (first?.text === "function" || (first?.text === "async" && second?.text === "function")) return "function";
   if (isArrowAt(tokens, 0) || (first?.text === "async" && isArrowAt(tokens, 1))) return "arrow";
   return "method";
+}
+
+/**
+ * The names the code reads from outside itself, from its syntax tree (free-names.ts). Should
+ * the parser not read it (syntax newer than it knows), every name it mentions, shadowed ones
+ * included: capturing too much is safe unless a shadowed name holds an unshippable value.
+ */
+function outerNames(text: string, kind: FunctionKind, tokens: Token[]): Set<string> {
+  try {
+    const names = freeNames(kind === "method" ? `({ ${text}\n})` : `(${text}\n)`);
+    for (const word of reservedWords) names.delete(word);
+    return names;
+  } catch {
+    return mentionedNames(tokens);
+  }
 }
 
 function mentionedNames(tokens: Token[]): Set<string> {
