@@ -5,9 +5,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { DEFAULT_MAX_WORKERS, DEFAULT_RUNTIME_TIMEOUT_S } from "../runtime-model/defaults.ts";
 import { uniqueSuffix } from "../azure/resource-names.ts";
-import { cpuForMemory, DEFAULT_MEMORY_MB, needsWorkloadProfile } from "../runtime-model/memory.ts";
+import { cpuForMemory, DEFAULT_MEMORY_MB, memorySchema, needsWorkloadProfile } from "../runtime-model/memory.ts";
 import { assertRuntimeName, DEFAULT_RUNTIME, runtimeQueues, runtimeResourceName } from "../azure/runtime-name.ts";
 import { NODE_MAJOR, PACKAGE_VERSION, packageRoot } from "../protocol/version.ts";
+import { checkSchema } from "../runtime-model/config-issues.ts";
 import { CACHEABLE_REGISTRIES, isCacheable, upstreamImage } from "./image-reference.ts";
 
 /**
@@ -36,15 +37,8 @@ const armId = (provider: string) =>
       `must be a resource id like /subscriptions/<id>/resourceGroups/<group>/providers/${provider}/<name>`,
     );
 
-/** A whole number in a range, with the range in the message (or `tooHigh` for a value above it). */
-const intIn = (min: number, max: number, tooHigh?: string) => {
-  const error = `must be a whole number from ${min} to ${max}`;
-  return z
-    .number({ error })
-    .int({ error })
-    .min(min, { error })
-    .max(max, { error: tooHigh ?? error });
-};
+/** A whole number in a range; messages word the range (runtime-model/config-issues.ts), or `tooHigh` for a value above it. */
+const intIn = (min: number, max: number, tooHigh?: string) => z.number().int().min(min).max(max, tooHigh);
 
 /** Stands for the key in messages of protocol checks; replaced by the real key when reported. */
 const KEY = "\u0000key";
@@ -70,7 +64,7 @@ const runtimeSchema = z.strictObject({
   }).optional(),
   /** A Dockerfile to build, relative to the project root (which is the build context). */
   dockerfile: z.string().optional(),
-  memory: checked(z.number().int(), (memory) => cpuForMemory(memory, KEY)).default(DEFAULT_MEMORY_MB),
+  memory: memorySchema.default(DEFAULT_MEMORY_MB),
   /** Seconds a call may run; the worker enforces it. At most ACA's grace cap, so a call in flight can finish on scale-in. */
   timeout: intIn(
     1,
@@ -171,7 +165,6 @@ const configSchema = z.strictObject({
 const SECRET_KEYS = ["dockerHubToken"] as const;
 /** Keys whose value is a plain string, not JSON. */
 const STRING_KEYS = ["resourceGroupName"];
-const CONFIG_KEYS: readonly string[] = [...Object.keys(configSchema.shape), ...SECRET_KEYS];
 
 export type ImageSource = { kind: "prebuilt"; image: string } | { kind: "build"; dockerfile: string; repository: string; tag: string };
 
@@ -358,13 +351,13 @@ function checkCoreQuota(config: ParsedConfig, options: ParseOptions, addIssue: (
 }
 
 /**
- * A schema issue's message with the value that failed, so a line names key, bad value and
- * what is allowed. Protocol checks (custom) and unknown keys name the value already.
+ * The problems of `value` under `schema`, worded as every config problem of the package is
+ * (runtime-model/config-issues.ts), each naming its key by `keyName`.
  */
-function withValue(issue: z.core.$ZodIssue): string {
-  if (issue.code === "custom" || issue.code === "unrecognized_keys" || issue.input === undefined) return issue.message;
-  const shown = JSON.stringify(issue.input) ?? String(issue.input);
-  return `${issue.message}; got ${shown.length > 80 ? `${shown.slice(0, 77)}...` : shown}`;
+function schemaProblems<S extends z.ZodType>(schema: S, value: unknown, keyName: (path: readonly PropertyKey[]) => string) {
+  const checked = checkSchema(schema, value, { keyName, noun: "key" });
+  // Protocol checks name the key as KEY; the line names it already.
+  return checked.success ? checked : { success: false as const, problems: checked.problems.map((line) => line.replace(`${KEY}: `, "")) };
 }
 
 /**
@@ -374,20 +367,10 @@ function withValue(issue: z.core.$ZodIssue): string {
  */
 export function parseStackConfig(raw: Record<string, unknown>, options: ParseOptions): StackConfig {
   const problems: string[] = [];
-  const addIssue = (path: readonly PropertyKey[], message: string) => {
-    const key = configKey(options.namespace, path);
-    problems.push(`${key}: ${message.startsWith(`${KEY}: `) ? message.slice(KEY.length + 2) : message}`);
-  };
-  for (const key of Object.keys(raw)) {
-    if (!CONFIG_KEYS.includes(key)) addIssue([key], `unknown key; known keys are ${CONFIG_KEYS.join(", ")}`);
-  }
-  const structured = Object.fromEntries(Object.entries(raw).filter(([key]) => key in configSchema.shape));
-  const parsed = configSchema.safeParse(structured, { reportInput: true });
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) addIssue(issue.path, withValue(issue));
-  } else {
-    checkRuntimes(parsed.data, options, addIssue);
-  }
+  const addIssue = (path: readonly PropertyKey[], message: string) => problems.push(`${configKey(options.namespace, path)}: ${message}`);
+  const parsed = schemaProblems(configSchema, raw, (path) => configKey(options.namespace, path));
+  if (!parsed.success) problems.push(...parsed.problems);
+  else checkRuntimes(parsed.data, options, addIssue);
   if (problems.length > 0 || !parsed.success) {
     throw new StackConfigError(`invalid stack configuration:\n  ${problems.join("\n  ")}`);
   }

@@ -20,7 +20,10 @@ function notASize(memoryMb: unknown): string {
 }
 
 /** A memory size of the table, for option schemas: the same message as cpuForMemory's. */
-export const memorySchema = z.number().refine((memoryMb) => MEMORY_TABLE.has(memoryMb), { error: (issue) => notASize(issue.input) });
+export const memorySchema = z
+  .number()
+  .refine((memoryMb) => MEMORY_TABLE.has(memoryMb), { error: (issue) => notASize(issue.input) })
+  .meta({ valid: `one of ${ALLOWED_MEMORY_MB.join(", ")} (MB)` });
 
 /** vCPU for a memory size in MB; throws naming the value and the allowed ones. */
 export function cpuForMemory(memoryMb: number, key = "runtime_memory"): number {
