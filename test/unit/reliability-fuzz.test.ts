@@ -27,7 +27,8 @@ import type { CallThreadPool } from "../../worker/thread-pool.ts";
  * consumer's reject path, with in-memory queue and storage) and to the config loader:
  * no crash, no hang, a clear error each time. Counts of inputs tried are printed.
  */
-const RUNS = Number(process.env.LITHOPS_FUZZ_RUNS ?? (process.env.LITHOPS_LONG_TESTS === "1" ? 20_000 : 1_500));
+// A few hundred inputs of each kind keep the unit tier quick; LITHOPS_LONG_TESTS=1 (or LITHOPS_FUZZ_RUNS) explores far more.
+const RUNS = Number(process.env.LITHOPS_FUZZ_RUNS ?? (process.env.LITHOPS_LONG_TESTS === "1" ? 20_000 : 300));
 // No hang: generous, since a loaded CI machine can pause for a second; a hang would be far longer.
 const SLOW_MS = 5_000;
 const KEY = "fuzz-signing-key-0123456789abcdef";
