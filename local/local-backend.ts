@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync, realpathSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { ExecutionBackend, RuntimeTarget } from "../runtime-model/backend.ts";
+import type { ExecutionBackend, ReplicaLifetime, RuntimeTarget } from "../runtime-model/backend.ts";
 import { ENV } from "../protocol/env.ts";
 import { LithopsError } from "../protocol/errors.ts";
 import { runtimeQueues } from "../azure/runtime-name.ts";
@@ -57,6 +57,8 @@ export interface LocalBackendOptions {
 export class LocalBackend implements ExecutionBackend {
   readonly kind = "local" as const;
   private readonly scalers = new Map<string, LocalWorkerScaler>();
+  /** The memory size of each scaled queue's runtime: the cpu/memory pair its replicas are billed at. */
+  private readonly queueMemory = new Map<string, number>();
   /** Created with the first worker pool: a backend inside a worker (nested jobs) starts no workers and needs none. */
   private workerLog?: { dir: string; fd: number };
   /** Unregisters abandon() from the process's end (close() does the same work properly). */
@@ -143,6 +145,7 @@ export class LocalBackend implements ExecutionBackend {
     if (this.scalers.has(queue) || !this.options.startWorkers) return target;
     const queueClient = this.clients.queueService.getQueueClient(queue);
     await Promise.all([queueClient.createIfNotExists(), this.clients.queueService.getQueueClient(poisonQueue).createIfNotExists()]);
+    this.queueMemory.set(queue, memory);
     this.scalers.set(
       queue,
       new LocalWorkerScaler(queueClient, {
@@ -172,6 +175,10 @@ export class LocalBackend implements ExecutionBackend {
 
   peakWorkers(): number {
     return Math.max(0, ...[...this.scalers.values()].map((s) => s.peakWorkers));
+  }
+
+  replicaLifetimes(): ReplicaLifetime[] {
+    return [...this.scalers].flatMap(([queue, scaler]) => scaler.workerLifetimes.map((life) => ({ ...life, memory: this.queueMemory.get(queue) ?? 0 })));
   }
 
   /** The worker processes running now (tests kill them to prove nothing is lost). */

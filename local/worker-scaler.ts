@@ -43,6 +43,8 @@ export class LocalWorkerScaler {
   private peak = 0;
   private started = 0;
   private closed = false;
+  /** Each worker's start and stop, epoch ms: the replica-seconds a cost estimate bills. */
+  private readonly lifetimes: { workerId: string; started: number; stopped?: number }[] = [];
 
   constructor(
     private readonly queue: QueueClient,
@@ -55,6 +57,10 @@ export class LocalWorkerScaler {
 
   get workersStarted(): number {
     return this.started;
+  }
+
+  get workerLifetimes(): readonly { workerId: string; started: number; stopped?: number }[] {
+    return this.lifetimes;
   }
 
   get running(): readonly ChildProcess[] {
@@ -119,8 +125,10 @@ export class LocalWorkerScaler {
 
   private startWorker(): void {
     this.started += 1;
+    const lifetime: { workerId: string; started: number; stopped?: number } = { workerId: `local-${process.pid}-${this.started}`, started: Date.now() };
+    this.lifetimes.push(lifetime);
     const worker = spawn(process.execPath, ["--require", PARENT_WATCHDOG, WORKER_ENTRY], {
-      env: { ...process.env, ...this.settings.env, [ENV.workerId]: `local-${process.pid}-${this.started}` },
+      env: { ...process.env, ...this.settings.env, [ENV.workerId]: lifetime.workerId },
       // The IPC channel only tells the worker when this process is gone (parent-watchdog.cjs).
       stdio: ["ignore", this.settings.logFd, this.settings.logFd, "ipc"],
     });
@@ -129,6 +137,7 @@ export class LocalWorkerScaler {
     this.workers.add(worker);
     this.peak = Math.max(this.peak, this.workers.size);
     worker.once("exit", () => {
+      lifetime.stopped = Date.now();
       this.workers.delete(worker);
     });
   }

@@ -9,6 +9,14 @@ export interface RuntimeTarget {
   poisonQueue: string;
 }
 
+/** One worker replica's life, for cost estimates: the runtime memory it ran at, when it started and stopped (none: still running). */
+export interface ReplicaLifetime {
+  workerId: string;
+  memory: number;
+  started: number;
+  stopped?: number;
+}
+
 /**
  * What the client needs from a backend: where storage is, which queue serves a runtime,
  * and a chance to start workers. The local backend and Azure Container Apps both fit.
@@ -24,5 +32,7 @@ export interface ExecutionBackend {
   submitted(target: RuntimeTarget, messages: number): void;
   /** Most workers that ran at once, where the backend knows it. */
   peakWorkers(): number | undefined;
+  /** The replicas it started, where the backend records them (local); Azure's are inferred from call stats (client/cost.ts). */
+  replicaLifetimes?(): ReplicaLifetime[];
   close(): Promise<void>;
 }
