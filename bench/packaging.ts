@@ -84,7 +84,7 @@ async function workerStartMs(args: string[], cwd: string): Promise<number[]> {
         env: {
           ...process.env,
           [ENV.backend]: "local",
-          [ENV.connectionString]: connectionStringFor(azurite.blobPort, proxy.port),
+          [ENV.connectionString]: connectionStringFor(azurite.blobPort, proxy.port, azurite.accountKey),
           [ENV.container]: "bench-start",
           [ENV.queue]: queue,
           [ENV.poisonQueue]: `${queue}-poison`,

@@ -7,7 +7,7 @@ import { loadPulumiPart } from "../client/optional-packages.ts";
 import { CLEANED_PREFIXES, deleteJobData } from "../deploy/job-data.ts";
 import type { CliIO } from "../deploy/run-plan.ts";
 import { startAzurite } from "../local/azurite.ts";
-import { lockDataDir } from "../local/data-dir.ts";
+import { folderAccountKey, lockDataDir } from "../local/data-dir.ts";
 import type { BackendName } from "../protocol/env.ts";
 import { LithopsError } from "../protocol/errors.ts";
 import { readLocalState } from "./local-state.ts";
@@ -167,7 +167,7 @@ async function cleanLocal(context: CliContext, io: CliIO): Promise<void> {
   io.out(`Cleaning the local backend's job data and runtime metadata in ${dataDir}`);
   const lock = lockDataDir(dataDir);
   try {
-    const azurite = await startAzurite({ location: dataDir });
+    const azurite = await startAzurite({ location: dataDir, accountKey: folderAccountKey(dataDir) });
     try {
       const storage = { connectionString: azurite.connectionString, container: localContainer(context.file) };
       const deleted = await deleteJobData(storage, CLEANED_PREFIXES, { queues: true });

@@ -1,13 +1,28 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { LithopsError } from "../protocol/errors.ts";
 import { ownedTempDir, TEMP_PREFIXES } from "./temp-folders.ts";
 
-/** Azurite's fixed development account: public, documented, useless outside the emulator. */
+/**
+ * The emulator's account name. Its well-known development key is public, so every user of the
+ * machine could reach storage that accepted it: each emulator here runs with a random key of
+ * its own instead (AZURITE_ACCOUNTS lists the only accounts Azurite then accepts), the data
+ * folder's kept 0600 beside its signing key (local/data-dir.ts).
+ */
 export const DEV_ACCOUNT = "devstoreaccount1";
-export const DEV_ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+/** A new random account key (Azurite takes any base64 key; 64 bytes, as Azure's). */
+export function newAccountKey(): string {
+  return randomBytes(64).toString("base64");
+}
+
+/** The environment that makes Azurite accept `accountKey` for DEV_ACCOUNT and nothing else (not the development key). */
+export function azuriteEnv(accountKey: string): NodeJS.ProcessEnv {
+  return { ...process.env, AZURITE_ACCOUNTS: `${DEV_ACCOUNT}:${accountKey}` };
+}
 
 export interface AzuriteOptions {
   /** Folder for Azurite's data; a temporary folder (removed on stop) when not given. */
@@ -15,12 +30,15 @@ export interface AzuriteOptions {
   /** Fixed ports, e.g. to restart on the same endpoints; free ports when not given. */
   blobPort?: number;
   queuePort?: number;
+  /** The account key (a data folder's: local/data-dir.ts's folderAccountKey); a new random one when not given. */
+  accountKey?: string;
 }
 
 export interface Azurite {
   blobEndpoint: string;
   queueEndpoint: string;
   connectionString: string;
+  accountKey: string;
   location: string;
   blobPort: number;
   queuePort: number;
@@ -41,11 +59,11 @@ function azuriteEntry(): string {
   return createRequire(import.meta.url).resolve("azurite/dist/src/azurite.js");
 }
 
-/** Azurite's connection string on loopback with these ports. */
-export function connectionStringFor(blobPort: number, queuePort: number): string {
+/** Azurite's connection string on loopback with these ports and its account key. */
+export function connectionStringFor(blobPort: number, queuePort: number, accountKey: string): string {
   const blobEndpoint = `http://127.0.0.1:${blobPort}/${DEV_ACCOUNT}`;
   const queueEndpoint = `http://127.0.0.1:${queuePort}/${DEV_ACCOUNT}`;
-  return `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_ACCOUNT_KEY};BlobEndpoint=${blobEndpoint};QueueEndpoint=${queueEndpoint};`;
+  return `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${accountKey};BlobEndpoint=${blobEndpoint};QueueEndpoint=${queueEndpoint};`;
 }
 
 /**
@@ -79,6 +97,12 @@ export function azuriteArgs(location: string, blobPort = 0, queuePort = 0): stri
   ];
 }
 
+/** Whether a process's command line (its arguments) is azuriteArgs' Azurite on `location`. */
+export function isAzuriteCommandLine(args: readonly string[], location: string): boolean {
+  const at = args.indexOf("--location");
+  return args.includes(azuriteEntry()) && at >= 0 && args[at + 1] === location;
+}
+
 /** The blob and queue ports Azurite's output says it listens on, once it has said both. */
 export function listeningPorts(output: string): { blobPort: number; queuePort: number } | undefined {
   const ports: { blob?: number; queue?: number } = {};
@@ -96,7 +120,11 @@ export function listeningPorts(output: string): { blobPort: number; queuePort: n
 export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
   const ownsLocation = options.location === undefined;
   const location = options.location ?? ownedTempDir(TEMP_PREFIXES.azurite);
-  const child = spawn(process.execPath, azuriteArgs(location, options.blobPort, options.queuePort), { stdio: ["ignore", "pipe", "pipe", "ipc"] });
+  const accountKey = options.accountKey ?? newAccountKey();
+  const child = spawn(process.execPath, azuriteArgs(location, options.blobPort, options.queuePort), {
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+    env: azuriteEnv(accountKey),
+  });
   child.channel?.unref();
   const { blobPort, queuePort } = await waitForPorts(child);
   child.stdout?.resume();
@@ -108,7 +136,8 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     location,
     blobPort,
     queuePort,
-    connectionString: connectionStringFor(blobPort, queuePort),
+    connectionString: connectionStringFor(blobPort, queuePort, accountKey),
+    accountKey,
     stop: async () => {
       await stopChild(child);
       if (ownsLocation) rmSync(location, { recursive: true, force: true });

@@ -1,12 +1,12 @@
-import { LocalDataDirBusyError } from "./errors.ts";
+import { LocalDataDirBusyError, LocalDataDirUnsafeError } from "./errors.ts";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join, resolve } from "node:path";
 import { LithopsError } from "../protocol/errors.ts";
-import { azuriteArgs, connectionStringFor, listeningPorts, STARTUP_TIMEOUT_MS } from "./azurite.ts";
-import { onProcessEnd, processAlive } from "./process-end.ts";
+import { azuriteArgs, azuriteEnv, connectionStringFor, isAzuriteCommandLine, listeningPorts, newAccountKey, STARTUP_TIMEOUT_MS } from "./azurite.ts";
+import { onProcessEnd, processAlive, processArgs, runsAsThisUser } from "./process-end.ts";
 
 /**
  * The local backend's data folder (`local.data_dir`, default ~/.lithops-aca/local): Azurite
@@ -30,12 +30,21 @@ import { onProcessEnd, processAlive } from "./process-end.ts";
  * `clean -b local`). A record whose pid is dead is stale and removed by whoever finds it.
  * The record is created with link() (atomic, fails if it exists) and replaced with
  * rename(), so nobody reads half a record.
+ *
+ * Only its owner uses a folder: it is made 0700 and its files 0600, and a folder (or key
+ * file) owned by another user or writable by others is refused (LocalDataDirUnsafeError),
+ * since whoever can write it could plant keys or a record of their own. Azurite runs with
+ * the folder's random account key (`account-key`), never the public development key. The
+ * record is trusted because nobody else can write it; the process it names is used only if
+ * it runs as this user with the command line of this folder's Azurite (Linux: /proc), so a
+ * server another user started on a port a dead Azurite left is never taken for it.
  */
 
 const RECORD_FILE = "azurite.json";
 const LOG_FILE = "azurite.log";
 const LEASES_DIR = "users";
 const SIGNING_KEY_FILE = "signing-key";
+const ACCOUNT_KEY_FILE = "account-key";
 /** What parent-watchdog.cjs reads in the shared Azurite's environment: where the leases and the record are. */
 const SHARED_AZURITE_ENV = "LITHOPS_SHARED_AZURITE";
 
@@ -85,7 +94,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /** Uses the folder's Azurite (starting it if no process runs it) until close(). */
 export async function openLocalStorage(dataDir: string): Promise<LocalStorage> {
-  const dir = resolve(dataDir);
+  const dir = ownFolder(dataDir);
   let holding = holdings.get(dir);
   if (!holding) {
     takeLease(dir);
@@ -105,7 +114,7 @@ export async function openLocalStorage(dataDir: string): Promise<LocalStorage> {
   let closed = false;
   return {
     dir,
-    connectionString: connectionStringFor(ports.blobPort, ports.queuePort),
+    connectionString: connectionStringFor(ports.blobPort, ports.queuePort, folderAccountKey(dir)),
     endpoints: { location: dir, ...ports },
     signingKey: folderSigningKey(dir),
     close: async () => {
@@ -130,8 +139,7 @@ export async function openLocalStorage(dataDir: string): Promise<LocalStorage> {
  * LocalDataDirBusyError, naming the processes, while any other process uses it.
  */
 export function lockDataDir(dataDir: string): { release(): void } {
-  const dir = resolve(dataDir);
-  mkdirSync(dir, { recursive: true });
+  const dir = ownFolder(dataDir);
   const lock: ServerRecord = { state: "locked", pid: process.pid };
   for (let attempt = 0; !createRecord(dir, lock); attempt += 1) {
     const record = readRecord(dir);
@@ -168,8 +176,8 @@ function leasePath(dir: string, pid = process.pid): string {
 }
 
 function takeLease(dir: string): void {
-  mkdirSync(join(dir, LEASES_DIR), { recursive: true });
-  writeFileSync(leasePath(dir), new Date().toISOString());
+  mkdirSync(join(dir, LEASES_DIR), { recursive: true, mode: 0o700 });
+  writeFileSync(leasePath(dir), new Date().toISOString(), { mode: 0o600 });
 }
 
 function dropLease(dir: string): void {
@@ -196,7 +204,7 @@ function liveLeases(dir: string): number[] {
 // --- The record of the folder's Azurite -----------------------------------------------------
 
 /** Creates `path` with `text` unless it exists (link() is atomic): whether this call created it. */
-function createExclusive(path: string, text: string, mode = 0o644): boolean {
+function createExclusive(path: string, text: string, mode = 0o600): boolean {
   const staging = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
   writeFileSync(staging, text, { mode });
   try {
@@ -216,7 +224,7 @@ function createRecord(dir: string, record: ServerRecord): boolean {
 
 function writeRecord(dir: string, record: ServerRecord): void {
   const staging = join(dir, `${RECORD_FILE}.${process.pid}`);
-  writeFileSync(staging, JSON.stringify(record));
+  writeFileSync(staging, JSON.stringify(record), { mode: 0o600 });
   renameSync(staging, join(dir, RECORD_FILE));
 }
 
@@ -272,6 +280,11 @@ async function serve(dir: string, wanted?: Ports): Promise<Ports> {
       continue;
     }
     if (record.state === "locked") throw busy(dir, [record.pid]);
+    if (record.state === "ready" && !isFolderAzurite(record.pid, dir)) {
+      // Our folder's record, but the pid now names another process (reused after Azurite died): stale.
+      removeRecordIf(dir, record);
+      continue;
+    }
     if (record.state === "ready" && record.blobPort && record.queuePort && (await answering(record.blobPort))) {
       return { blobPort: record.blobPort, queuePort: record.queuePort };
     }
@@ -299,13 +312,13 @@ async function serveOnPorts(dir: string, ports: Ports): Promise<Ports> {
 /** Starts the folder's Azurite (this process created the `starting` record) and records it as ready. */
 async function startShared(dir: string, wanted?: Ports): Promise<Ports> {
   const logPath = join(dir, LOG_FILE);
-  const logFd = openSync(logPath, "w");
+  const logFd = openSync(logPath, "w", 0o600);
   let child: ChildProcess;
   try {
     child = spawn(process.execPath, azuriteArgs(dir, wanted?.blobPort, wanted?.queuePort), {
       detached: true,
       stdio: ["ignore", logFd, logFd],
-      env: { ...process.env, [SHARED_AZURITE_ENV]: JSON.stringify({ leases: join(dir, LEASES_DIR), record: join(dir, RECORD_FILE) }) },
+      env: { ...azuriteEnv(folderAccountKey(dir)), [SHARED_AZURITE_ENV]: JSON.stringify({ leases: join(dir, LEASES_DIR), record: join(dir, RECORD_FILE) }) },
     });
   } finally {
     closeSync(logFd);
@@ -358,9 +371,57 @@ async function untilStoppedUnlessUsed(dir: string, pid: number): Promise<void> {
   while (Date.now() < deadline && liveLeases(dir).length === 0 && processAlive(pid)) await sleep(POLL_MS);
 }
 
-/** The folder's signing key, made on first use (readable by its owner only). */
-function folderSigningKey(dir: string): string {
-  const path = join(dir, SIGNING_KEY_FILE);
-  if (!existsSync(path)) createExclusive(path, randomBytes(32).toString("base64url"), 0o600);
+// --- Ownership and keys -----------------------------------------------------------------------
+
+/** The process running `pid` is this user's Azurite for `dir` (where /proc cannot tell the command line, its owner alone decides). */
+function isFolderAzurite(pid: number, dir: string): boolean {
+  if (!runsAsThisUser(pid)) return false;
+  const args = processArgs(pid);
+  return args === undefined || isAzuriteCommandLine(args, dir);
+}
+
+/** Refuses a path another user owns or others may write (group or world write bit); `what` names it in the error. */
+function assertOwned(path: string, what: string): void {
+  const stat = lstatSync(path);
+  const uid = process.getuid?.();
+  if (stat.isSymbolicLink()) throw new LocalDataDirUnsafeError(`${what} ${path} is a symbolic link: use a real folder of your own for local.data_dir`);
+  if (uid !== undefined && stat.uid !== uid) {
+    throw new LocalDataDirUnsafeError(
+      `${what} ${path} belongs to user ${stat.uid}, not to you (${uid}): its keys and emulator cannot be trusted; use a folder of your own for local.data_dir`,
+    );
+  }
+  if ((stat.mode & 0o022) !== 0) {
+    throw new LocalDataDirUnsafeError(
+      `${what} ${path} can be written by other users (mode ${(stat.mode & 0o777).toString(8)}): they could plant keys or a fake emulator; ` +
+        `remove it (or run chmod go-w on it) and retry, or use another folder for local.data_dir`,
+    );
+  }
+}
+
+/** The data folder, made 0700 if new; refused if not the user's own; readable by others: made private. */
+function ownFolder(dataDir: string): string {
+  const dir = resolve(dataDir);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  assertOwned(dir, "the local data folder");
+  if ((lstatSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700); // a folder made by an older release: private from now on
+  return dir;
+}
+
+/** A secret of the folder (readable by its owner only), made on first use; refused if someone else could have written it. */
+function folderSecret(dir: string, name: string, make: () => string): string {
+  const path = join(dir, name);
+  createExclusive(path, make());
+  assertOwned(path, "the key file");
+  if ((lstatSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
   return readFileSync(path, "utf8").trim();
+}
+
+/** The folder's signing key: every process using the folder signs and checks invocations with it. */
+function folderSigningKey(dir: string): string {
+  return folderSecret(dir, SIGNING_KEY_FILE, () => randomBytes(32).toString("base64url"));
+}
+
+/** The account key of the folder's Azurite: the one function every client of it (client, workers, scaler, Storage, CLI) gets it from. */
+export function folderAccountKey(dataDir: string): string {
+  return folderSecret(ownFolder(dataDir), ACCOUNT_KEY_FILE, newAccountKey);
 }

@@ -2,3 +2,8 @@ import { LithopsError } from "../protocol/errors.ts";
 export class LocalDataDirBusyError extends LithopsError {
   override name = "LocalDataDirBusyError";
 }
+
+/** The data folder, or a file in it, belongs to another user or others may write it: nothing in it can be trusted. */
+export class LocalDataDirUnsafeError extends LithopsError {
+  override name = "LocalDataDirUnsafeError";
+}

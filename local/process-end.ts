@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 
 /**
  * What the local backend undoes when the client process ends without close(): an exit
@@ -45,6 +45,33 @@ export function processAlive(pid: number): boolean {
     return stat[stat.lastIndexOf(")") + 2] !== "Z"; // the state follows the command name, which may hold ")"
   } catch {
     return true; // no /proc (not Linux), or it ended just now
+  }
+}
+
+/**
+ * Whether the process runs as this user: its /proc folder's owner on Linux; elsewhere, that
+ * signalling it is not refused (EPERM: another user's). False when it does not exist.
+ */
+export function runsAsThisUser(pid: number): boolean {
+  try {
+    return statSync(`/proc/${pid}`).uid === process.getuid?.();
+  } catch {
+    // No /proc (not Linux), or the process ended just now: ask the kernel below.
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A process's arguments (Linux), or undefined where they cannot be read. */
+export function processArgs(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(0, -1);
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { processAlive } from "./process-end.ts";
@@ -19,12 +19,13 @@ export function ownedTempDir(prefix: (typeof TEMP_PREFIXES)[keyof typeof TEMP_PR
   return dir;
 }
 
-/** Removes the temporary folders whose owner process is gone; returns their paths. */
+/** Removes this user's temporary folders whose owner process is gone (never another user's); returns their paths. */
 export function sweepOrphanedTempDirs(root = tmpdir()): string[] {
   const removed: string[] = [];
   for (const entry of readdirSync(root)) {
     if (!Object.values(TEMP_PREFIXES).some((prefix) => entry.startsWith(prefix))) continue;
     const dir = join(root, entry);
+    if (!ownedByThisUser(dir)) continue;
     let owner: number;
     try {
       owner = Number(readFileSync(join(dir, OWNER_FILE), "utf8"));
@@ -37,4 +38,14 @@ export function sweepOrphanedTempDirs(root = tmpdir()): string[] {
     }
   }
   return removed;
+}
+
+/** A real folder (not a link to one) owned by this user. */
+function ownedByThisUser(path: string): boolean {
+  try {
+    const stat = lstatSync(path);
+    return stat.isDirectory() && (process.getuid === undefined || stat.uid === process.getuid());
+  } catch {
+    return false;
+  }
 }
