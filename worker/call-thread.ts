@@ -47,12 +47,14 @@ function heapInUse(): number {
 }
 
 // Between a call's start and end samples, the heap is sampled every 100 ms while calls run
-// (when the call lets the event loop turn), so a peak the call frees before it ends is seen too.
+// (when the call lets the event loop turn), so a peak the call frees before it ends is seen too;
+// the pool gets each sample, to tell which thread holds the memory when the process has too much.
 const SAMPLE_MS = 100;
 let sampler: NodeJS.Timeout | undefined;
 function sampleHeap(): void {
   const inUse = heapInUse();
   for (const call of running) call.heapPeak = Math.max(call.heapPeak, inUse);
+  post({ type: "memory", bytes: inUse });
 }
 
 /** Sends the call's console output to the pool as it is written (so a call stopped by its timeout keeps it), up to the cap. */

@@ -19,4 +19,6 @@ export type ThreadReply =
   | { type: "output"; seq: number; text: string }
   /** The call waits on futures of a nested job: its slot is free until it resumes. */
   | { type: "waiting"; seq: number; on: string }
-  | { type: "resumed"; seq: number };
+  | { type: "resumed"; seq: number }
+  /** What the thread's heap and buffers hold, sent every 100 ms while it runs calls: how the pool finds the call that takes the process over its memory. */
+  | { type: "memory"; bytes: number };

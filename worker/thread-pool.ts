@@ -1,5 +1,7 @@
 import { Worker } from "node:worker_threads";
 import type { RemoteErrorInfo } from "../protocol/data-codec.ts";
+import { REMOTE_ERROR_NAMES } from "../protocol/errors.ts";
+import { memoryLimit, type MemoryLimit } from "./memory-limit.ts";
 import type { CallEnd, ThreadReply, ThreadRequest } from "./thread-messages.ts";
 
 /** A call's outcome with what its thread measured (absent when the pool ended the call) and its console output. */
@@ -37,6 +39,8 @@ interface CallThread {
   worker: Worker;
   loaded: Set<string>;
   calls: Map<number, RunningCall>;
+  /** What the thread last said its heap and buffers hold, and when (it tells every 100 ms while it runs calls). */
+  memory?: { bytes: number; at: number };
 }
 
 /** The thread entry sits next to the worker in the bundle (tools/build.mjs names it so). */
@@ -50,6 +54,14 @@ const THREAD_COST_MB = 48;
 const MORE_CALLS_MEMORY_SHARE = 0.9;
 
 const MB = 1024 * 1024;
+/**
+ * How often the process's resident memory is checked while calls run. Off-heap memory
+ * (Buffers) is not bounded by a thread's heap limit: a call filling 64 MB Buffers in a loop
+ * gains about 1 GB a second here, so the check is frequent; reading it costs microseconds.
+ */
+const MEMORY_CHECK_MS = 50;
+/** A thread that has not reported its memory for this long is busy in synchronous code. */
+const STALE_REPORT_MS = 500;
 
 /**
  * Runs calls in worker threads, `size` at a time (the runtime's workerProcesses). A thread
@@ -70,6 +82,10 @@ export class CallThreadPool {
   private seq = 0;
   private readonly memoryPerThreadMb: number;
   private capacitySignal?: { promise: Promise<void>; resolve: () => void };
+  private readonly memoryLimit: MemoryLimit;
+  private memoryCheck?: NodeJS.Timeout;
+  /** A thread stopped for memory is being torn down: its memory is not free yet, so no other call is blamed meanwhile. */
+  private reclaiming = false;
 
   constructor(
     private readonly size: number,
@@ -77,6 +93,7 @@ export class CallThreadPool {
     private readonly runtimeMemoryMb: number,
   ) {
     this.memoryPerThreadMb = Math.max(64, Math.floor((runtimeMemoryMb * CALLS_MEMORY_SHARE) / size));
+    this.memoryLimit = memoryLimit(runtimeMemoryMb);
     for (let i = 0; i < size; i += 1) this.threads.push(this.spawn());
   }
 
@@ -110,11 +127,14 @@ export class CallThreadPool {
       stderr: false,
     });
     const thread: CallThread = { worker, loaded: new Set(), calls: new Map() };
-    worker.on("message", (reply: ThreadReply) => this.onReply(reply));
+    worker.on("message", (reply: ThreadReply) => {
+      if (reply.type === "memory") thread.memory = { bytes: reply.bytes, at: Date.now() };
+      else this.onReply(reply);
+    });
     worker.on("error", (error: Error & { code?: string }) => {
       const outOfMemory = error.code === "ERR_WORKER_OUT_OF_MEMORY";
       this.failThread(thread, {
-        name: outOfMemory ? "OutOfMemoryError" : error.name,
+        name: outOfMemory ? REMOTE_ERROR_NAMES.outOfMemory : error.name,
         message: outOfMemory
           ? `the call ran out of memory (limit ${this.memoryPerThreadMb} MB per call; raise runtime_memory or lower worker_processes)`
           : `the call crashed its thread: ${error.message}`,
@@ -162,14 +182,57 @@ export class CallThreadPool {
     thread.calls.set(seq, running);
     this.running.set(seq, running);
     this.post(thread, { type: "call", seq, funcId: call.funcId, args: call.args, env: call.env });
+    this.memoryCheck ??= setInterval(() => this.checkMemory(), MEMORY_CHECK_MS).unref();
     call.onStart?.();
+  }
+
+  /**
+   * Stops the call that took the process over its memory limit (Buffers included, which the
+   * thread's heap limit does not see) before the host or the container's kernel ends the
+   * whole process: the call fails with OutOfMemoryError, the worker and its other calls go on.
+   */
+  private checkMemory(): void {
+    if (this.running.size === 0) {
+      clearInterval(this.memoryCheck);
+      this.memoryCheck = undefined;
+      return;
+    }
+    const rss = process.memoryUsage.rss();
+    if (this.reclaiming || rss <= this.memoryLimit.bytes) return;
+    const thread = this.heaviestThread(rss);
+    const active = [...thread.calls.values()].filter((c) => c.waitingOn === undefined);
+    this.reclaiming = true;
+    this.failThread(
+      thread,
+      {
+        name: REMOTE_ERROR_NAMES.outOfMemory,
+        message: `the call took its worker process to ${Math.round(rss / MB)} MB of resident memory, over ${this.memoryLimit.describe} (Buffers and other off-heap memory count); raise runtime_memory, or lower worker_processes so fewer calls share it`,
+      },
+      active.length === 1 ? active[0].seq : undefined,
+    ).finally(() => {
+      this.reclaiming = false;
+    });
+  }
+
+  /**
+   * The busy thread that most likely holds the memory: the largest recent report, where a
+   * thread that stopped reporting (a synchronous loop) is counted with what no recent report
+   * accounts for.
+   */
+  private heaviestThread(rss: number): CallThread {
+    const now = Date.now();
+    const busy = this.threads.filter((t) => t.calls.size > 0);
+    const recent = (t: CallThread) => t.memory !== undefined && now - t.memory.at <= STALE_REPORT_MS;
+    const accounted = busy.filter(recent).reduce((sum, t) => sum + (t.memory?.bytes ?? 0), 0);
+    const estimate = (t: CallThread) => (recent(t) ? (t.memory?.bytes ?? 0) : rss - accounted);
+    return busy.reduce((a, b) => (estimate(b) > estimate(a) ? b : a));
   }
 
   private post(thread: CallThread, request: ThreadRequest): void {
     thread.worker.postMessage(request);
   }
 
-  private onReply(reply: ThreadReply): void {
+  private onReply(reply: Exclude<ThreadReply, { type: "memory" }>): void {
     const running = this.running.get(reply.seq);
     if (!running) return;
     switch (reply.type) {
@@ -226,19 +289,20 @@ export class CallThreadPool {
     this.signalCapacity();
   }
 
-  private retire(thread: CallThread): void {
+  /** Resolves once the thread is gone (its memory freed). */
+  private retire(thread: CallThread): Promise<unknown> {
     this.threads.splice(this.threads.indexOf(thread), 1);
     thread.worker.removeAllListeners();
-    void thread.worker.terminate();
+    return thread.worker.terminate();
   }
 
   /**
    * Ends a thread's calls with `error` and puts a fresh thread in its place. With `culprit`,
    * only that call gets `error`: calls that shared its thread get an error that names it.
    */
-  private failThread(thread: CallThread, error: RemoteErrorInfo, culprit?: number): void {
-    if (!this.threads.includes(thread)) return;
-    this.retire(thread);
+  private failThread(thread: CallThread, error: RemoteErrorInfo, culprit?: number): Promise<unknown> {
+    if (!this.threads.includes(thread)) return Promise.resolve();
+    const gone = this.retire(thread);
     const finished = Date.now();
     for (const running of [...thread.calls.values()]) {
       const own = culprit === undefined || running.seq === culprit;
@@ -256,6 +320,7 @@ export class CallThreadPool {
     }
     if (this.threads.length < this.size) this.threads.push(this.spawn());
     this.dispatch();
+    return gone;
   }
 
   private signalCapacity(): void {
