@@ -11,3 +11,16 @@ export class InvalidRuntimeNameError extends LithopsError {
 export class InvalidStorageNameError extends LithopsError {
   override name = "InvalidStorageNameError";
 }
+
+/**
+ * An Azure storage endpoint that never answered: a wrong account name or endpoint, or no
+ * network. Raised at the first request, without retries, naming the setting to check.
+ */
+export class StorageUnreachableError extends LithopsError {
+  override name = "StorageUnreachableError";
+}
+
+/** No Azure credential could sign requests to the storage account: names what was tried and how to sign in. */
+export class StorageCredentialError extends LithopsError {
+  override name = "StorageCredentialError";
+}

@@ -4,20 +4,81 @@ import { BlobServiceClient, newPipeline as newBlobPipeline, StorageSharedKeyCred
 import { newPipeline as newQueuePipeline, QueueServiceClient, StorageSharedKeyCredential as QueueSharedKeyCredential } from "@azure/storage-queue";
 import { ENV } from "../protocol/env.ts";
 import { InvalidArgumentError } from "../protocol/errors.ts";
+import { StorageCredentialError, StorageUnreachableError } from "./errors.ts";
 
 /**
  * DefaultAzureCredential, loaded on the first token request: @azure/identity takes about
  * 80 ms to import, which every client and worker on a connection string (the local
  * backend) would pay for nothing.
  */
-function lazyDefaultCredential(): TokenCredential {
+function lazyDefaultCredential(accountName: string): TokenCredential {
   let credential: Promise<TokenCredential> | undefined;
   return {
     async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
       credential ??= import("@azure/identity").then(({ DefaultAzureCredential }) => new DefaultAzureCredential());
-      return (await credential).getToken(scopes, options);
+      try {
+        return await (await credential).getToken(scopes, options);
+      } catch (error) {
+        throw credentialError(accountName, error);
+      }
     },
   };
+}
+
+/** What DefaultAzureCredential's failure means to a user: which credentials it tried and how to provide one. */
+export function credentialError(accountName: string, error: unknown): StorageCredentialError {
+  const failures = (error as { errors?: Error[] }).errors;
+  const tried =
+    Array.isArray(failures) && failures.length > 0 ? failures.map((e) => e.message.split("\n")[0].split(".")[0]).join("; ") : (error as Error).message;
+  return new StorageCredentialError(
+    `no Azure credential for storage account '${accountName}' (azure_storage.storage_account_name): DefaultAzureCredential tried environment variables, ` +
+      "workload identity, managed identity, Azure CLI, Azure PowerShell and Azure Developer CLI, and none gave a token " +
+      `(${tried}). Sign in with \`az login\` (and a role such as Storage Blob Data Contributor and Storage Queue Data Contributor on the account), ` +
+      "or set azure_storage.storage_account_key or connection_string in the config",
+    { cause: error },
+  );
+}
+
+/** Codes of a request that got no answer at all (name resolution, connection, TLS setup). */
+const CONNECTION_FAILURES = new Set(["ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "REQUEST_SEND_ERROR"]);
+
+/** Core pipeline policy API (@azure/core-rest-pipeline), as much of it as the guard below uses. */
+interface CorePipeline {
+  addPolicy(
+    policy: { name: string; sendRequest(request: unknown, next: (request: unknown) => Promise<unknown>): Promise<unknown> },
+    options: { afterPhase: "Retry" },
+  ): void;
+}
+
+/**
+ * Fails the requests of an Azure endpoint that has never answered at once, not after the
+ * retries meant for outages: a wrong account name or endpoint is a setting to fix. Sits
+ * inside the SDK's retry policy; once one response came, failures are left to the retries.
+ */
+function guardFirstContact(client: BlobServiceClient | QueueServiceClient, settings: StorageSettings, setting: string): void {
+  let answered = false;
+  const pipeline = (client as unknown as { storageClientContext: { pipeline: CorePipeline } }).storageClientContext.pipeline;
+  pipeline.addPolicy(
+    {
+      name: "lithopsFirstContact",
+      async sendRequest(request, next) {
+        try {
+          const response = await next(request);
+          answered = true;
+          return response;
+        } catch (error) {
+          if (answered || !CONNECTION_FAILURES.has((error as { code?: string }).code ?? "")) throw error;
+          const reason = (error as Error).message.split("\n")[0];
+          throw new StorageUnreachableError(
+            `storage account '${settings.accountName}' cannot be reached at ${client.url} (${reason}): check ${setting}, ` +
+              "and that this machine can reach Azure Storage (network, firewall, private endpoint)",
+            { cause: error },
+          );
+        }
+      },
+    },
+    { afterPhase: "Retry" },
+  );
 }
 
 /**
@@ -86,7 +147,7 @@ export function connectStorage(settings: StorageSettings, counter = new RequestC
       blob = new BlobServiceClient(blobUrl, new StorageSharedKeyCredential(settings.accountName, settings.accountKey));
       queue = new QueueServiceClient(queueUrl, new QueueSharedKeyCredential(settings.accountName, settings.accountKey));
     } else {
-      const credential = lazyDefaultCredential();
+      const credential = lazyDefaultCredential(settings.accountName);
       blob = new BlobServiceClient(blobUrl, credential);
       queue = new QueueServiceClient(queueUrl, credential);
     }
@@ -102,6 +163,11 @@ export function connectStorage(settings: StorageSettings, counter = new RequestC
   queuePipeline.factories.push(counter.factory as unknown as (typeof queuePipeline.factories)[number]);
   const blobService = new BlobServiceClient(blob.url, blobPipeline);
   const queueService = new QueueServiceClient(queue.url, queuePipeline);
+  // An emulator's connection string (the local backend) keeps its retries: it rides over an Azurite restart.
+  if (!settings.connectionString) {
+    guardFirstContact(blobService, settings, settings.blobEndpoint ? "azure_storage.blob_endpoint" : "azure_storage.storage_account_name");
+    guardFirstContact(queueService, settings, settings.queueEndpoint ? "azure_storage.queue_endpoint" : "azure_storage.storage_account_name");
+  }
   return { blobService, queueService, container: blobService.getContainerClient(settings.container), counter };
 }
 
