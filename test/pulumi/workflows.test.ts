@@ -12,10 +12,13 @@ import { parse } from "yaml";
 import { STAGED_DOCKERFILE, workerLayer } from "../../components/image-context.ts";
 
 /**
- * The example workflows in docs/ stay valid and current: they pass a workflow linter
+ * The example workflows in docs/ stay valid, current and safe: they pass a workflow linter
  * (@action-validator/cli, a devDependency), the GitOps workflow runs on every change that
- * changes an image or the program, every action runs on a current Node.js runtime, and the
- * release workflow builds the default runtime the way a stack does, for each supported major.
+ * changes an image or the program, every action is pinned by commit and runs on a current
+ * Node.js runtime, no secret reaches a job a pull request runs, the Pulumi token reaches only
+ * the step that needs it in its environment, checkouts keep no credentials, and the release
+ * workflow runs only for tags, behind an environment, and builds the default runtime the
+ * way a stack does, for each supported major, naming the image by digest.
  */
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const run = promisify(execFile);
@@ -33,13 +36,12 @@ const NODE24_MAJORS: Record<string, number> = {
 };
 const SUPPORTED_NODE_MAJORS = [22, 24];
 
+type Step = { uses?: string; run?: string; id?: string; with?: Record<string, unknown>; env?: Record<string, string> };
+type Job = { if?: string; environment?: string; env?: Record<string, string>; steps: Step[]; strategy?: { matrix: Record<string, unknown[]> } };
 type Workflow = {
-  on: Record<string, { paths?: string[] }>;
+  on: Record<string, { paths?: string[]; tags?: string[] }>;
   env?: Record<string, string>;
-  jobs: Record<
-    string,
-    { steps: { uses?: string; run?: string; id?: string; with?: Record<string, unknown> }[]; strategy?: { matrix: Record<string, unknown[]> } }
-  >;
+  jobs: Record<string, Job>;
 };
 const load = (file: string) => parse(readFileSync(join(root, file), "utf8")) as Workflow;
 
@@ -81,15 +83,25 @@ describe("example workflows", () => {
       for (const line of stderr.split("\n").filter(Boolean)) assert.match(line, /Glob validation is not yet supported/);
     });
 
-    it(`${file}: every action runs on Node 24`, () => {
-      const uses = Object.values(load(file).jobs).flatMap((job) => job.steps.map((step) => step.uses).filter((u): u is string => !!u));
-      assert.ok(uses.length > 0);
-      for (const use of uses) {
-        const [action, ref] = use.split("@");
+    it(`${file}: every action is pinned by commit, with the release it was checked against, and runs on Node 24`, () => {
+      const lines = readFileSync(join(root, file), "utf8")
+        .split("\n")
+        .filter((line) => /^\s*-?\s*uses:/.test(line));
+      assert.ok(lines.length > 0);
+      for (const line of lines) {
+        const pinned = /uses: ([\w.-]+\/[\w.-]+)@([0-9a-f]{40}) # v(\d+)\.\d+\.\d+$/.exec(line.trim());
+        assert.ok(pinned, `${line.trim()}: pin the action by its full commit SHA, followed by '# vX.Y.Z'`);
+        const [, action, , major] = pinned;
         const minimum = NODE24_MAJORS[action!];
-        assert.ok(minimum !== undefined, `${use}: not known to run on node24; add it to NODE24_MAJORS once checked`);
-        assert.ok(Number(/^v(\d+)/.exec(ref ?? "")?.[1]) >= minimum, `${use}: ${action} runs on node24 from v${minimum}`);
+        assert.ok(minimum !== undefined, `${action}: not known to run on node24; add it to NODE24_MAJORS once checked`);
+        assert.ok(Number(major) >= minimum, `${line.trim()}: ${action} runs on node24 from v${minimum}`);
       }
+    });
+
+    it(`${file}: every checkout keeps no credentials in .git/config`, () => {
+      const checkouts = Object.values(load(file).jobs).flatMap((job) => job.steps.filter((step) => step.uses?.startsWith("actions/checkout@")));
+      assert.ok(checkouts.length > 0);
+      for (const step of checkouts) assert.equal(step.with?.["persist-credentials"], false);
     });
   }
 
@@ -120,6 +132,50 @@ describe("example workflows", () => {
     );
     for (const path of mustTrigger) assert.ok(covered(path), `a change to ${path} does not run the workflow`);
     for (const path of ["README.md", "docs/cli.md", "test/pulumi/program.test.ts", "bench/run.ts"]) assert.ok(!covered(path), `${path} should not run it`);
+  });
+
+  it("the GitOps workflow gives no secret to a job a pull request runs, and the Pulumi token only to the step that needs it, in its environment", () => {
+    const workflow = load("docs/gitops-workflow.yml");
+    const mentionsSecret = (value: unknown): boolean => JSON.stringify(value ?? null).includes("secrets.");
+    assert.ok(!mentionsSecret(workflow.env), "the workflow-wide env holds a secret, which pull-request jobs would get");
+    const jobs = Object.entries(workflow.jobs);
+    const pullRequestJobs = jobs.filter(([, job]) => !/github\.event_name == 'push'/.test(job.if ?? "") && !/needs/.test(JSON.stringify(job)));
+    assert.ok(pullRequestJobs.length > 0);
+    for (const [name, job] of pullRequestJobs) {
+      assert.match(job.if ?? "", /github\.event_name == 'pull_request'/, `${name} runs on pull requests but is not limited to them`);
+      assert.ok(!mentionsSecret(job), `${name} runs on pull requests and refers to a secret`);
+      assert.ok(
+        !JSON.stringify(job).includes("stack-name: prod") && job.steps.every((step) => step.with?.["stack-name"] !== "prod"),
+        `${name} previews prod with a branch's code`,
+      );
+    }
+    for (const [name, job] of jobs) {
+      const { steps, ...rest } = job;
+      assert.ok(!mentionsSecret(rest), `${name}: a secret in the job's own env reaches every step`);
+      for (const step of steps) {
+        if (!mentionsSecret(step)) continue;
+        assert.ok(step.uses?.startsWith("pulumi/actions@"), `${name}: only the Pulumi step gets a secret`);
+        assert.deepEqual(Object.keys(step.env ?? {}), ["PULUMI_ACCESS_TOKEN"]);
+        assert.ok(job.environment, `${name}: the token must be an environment's secret`);
+        if (step.with?.["stack-name"] === "prod") assert.equal(job.environment, "production");
+      }
+    }
+  });
+
+  it("the release workflow runs only for version tags, behind an environment, and names the image by digest", () => {
+    const workflow = load("docs/release-workflow.yml");
+    assert.deepEqual(Object.keys(workflow.on), ["push"]);
+    assert.deepEqual(workflow.on.push, { tags: ["v*"] });
+    const job = workflow.jobs["default-runtime"]!;
+    assert.ok(job.environment, "publishing needs a protected environment");
+    assert.match(job.if ?? "", /startsWith\(github\.ref, 'refs\/tags\/v'\)/);
+    const login = job.steps.findIndex((s) => s.uses?.startsWith("docker/login-action@"));
+    const install = job.steps.findIndex((s) => s.run?.startsWith("npm ci"));
+    assert.ok(install >= 0 && login > install, "the push token is used only after npm ci");
+    job.steps.forEach((step, i) => {
+      if (i !== login) assert.ok(!JSON.stringify(step).includes("secrets."), `step ${i} gets a secret`);
+    });
+    assert.ok(job.steps.some((s) => /steps\.push\.outputs\.digest/.test(JSON.stringify(s.env ?? {})) && /GITHUB_STEP_SUMMARY/.test(s.run ?? "")));
   });
 
   it("the GitOps workflow builds on a supported Node.js major", () => {
