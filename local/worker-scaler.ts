@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import type { QueueClient } from "@azure/storage-queue";
 import { ENV } from "../protocol/env.ts";
-import { WAKE_MESSAGE } from "../protocol/polling.ts";
+import { nextPollDelay, type PollPacing, WAKE_MESSAGE } from "../protocol/polling.ts";
 import { packageRoot, WORKER_BUNDLE } from "../protocol/version.ts";
 import { PARENT_WATCHDOG, stopChild } from "./azurite.ts";
 
@@ -19,7 +19,12 @@ export interface ScalerSettings {
 }
 
 const BUSY_POLL_MS = 200;
-const IDLE_POLL_MS = 1000;
+/**
+ * With the queue empty the scaler looks less and less often, down to once per 5 s (720 requests
+ * an hour): its own submits poke it at once, so an idle look only times the cooldown and
+ * notices another process's messages.
+ */
+const IDLE_POLLING: PollPacing = { minMs: BUSY_POLL_MS, maxMs: 5000, fraction: 0.25 };
 /**
  * The local stand-in for a Container App's terminationGracePeriodSeconds: workers get it
  * (ENV.terminationGrace) and are SIGKILLed that long after SIGTERM. Shorter than ACA's 30 s
@@ -113,9 +118,8 @@ export class LocalWorkerScaler {
     if (queued === 0 && this.workers.size > 0 && now - this.lastBusy >= this.settings.cooldownMs) {
       await Promise.all([...this.workers].map((worker) => stopChild(worker, WORKER_STOP_TIMEOUT_MS)));
     }
-    // Messages waiting: look again soon (scale up for a nested job, say). Nothing queued: once a
-    // second is enough to see new work (submits poke) and to time the cooldown.
-    this.schedule(queued !== 0 ? BUSY_POLL_MS : IDLE_POLL_MS);
+    // Messages waiting: look again soon (scale up for a nested job, say). Nothing queued: back off.
+    this.schedule(queued !== 0 ? BUSY_POLL_MS : nextPollDelay(now - this.lastBusy, IDLE_POLLING));
   }
 
   private scaleUpTo(messages: number): void {
