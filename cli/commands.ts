@@ -200,6 +200,12 @@ export async function execute(request: CliRequest, io: CliIO, env: NodeJS.Proces
   try {
     const { file, path } = loadCliConfig(request.config, env);
     const context: CliContext = { file, configPath: path, backend: resolveBackend(request, file, env), env, cwd };
+    if (context.backend === "local" && STACK_COMMANDS.has(request.command)) {
+      throw new CliError(
+        `\`${request.command}\` changes a Pulumi stack on Azure; the local backend has nothing to build or deploy: its runtime starts with the first job ` +
+          "(`lithops-aca hello -b local` tries it). Leave out -b local to act on a stack",
+      );
+    }
     switch (request.command) {
       case "hello":
         await hello(request, context, io);

@@ -44,7 +44,7 @@ function wholeNumber(what: string) {
 function common(command: Command): Command {
   return command
     .option("-c, --config <path>", "path to yaml config file (default: $LITHOPS_CONFIG_FILE, ./.lithops_config, ~/.lithops/config)")
-    .addOption(new Option("-b, --backend <backend>", "compute backend").choices(BACKENDS))
+    .addOption(new Option("-b, --backend <backend>", "compute backend (localhost: Lithops's name for local)").choices([...BACKENDS, "localhost"]))
     .option("--stack <stack>", "Pulumi stack of the runtimes (default: $LITHOPS_STACK, else the stack selected with `pulumi stack select`)")
     .addOption(new Option("-s, --storage <storage>", "storage backend").choices(STORAGES))
     .option("-d, --debug", "debug mode: Pulumi's whole output and error stacks", false);
@@ -52,7 +52,8 @@ function common(command: Command): Command {
 
 function commonOf(options: Record<string, unknown>): CommonOptions {
   return {
-    backend: options.backend as BackendName | undefined,
+    // As in the config file and the executor's `backend` option.
+    backend: options.backend === "localhost" ? "local" : (options.backend as BackendName | undefined),
     storage: options.storage as string | undefined,
     stack: options.stack as string | undefined,
     config: options.config as string | undefined,

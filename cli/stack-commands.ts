@@ -1,3 +1,4 @@
+import { existsSync, rmSync } from "node:fs";
 import { checkArguments, planClean, planDestroy, projectDockerfile, runtimeRows } from "../deploy/plans.ts";
 import { pulumiProject } from "../deploy/pulumi-project.ts";
 import { currentRuntimes, planRuntimeChange, stackRef, type RuntimeChange } from "../deploy/runtime-changes.ts";
@@ -32,7 +33,14 @@ async function openStack(name: string, context: CliContext, io: CliIO, options: 
       ? `Selecting stack '${name}' of the Pulumi project in ${project.workDir}`
       : `Selecting stack '${name}' of lithops-aca's Pulumi program, stack files in ${project.workDir}`,
   );
-  return StackSession.open(name, project, options);
+  // A command that only reads a stack leaves no stack folder behind when it fails (no Pulumi CLI, no such stack).
+  const leaveNoTrace = project.kind === "inline" && !options.create && !existsSync(project.workDir);
+  try {
+    return await StackSession.open(name, project, options);
+  } catch (error) {
+    if (leaveNoTrace) rmSync(project.workDir, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 /** `runtime list` of a stack: the runtimes in its config and what is deployed of them. */

@@ -143,7 +143,8 @@ export function lockDataDir(dataDir: string): { release(): void } {
   const lock: ServerRecord = { state: "locked", pid: process.pid };
   for (let attempt = 0; !createRecord(dir, lock); attempt += 1) {
     const record = readRecord(dir);
-    if (record && processAlive(record.pid)) throw busy(dir, [record.pid]);
+    // A running Azurite serves programs: name them (their leases), not the emulator.
+    if (record && processAlive(record.pid)) throw record.state === "locked" ? busy(dir, [record.pid]) : busy(dir, liveLeases(dir), record.pid);
     if (record) removeRecordIf(dir, record);
     if (attempt >= 2) throw busy(dir, []);
   }
@@ -155,8 +156,8 @@ export function lockDataDir(dataDir: string): { release(): void } {
   return { release: () => removeRecordIf(dir, lock) };
 }
 
-function busy(dir: string, pids: number[]): LocalDataDirBusyError {
-  const who = pids.length === 0 ? "another process" : `process ${pids.join(", ")}`;
+function busy(dir: string, pids: number[], azuritePid?: number): LocalDataDirBusyError {
+  const who = `${pids.length === 0 ? "another process" : `process ${pids.join(", ")}`}${azuritePid === undefined ? "" : ` (through its Azurite, process ${azuritePid})`}`;
   return new LocalDataDirBusyError(
     `the local backend's data folder ${dir} is in use by ${who}: close that executor (or wait for its command to end) and retry, ` +
       "or use another folder with `local.data_dir`",
