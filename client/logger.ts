@@ -1,4 +1,6 @@
-import { LOG_LEVELS, type LogLevel } from "./config.ts";
+/** Lithops's log levels, least severe first. */
+export const LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface Logger {
   debug(line: string): void;

@@ -1,15 +1,69 @@
 import { z } from "zod";
-import { memorySchema } from "../runtime-model/memory.ts";
 import { callBatchMessageSchema, callEnvSchema, MAX_CALLS_PER_MESSAGE } from "../protocol/message.ts";
-import type { ExecutorOptions } from "./config.ts";
+import { checkSchema } from "../runtime-model/config-issues.ts";
+import { DEFAULT_MAX_WORKERS, DEFAULT_RUNTIME_TIMEOUT_S } from "../runtime-model/defaults.ts";
+import { ALLOWED_MEMORY_MB, DEFAULT_MEMORY_MB, memorySchema } from "../runtime-model/memory.ts";
+import { backendSchema, type LithopsConfigInput, logLevelSchema } from "./config-file.ts";
 import { ConfigError } from "./errors.ts";
-import { didYouMean } from "./suggest.ts";
+import type { LogLevel } from "./logger.ts";
 
 /**
- * The options of every executor method, checked when the method is called: a bad value or
- * a misspelt name fails there, naming it, instead of reaching a worker that refuses the
- * message. Values that travel in the message are checked with the message's own schema.
+ * The options of `new FunctionExecutor(...)` and of every executor method, checked when
+ * the method is called: a bad value or a misspelt name fails there, naming it, instead of
+ * reaching a worker that refuses the message. Values that travel in the message are checked
+ * with the message's own schema. Problems are worded by runtime-model/config-issues.ts.
  */
+
+/** What an executor option does and its default, kept with its schema (docs/configuration.md lists them). */
+export interface OptionDoc {
+  doc: string;
+  default: string;
+}
+
+const documented = <T extends z.ZodType>(schema: T, about: OptionDoc) => schema.optional().meta(about as unknown as Record<string, unknown>);
+const positiveInt = z.number().int().positive();
+
+/** The options of `new FunctionExecutor(options)`: each wins over the config file (see PRECEDENCE in client/config.ts). */
+export const executorOptionsSchema = z.strictObject({
+  backend: documented(backendSchema, {
+    doc: "Where calls run: 'local' (Azurite and worker processes on this machine; Lithops's 'localhost' too) or 'azure_containers'.",
+    default: "'local'; 'azure_containers' when `stack` is given",
+  }),
+  runtime: documented(z.string(), { doc: "Runtime name: 'default' or an image reference such as 'myaccount/img:tag'.", default: "'default'" }),
+  runtimeMemory: documented(memorySchema, {
+    doc: `MB per worker, one of Azure Container Apps' sizes: ${ALLOWED_MEMORY_MB[0]} to ${ALLOWED_MEMORY_MB.at(-1)} in steps of ${ALLOWED_MEMORY_MB[0]}.`,
+    default: String(DEFAULT_MEMORY_MB),
+  }),
+  runtimeTimeout: documented(positiveInt, { doc: "Seconds a call may run.", default: String(DEFAULT_RUNTIME_TIMEOUT_S) }),
+  maxWorkers: documented(positiveInt, {
+    doc: "Workers (local processes, or Container Apps replicas) running calls at once, at most.",
+    default: `the number of CPUs (local); ${DEFAULT_MAX_WORKERS} (azure_containers)`,
+  }),
+  workerProcesses: documented(positiveInt, { doc: "Calls each worker runs at once.", default: "1" }),
+  config: documented(
+    z.union([z.string().min(1), z.custom<LithopsConfigInput>((value) => typeof value === "object" && value !== null).meta({ valid: "a mapping" })]),
+    {
+      doc: "A Lithops-style config object, or the path of a YAML file holding one.",
+      default: "the first file of $LITHOPS_CONFIG_FILE, ./.lithops_config, ~/.lithops/config, /etc/lithops/config that exists",
+    },
+  ),
+  logLevel: documented(logLevelSchema as unknown as z.ZodType<LogLevel, LogLevel | Lowercase<LogLevel>>, {
+    doc: "One of DEBUG, INFO, WARNING, ERROR, CRITICAL, in any case.",
+    default: "'INFO'",
+  }),
+  progress: documented(z.boolean(), { doc: "A progress bar on getResult/wait when the output is a terminal.", default: "true" }),
+  stack: documented(z.string().min(1), {
+    doc: "A Pulumi stack of this project: the client reads the stack's `clientConfig` output when the backend starts, so no config file is needed.",
+    default: "$LITHOPS_STACK",
+  }),
+  autoDeploy: documented(z.boolean(), {
+    doc: "With `stack`: deploy a runtime that is not deployed yet (`runtime deploy`) instead of failing.",
+    default: "false",
+  }),
+});
+
+/** Options of `new FunctionExecutor(options)`: they win over the config file. */
+export type ExecutorOptions = z.input<typeof executorOptionsSchema>;
 
 export const ALL_COMPLETED = "ALL_COMPLETED";
 export const ANY_COMPLETED = "ANY_COMPLETED";
@@ -79,50 +133,26 @@ export type RetryingMapOptions = z.input<typeof retryingMapOptionsSchema>;
 export type WaitOptions = z.input<typeof waitOptionsSchema>;
 export type GetResultOptions = z.input<typeof getResultOptionsSchema>;
 
-function shown(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  return typeof value === "object" && value !== null ? (Array.isArray(value) ? "an array" : "an object") : String(value);
-}
+/** Option paths as a caller writes them: `timeout`, `extraEnv.NAME`. */
+const OPTION_STYLE = { keyName: (path: readonly PropertyKey[]) => path.map(String).join("."), noun: "option" } as const;
 
 /** The options of `method`, checked against its schema; the error names each bad option, its value and what is valid. */
 export function checkOptions<T>(method: string, schema: z.ZodType<T>, options: unknown): T {
   if (options === undefined) return {} as T;
-  const parsed = schema.safeParse(options, { reportInput: true });
-  if (parsed.success) return options as T;
-  const valid = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
-  const problems = parsed.error.issues.flatMap((issue) => {
-    if (issue.code === "unrecognized_keys") return issue.keys.map((key) => `unknown option ${JSON.stringify(key)}: ${didYouMean(key, valid)}`);
-    if (issue.code === "invalid_key") {
-      return [`${issue.path.slice(0, -1).join(".")}: name ${shown(issue.input)} ${issue.issues.map((inner) => inner.message).join("; ")}`];
-    }
-    const where = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
-    // Custom checks (memory sizes) name the value in their message already.
-    const value = issue.code === "custom" ? "" : `${shown(issue.input)} is not valid: `;
-    return [`${where}${value}${issue.message}`];
-  });
-  throw new ConfigError(`${method}: ${problems.join("; ")}`);
+  const checked = checkSchema(schema, options, OPTION_STYLE);
+  if (checked.success) return options as T;
+  throw new ConfigError(`${method}: ${checked.problems.join("; ")}`);
 }
 
-/** Every option of `new FunctionExecutor(...)`: a record, so the compiler checks it against ExecutorOptions both ways. */
-const EXECUTOR_OPTIONS: Record<keyof ExecutorOptions, true> = {
-  backend: true,
-  runtime: true,
-  runtimeMemory: true,
-  runtimeTimeout: true,
-  maxWorkers: true,
-  workerProcesses: true,
-  config: true,
-  logLevel: true,
-  progress: true,
-  stack: true,
-  autoDeploy: true,
-};
+/** The options of `new FunctionExecutor(...)` as checked: `backend: "localhost"` as "local", log levels upper case. */
+export type CheckedExecutorOptions = z.output<typeof executorOptionsSchema>;
 
-/** Refuses option names `new FunctionExecutor(...)` does not know (their values are checked by resolveConfig). */
-export function checkExecutorOptionNames(options: object): void {
-  const valid = Object.keys(EXECUTOR_OPTIONS);
-  const unknown = Object.keys(options).filter((key) => !Object.hasOwn(EXECUTOR_OPTIONS, key));
-  if (unknown.length > 0) {
-    throw new ConfigError(`new FunctionExecutor: ${unknown.map((key) => `unknown option ${JSON.stringify(key)}: ${didYouMean(key, valid)}`).join("; ")}`);
-  }
+/** Refuses options of `new FunctionExecutor(...)` with an unknown name or a bad value. */
+export function checkExecutorOptions(options: unknown): CheckedExecutorOptions {
+  const checked = checkSchema(executorOptionsSchema, options ?? {}, OPTION_STYLE);
+  if (!checked.success) throw new ConfigError(`new FunctionExecutor: ${checked.problems.join("; ")}`);
+  return checked.data;
 }
+
+/** client/executor.ts's name for the same check (resolveConfig makes it too). */
+export const checkExecutorOptionNames = checkExecutorOptions;

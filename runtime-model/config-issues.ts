@@ -184,6 +184,10 @@ export function issueLines(schema: AnySchema, issues: readonly z.core.$ZodIssue[
       const known = keysAt(schema, issue.path);
       return issue.keys.map((key) => `${where}unknown ${style.noun} ${JSON.stringify(key)}: ${didYouMean(key, known)}`);
     }
+    if (issue.code === "invalid_key") {
+      const parent = style.keyName(issue.path.slice(0, -1));
+      return [`${parent ? `${parent}: ` : ""}name ${shownValue(issue.path.at(-1))} ${issue.issues.map((inner) => inner.message).join("; ")}`];
+    }
     // Checks written as code (memory sizes, runtime names) name the value in their message already.
     if (issue.code === "custom") return [`${where}${issue.message}`];
     const raw = issue as { input?: unknown; discriminator?: string };

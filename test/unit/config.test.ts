@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { readConfigFile, resolveConfig, type ExecutorOptions } from "../../client/config.ts";
+import { type ExecutorOptions, resolveConfig } from "../../client/config.ts";
+import { readConfigFile } from "../../client/config-file.ts";
 import { ConfigError } from "../../client/errors.ts";
 import { ALLOWED_MEMORY_MB } from "../../runtime-model/memory.ts";
 import { suiteFolder } from "../support/temp-folder.ts";
@@ -41,7 +42,7 @@ describe("config", () => {
     const allowed = ALLOWED_MEMORY_MB.join(", ");
     for (const options of [{ config: file("memory.yaml", "azure_containers:\n  runtime_memory: 1000\n") }, { runtimeMemory: 1000, config: {} }]) {
       const { message } = configError(() => resolve(options));
-      assert.match(message, /runtime_memory: 1000 MB/);
+      assert.match(message, /(azure_containers\.runtime_memory|runtimeMemory): 1000 MB is not an Azure Container Apps size/);
       assert.ok(message.includes(allowed), message);
     }
   });
@@ -62,7 +63,7 @@ describe("config", () => {
     const path = file("type.yaml", "azure_containers:\n  runtime_memory: big\n");
     const { message } = configError(() => readConfigFile(path));
     assert.ok(message.includes(path), message);
-    assert.match(message, /azure_containers\.runtime_memory: .*expected number.*"big"/);
+    assert.match(message, /azure_containers\.runtime_memory: "big" is not valid: use one of 512, 1024, .*, 8192 \(MB\)/);
   });
 
   it("rejects unknown keys, naming them and the nearest valid key", () => {
