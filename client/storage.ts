@@ -188,6 +188,15 @@ export class Storage implements AsyncDisposable {
     }
   }
 
+  /**
+   * Creates a container (Lithops: `create_bucket`); one that exists already is kept as it is.
+   * Its name must be a valid container name (3-63 lowercase letters, digits and single hyphens).
+   */
+  async createBucket(bucket: string): Promise<void> {
+    const container = await this.container(bucket);
+    await this.translate(bucket, undefined, () => container.createIfNotExists());
+  }
+
   private async container(bucket: string): Promise<ContainerClient> {
     assertContainerName(bucket, "bucket");
     this.connected ??= this.connect();

@@ -118,6 +118,18 @@ describe("Storage: Lithops's storage API on the local backend", () => {
     await assert.rejects(storage.listKeys("Not_A_Container"), /not a valid Azure container name/);
   });
 
+  it("createBucket makes a container to put objects in; again, it keeps it and its objects; a bad name is refused", async () => {
+    await assert.rejects(storage.putObject("user-results", "a.txt", "x"), /container 'user-results' does not exist/);
+    await storage.createBucket("user-results");
+    await storage.putObject("user-results", "a.txt", "kept");
+    await storage.createBucket("user-results");
+    assert.equal((await storage.getObject("user-results", "a.txt")).toString(), "kept");
+    await assert.rejects(
+      storage.createBucket("Not_A_Container"),
+      (error: unknown) => error instanceof LithopsError && /not a valid Azure container name/.test(error.message),
+    );
+  });
+
   it("deletes objects; deleting a missing one is not an error", async () => {
     await Promise.all(["del/1", "del/2", "del/3"].map((key) => storage.putObject(storage.bucket, key, key)));
     await storage.deleteObject(storage.bucket, "del/1");
