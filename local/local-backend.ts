@@ -146,16 +146,16 @@ export class LocalBackend implements ExecutionBackend {
     const queueClient = this.clients.queueService.getQueueClient(queue);
     await Promise.all([queueClient.createIfNotExists(), this.clients.queueService.getQueueClient(poisonQueue).createIfNotExists()]);
     this.queueMemory.set(queue, memory);
-    this.scalers.set(
-      queue,
-      new LocalWorkerScaler(queueClient, {
-        maxWorkers: this.options.maxWorkers,
-        messagesPerWorker: this.options.workerProcesses,
-        cooldownMs: this.options.cooldown * 1000,
-        env: this.workerEnv(target),
-        logFd: this.openWorkerLog().fd,
-      }),
-    );
+    const scaler = new LocalWorkerScaler(queueClient, {
+      maxWorkers: this.options.maxWorkers,
+      messagesPerWorker: this.options.workerProcesses,
+      cooldownMs: this.options.cooldown * 1000,
+      env: this.workerEnv(target),
+      logFd: this.openWorkerLog().fd,
+    });
+    this.scalers.set(queue, scaler);
+    // A runtime is prepared to submit to it: its first worker starts now, in parallel with the batching and uploads.
+    scaler.prestart();
     return target;
   }
 

@@ -20,11 +20,11 @@ export interface ScalerSettings {
 
 const BUSY_POLL_MS = 200;
 /**
- * With the queue empty the scaler looks less and less often, down to once per 5 s (720 requests
- * an hour): its own submits poke it at once, so an idle look only times the cooldown and
- * notices another process's messages.
+ * With the queue empty the scaler looks once a second, then less and less often from 4 s on,
+ * down to once per 5 s after 20 s (720 requests an hour): its own submits poke it at once, so
+ * an idle look only times the cooldown and notices another process's messages.
  */
-const IDLE_POLLING: PollPacing = { minMs: BUSY_POLL_MS, maxMs: 5000, fraction: 0.25 };
+const IDLE_POLLING: PollPacing = { minMs: 1000, maxMs: 5000, fraction: 0.25 };
 /**
  * The local stand-in for a Container App's terminationGracePeriodSeconds: workers get it
  * (ENV.terminationGrace) and are SIGKILLed that long after SIGTERM. Shorter than ACA's 30 s
@@ -80,6 +80,13 @@ export class LocalWorkerScaler {
       if (worker.connected) worker.send(WAKE_MESSAGE, () => undefined);
     }
     this.scaleUpTo(messages);
+    this.schedule(BUSY_POLL_MS);
+  }
+
+  /** A job is about to be queued: start the first worker now, so it boots while the client batches and uploads. */
+  prestart(): void {
+    this.lastBusy = Date.now();
+    this.scaleUpTo(1);
     this.schedule(BUSY_POLL_MS);
   }
 

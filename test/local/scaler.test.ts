@@ -17,7 +17,7 @@ describe("local scaler: polling and scale to zero", () => {
     await fexec.close();
   });
 
-  it("polls the queue less and less often while it is empty (at most about once a second after the first seconds), stops idle workers after the cooldown, and starts them again", async () => {
+  it("polls the queue at most once a second while it is empty, less often the longer it stays empty, stops idle workers after the cooldown, and starts them again", async () => {
     await fexec.map((x: number) => x, [1, 2, 3, 4]);
     assert.deepEqual(await fexec.getResult(), [1, 2, 3, 4]);
     assert.ok(backend.runningWorkers().length > 0);
