@@ -1,7 +1,6 @@
 import type { StorageObject } from "../protocol/call-refs.ts";
 import type { CallArgs, LeadingParameters } from "./args.ts";
-import type { RemoteCallError } from "./errors.ts";
-import type { ResponseFuture } from "./response-future.ts";
+import type { ResponseFuture, Settled } from "./response-future.ts";
 
 /**
  * The types that let callAsync, map, mapReduce, getResult and future.result() infer the
@@ -20,8 +19,7 @@ export type OneArgumentFunction<A, R> = (arg: A, ...extraArgs: never[]) => R;
 /** A function called with `args(...)` elements: their values are its leading parameters. */
 export type SpreadArguments<P extends unknown[]> = CallArgs<LeadingParameters<P>>;
 
-/** A call's value as getResult and result() give it: with `throwExcept: false`, a failed call's error takes its place. */
-export type Settled<T, O> = O extends { throwExcept: false } ? T | RemoteCallError : T;
+export type { Settled };
 
 /** The value type of a future. */
 export type ResultOf<F> = F extends ResponseFuture<infer T> ? T : never;
@@ -29,5 +27,8 @@ export type ResultOf<F> = F extends ResponseFuture<infer T> ? T : never;
 /** getResult's value for a list of futures: each future's value type, position by position. */
 export type SettledAll<F extends readonly ResponseFuture<unknown>[], O> = { -readonly [K in keyof F]: Settled<ResultOf<F[K]>, O> };
 
-/** The futures of a mapReduce with one reducer: the maps', then the reducer's. */
-export type MapReduceFutures<M, R> = [...ResponseFuture<M>[], ResponseFuture<R>];
+/** Type-level only (no such property exists at run time): marks a mapReduce's futures, so getResult of them has the reducer's type. */
+export declare const REDUCER_RESULT: unique symbol;
+
+/** The futures of a mapReduce with one reducer: the maps', then the reducer's; getResult of them gives the reducer's value. */
+export type MapReduceFutures<M, R> = [...ResponseFuture<M>[], ResponseFuture<R>] & { readonly [REDUCER_RESULT]: R };

@@ -1,8 +1,7 @@
 import { JobNotFoundError } from "./errors.ts";
-import type { ContainerClient } from "@azure/storage-blob";
 import { z } from "zod";
 import { executorPrefix, jobManifestKey } from "../protocol/keys.ts";
-import { blobExists, downloadBytes, isNotFound } from "../azure/storage-connection.ts";
+import type { JobStorage } from "../runtime-model/backend.ts";
 import type { CallBatch } from "./call-batches.ts";
 
 /**
@@ -61,19 +60,11 @@ export function manifestUpload(manifest: JobManifest): { key: string; bytes: Buf
 }
 
 /** Reads and checks a job's manifest; the ids are validated first (no reaching outside lithops.jobs/<executor>/<job>/). */
-export async function readManifest(container: ContainerClient, executorId: string, jobId: string): Promise<JobManifest> {
+export async function readManifest(jobs: JobStorage, executorId: string, jobId: string): Promise<JobManifest> {
   const key = jobManifestKey(executorId, jobId);
-  let bytes: Buffer;
-  try {
-    bytes = await downloadBytes(container, key);
-  } catch (error) {
-    if (isNotFound(error)) {
-      throw new JobNotFoundError(
-        `job ${executorId}/${jobId} not found: no ${key} in container '${container.containerName}' (cleaned, never submitted, or another storage account)`,
-      );
-    }
-    throw error;
-  }
+  const bytes = await jobs.get(key);
+  if (!bytes)
+    throw new JobNotFoundError(`job ${executorId}/${jobId} not found: no ${key} in job storage (cleaned, never submitted, or another storage account)`);
   let raw: unknown;
   try {
     raw = JSON.parse(bytes.toString("utf8"));
@@ -89,13 +80,11 @@ export async function readManifest(container: ContainerClient, executorId: strin
 }
 
 /** The ids of the jobs an executor submitted, from their manifests, in submit order. */
-export async function listJobIds(container: ContainerClient, executorId: string): Promise<string[]> {
+export async function listJobIds(jobs: JobStorage, executorId: string): Promise<string[]> {
   const prefix = executorPrefix(executorId);
   const ids: string[] = [];
-  for await (const item of container.listBlobsByHierarchy("/", { prefix })) {
-    if (item.kind === "prefix") ids.push(item.name.slice(prefix.length, -1));
-  }
-  const withManifest = await Promise.all(ids.map(async (jobId) => ((await blobExists(container, jobManifestKey(executorId, jobId))) ? jobId : undefined)));
+  for await (const folder of jobs.listFolders(prefix)) ids.push(folder.slice(prefix.length, -1));
+  const withManifest = await Promise.all(ids.map(async (jobId) => ((await jobs.get(jobManifestKey(executorId, jobId))) ? jobId : undefined)));
   // Job ids are a kind letter and a counter (A000, M001, ...): submit order is the counter's.
   const order = (id: string): number => Number(/\d+$/.exec(id)?.[0] ?? Infinity);
   return withManifest.filter((id): id is string => id !== undefined).sort((a, b) => order(a) - order(b) || a.localeCompare(b));

@@ -1,8 +1,7 @@
-import type { ContainerClient } from "@azure/storage-blob";
 import { decodeValue } from "../protocol/data-codec.ts";
 import { batchOfOutputKey, batchOfProgressKey, jobPrefix, outputKey, progressKey } from "../protocol/keys.ts";
 import type { BatchOutput, BatchProgress } from "../protocol/output.ts";
-import { downloadBytes, isNotFound } from "../azure/storage-connection.ts";
+import type { JobStorage } from "../runtime-model/backend.ts";
 import type { ResponseFuture } from "./response-future.ts";
 
 interface WatchedJob {
@@ -40,7 +39,7 @@ export class JobMonitor {
   /** Storage requests the workers reported for the batches read so far. */
   workerStorageOps = 0;
 
-  constructor(private readonly container: ContainerClient) {}
+  constructor(private readonly storage: JobStorage) {}
 
   /** Adds futures to watch; a job watched already gets them too (futures of one call may be followed more than once). */
   watch(executorId: string, jobId: string, batches: Map<number, ResponseFuture[]>): void {
@@ -85,16 +84,15 @@ export class JobMonitor {
           }
           return;
         }
-        for await (const blob of this.container.listBlobsFlat({ prefix: jobPrefix(job.executorId, job.jobId) })) {
-          const batch = batchOfOutputKey(blob.name);
+        for await (const { name, etag } of this.storage.list(jobPrefix(job.executorId, job.jobId))) {
+          const batch = batchOfOutputKey(name);
           if (batch !== undefined) {
-            if (job.pending.has(batch)) keys.push({ job, key: blob.name });
+            if (job.pending.has(batch)) keys.push({ job, key: name });
             continue;
           }
-          const running = batchOfProgressKey(blob.name);
-          const etag = blob.properties.etag ?? "";
+          const running = batchOfProgressKey(name);
           if (running !== undefined && job.pending.has(running) && job.progressRead.get(running) !== etag)
-            progress.push({ job, key: blob.name, batch: running, etag });
+            progress.push({ job, key: name, batch: running, etag });
         }
       }),
     );
@@ -112,11 +110,13 @@ export class JobMonitor {
   }
 
   private async readProgress({ job, key, batch, etag }: BlobToRead & { batch: number; etag: string }): Promise<void> {
+    const bytes = await this.storage.get(key);
     let progress: BatchProgress;
     try {
-      progress = JSON.parse((await downloadBytes(this.container, key)).toString("utf8")) as BatchProgress;
+      if (!bytes) return;
+      progress = JSON.parse(bytes.toString("utf8")) as BatchProgress;
     } catch (error) {
-      if (isNotFound(error) || error instanceof SyntaxError) return; // progress is a hint: the status document tells for sure
+      if (error instanceof SyntaxError) return; // progress is a hint: the status document tells for sure
       throw error;
     }
     job.progressRead.set(batch, etag);
@@ -131,13 +131,8 @@ export class JobMonitor {
   }
 
   private async readBatch({ job, key }: BlobToRead): Promise<number> {
-    let bytes: Buffer;
-    try {
-      bytes = await downloadBytes(this.container, key);
-    } catch (error) {
-      if (isNotFound(error)) return 0;
-      throw error;
-    }
+    const bytes = await this.storage.get(key);
+    if (!bytes) return 0;
     const output = decodeValue(bytes) as BatchOutput;
     const futures = job.pending.get(output.batch);
     if (!futures) return 0;

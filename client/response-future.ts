@@ -1,8 +1,7 @@
 import { futureRef, TO_FUTURE_REF, type FutureRef, type FutureRefSource } from "../protocol/call-refs.ts";
 import { decodeValue } from "../protocol/data-codec.ts";
 import type { CallOutcome } from "../protocol/output.ts";
-import type { Settled } from "./call-types.ts";
-import type { FunctionExecutor } from "./executor.ts";
+import type { FutureOwner } from "./future-owner.ts";
 import { checkOptions, getResultOptionsSchema, type GetResultOptions } from "./options.ts";
 import { remoteCallError } from "./remote-error.ts";
 import { ResultTimeoutError, type RemoteCallError } from "./errors.ts";
@@ -15,6 +14,9 @@ import { LithopsError } from "../protocol/errors.ts";
  * longer than a second), so a short call may go from `invoked` straight to its outcome.
  */
 export type CallStatus = "invoked" | "running" | "ready" | "success" | "error";
+
+/** A call's value as getResult and result() give it: with `throwExcept: false`, a failed call's error takes its place. */
+export type Settled<T, O> = O extends { throwExcept: false } ? T | RemoteCallError : T;
 
 const STATUS_ORDER: Record<CallStatus, number> = { invoked: 0, running: 1, ready: 2, success: 3, error: 3 };
 
@@ -64,6 +66,8 @@ export class ResponseFuture<T = unknown> implements FutureRefSource {
    * or when a RetryingFunctionExecutor ran it again: getResult() without futures skips it from then on.
    */
   retrieved = false;
+  /** false for the maps of a mapReduce: as in Lithops, getResult() leaves their values out (their own result() still gives them). */
+  producesOutput = true;
   readonly stats: FutureStats;
   private outcome?: CallOutcome;
   private decoded?: { value: unknown };
@@ -78,14 +82,14 @@ export class ResponseFuture<T = unknown> implements FutureRefSource {
     readonly fromMap: boolean,
     stats: FutureStats,
     /** The executor that watches the call: wait() and getResult() on any executor, or the module's, ask it. */
-    readonly owner: FunctionExecutor,
+    readonly owner: FutureOwner<ResponseFuture>,
   ) {
     this.stats = stats;
   }
 
   /** Waits (up to `timeout` seconds) for this call, through the executor that watches it. */
   private async waitForIt(timeout?: number): Promise<void> {
-    await this.owner.wait(this, { throwExcept: false, timeout });
+    await this.owner.waitFor([this], timeout);
   }
 
   get done(): boolean {

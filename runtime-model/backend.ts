@@ -9,17 +9,10 @@ export interface RuntimeTarget {
   poisonQueue: string;
 }
 
-/** One worker replica's life, for cost estimates: the runtime memory it ran at, when it started and stopped (none: still running). */
-export interface ReplicaLifetime {
-  workerId: string;
-  memory: number;
-  started: number;
-  stopped?: number;
-}
-
 /**
- * What the client needs from a backend: where storage is, which queue serves a runtime,
- * and a chance to start workers. The local backend and Azure Container Apps both fit.
+ * A storage-account backend (the local backend and Azure Container Apps): where storage
+ * is, which queue serves a runtime, and a chance to start workers. The executor runs on it
+ * through a StorageAccountBackend (runtime-model/storage-account-backend.ts).
  */
 export interface ExecutionBackend {
   readonly kind: BackendName;
@@ -35,4 +28,57 @@ export interface ExecutionBackend {
   /** The replicas it started, where the backend records them (local); Azure's are inferred from call stats (client/cost.ts). */
   replicaLifetimes?(): ReplicaLifetime[];
   close(): Promise<void>;
+}
+
+/** A job document as a listing shows it: its key and a tag that changes whenever it is rewritten. */
+export interface JobDocument {
+  name: string;
+  etag: string;
+}
+
+/**
+ * Where a job's documents live (payloads, manifest, batch status and progress, under the
+ * keys of protocol/keys.ts): a blob container, or memory for tests.
+ */
+export interface JobStorage {
+  put(key: string, bytes: Uint8Array): Promise<void>;
+  /** The document's bytes, or undefined when there is none. */
+  get(key: string): Promise<Buffer | undefined>;
+  /** Every document whose key starts with `prefix`. */
+  list(prefix: string): AsyncIterable<JobDocument>;
+  /** The keys one level below `prefix` (up to the next "/", which they end with). */
+  listFolders(prefix: string): AsyncIterable<string>;
+  /** Removes the document; no error when there is none. */
+  delete(key: string): Promise<void>;
+  /** Requests made so far. */
+  requests(): number;
+}
+
+/**
+ * What a FunctionExecutor runs on: job storage, runtimes that take call messages, and the
+ * workers behind them. Storage-account backends (local, Azure) fit through
+ * StorageAccountBackend; the in-memory one (client/testing/memory-backend.ts) runs calls
+ * in this process.
+ */
+export interface Backend {
+  readonly jobs: JobStorage;
+  /** Key the runtime's workers verify invocations with, when the backend chose it. */
+  readonly signingKey?: string;
+  /** The storage-account backend underneath; none for a backend without a storage account. */
+  readonly account?: ExecutionBackend;
+  /** Resolves the runtime's queue; fails with a clear error if the runtime cannot serve calls. */
+  prepareRuntime(name: string, memory: number): Promise<RuntimeTarget>;
+  /** Queues call messages (protocol/message.ts) for the runtime's workers; 0 messages just pokes them. */
+  send(target: RuntimeTarget, messages: readonly string[]): Promise<void>;
+  /** Most workers that ran at once, where the backend knows it. */
+  peakWorkers(): number | undefined;
+  close(): Promise<void>;
+}
+
+/** One worker replica's life, for cost estimates: the runtime memory it ran at, when it started and stopped (none: still running). */
+export interface ReplicaLifetime {
+  workerId: string;
+  memory: number;
+  started: number;
+  stopped?: number;
 }

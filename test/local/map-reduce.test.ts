@@ -29,10 +29,15 @@ describe("mapReduce on the local backend", () => {
     );
     assert.equal(fs.length, 41);
     assert.equal(fs[40].jobId.startsWith("R"), true);
-    assert.deepEqual(
-      await fexec.getResult(),
-      Array.from({ length: 40 }, (_, i) => i * i),
-    );
+    const squares = Array.from({ length: 40 }, (_, i) => i * i);
+    assert.deepEqual(await fexec.getResult(), squares);
+  });
+
+  it("getResult of the futures mapReduce returned is the reducer's value alone, as in Lithops; a map's own result() still works", async () => {
+    const fs = await fexec.mapReduce((x: number) => x * 2, [1, 2, 3], sum);
+    assert.equal(await fexec.getResult(fs), 12);
+    assert.equal(await fs[1].result(), 4);
+    assert.deepEqual(await fexec.getResult(), [], "every future counts as retrieved");
   });
 
   it("the reducer runs in a worker and reads the map outputs itself: with spawnReducer 0 the client reads none", async () => {
@@ -63,7 +68,7 @@ describe("mapReduce on the local backend", () => {
     );
     const partsOf = (key: string): number => Math.ceil(Buffer.byteLength(objects[key]) / 100);
     assert.equal(fs.length, partsOf("mr/a.txt") + partsOf("mr/b.txt") + 3);
-    assert.deepEqual(await fexec.getResult(), [
+    assert.deepEqual(await fexec.getResult(fs), [
       { parts: partsOf("mr/a.txt"), words: 200 },
       { parts: 1, words: 3 },
       { parts: 0, words: 0 },

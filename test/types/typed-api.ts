@@ -6,6 +6,7 @@ import {
   args,
   type FunctionExecutor,
   getResult,
+  type MapReduceFutures,
   type RemoteCallError,
   RetryingFunctionExecutor,
   type ResponseFuture,
@@ -61,14 +62,14 @@ export async function typedCalls(fexec: FunctionExecutor): Promise<void> {
     [1, 2, 3],
     (parts) => parts.join(","),
   );
-  expectType<typeof reduced, [...ResponseFuture<string>[], ResponseFuture<string>]>(true);
+  expectType<typeof reduced, MapReduceFutures<string, string>>(true);
   const total = await fexec.mapReduce(
     (x: number) => x,
     [1, 2],
     (xs: number[]) => ({ sum: xs.reduce((a, b) => a + b, 0) }),
   );
   const reducerValues = await fexec.getResult(total);
-  expectType<typeof reducerValues, [...number[], { sum: number }]>(true);
+  expectType<typeof reducerValues, { sum: number }>(true);
 
   // RetryingFunctionExecutor: typed futures, and RetryingFuture.result().
   const retrying = new RetryingFunctionExecutor(fexec);
