@@ -77,7 +77,8 @@ process.on("SIGTERM", () => {
   void consumer.stop(drainSeconds * 1000).finally(() => process.exit(0));
 });
 
-await recordRuntimeMetadata(storage.container, env[ENV.runtimeName], memory, env[ENV.queue]).catch((error: Error) =>
+// Alongside the first receive, not before it: the write need not hold up the first call (one round trip).
+void recordRuntimeMetadata(storage.container, env[ENV.runtimeName], memory, env[ENV.queue]).catch((error: Error) =>
   log(`could not record runtime metadata: ${error.message}`),
 );
 await consumer.run();
