@@ -75,7 +75,9 @@ const variants: { label: string; change: Partial<ScaleSettings> }[] = [
   { label: "pollingInterval 10 s", change: { pollingIntervalS: 10 } },
   { label: "pollingInterval 5 s", change: { pollingIntervalS: 5 } },
   { label: "cooldownPeriod 300 s (KEDA's default)", change: { cooldownPeriodS: 300 } },
+  { label: "cooldownPeriod 120 s", change: { cooldownPeriodS: 120 } },
   { label: "cooldownPeriod 60 s", change: { cooldownPeriodS: 60 } },
+  { label: "pollingInterval 5 s and cooldownPeriod 120 s", change: { pollingIntervalS: 5, cooldownPeriodS: 120 } },
   { label: "workerProcesses 1 (queueLength 1)", change: { slotsPerReplica: 1, queueLengthPerReplica: 1 } },
   {
     label: "workerProcesses 2 (queueLength 2; for calls that wait on I/O: CPU-bound calls would share the vCPU)",
@@ -84,6 +86,7 @@ const variants: { label: string; change: Partial<ScaleSettings> }[] = [
 ];
 const tradeJobs = [
   { calls: 100, callSeconds: 1 },
+  { calls: 1_000, callSeconds: 1 },
   { calls: 1_000, callSeconds: 60 },
 ];
 lines.push(
