@@ -1,6 +1,7 @@
 // The public API as a recorded contract: API Extractor reads the built declarations of each entry point
 // (dist/, so run `npm run build` first) and compares them with the reports checked in under api/.
-//   node tools/api-report.mjs            check: fails, with the diff, when an export changed (npm test)
+//   node tools/api-report.mjs            check: fails, with the diff, when an export changed (npm run api:check;
+//                                        npm test runs it as test/package/api-report.test.ts)
 //   node tools/api-report.mjs --update   rewrite the reports (npm run api:update), to commit with the change
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
