@@ -25,7 +25,6 @@ const ERRORS = "error classes: each is asserted where the tests make it thrown (
 const DASHBOARD = "the job dashboard: served and read by its browser test (test/local)";
 
 const END_TO_END: Record<string, string> = {
-  "client/index.ts": ENTRY,
   "components/index.ts": ENTRY,
   "cli/bin.ts": ENTRY,
   "worker/main.ts": ENTRY,
@@ -138,17 +137,28 @@ function sourceFiles(folder: string): string[] {
 
 const modules = LAYERS.flatMap((layer) => sourceFiles(join(ROOT, layer))).map((path) => relative(ROOT, path));
 
-/** Repository paths of the modules the unit tests import (relative imports, as TypeScript reads them). */
-const unitTested = new Set(
+/** Each unit test file and what it imports: repository paths for relative imports, specifiers as written otherwise. */
+const unitImports = new Map(
   sourceFiles(join(ROOT, "test/unit"))
     .filter((path) => path.endsWith(".test.ts"))
-    .flatMap((path) =>
+    .map((path) => [
+      relative(ROOT, path),
       ts
         .preProcessFile(readFileSync(path, "utf8"), true, true)
-        .importedFiles.filter((file) => file.fileName.startsWith("."))
-        .map((file) => relative(ROOT, resolve(dirname(path), file.fileName))),
-    ),
+        .importedFiles.map(({ fileName }) => (fileName.startsWith(".") ? relative(ROOT, resolve(dirname(path), fileName)) : fileName)),
+    ]),
 );
+const unitTested = new Set([...unitImports.values()].flat());
+
+/** What starts processes or threads, or the local backend that does: the unit tier runs none of it (test/local does). */
+const STARTS_PROCESSES = [
+  "node:child_process",
+  "child_process",
+  "node:worker_threads",
+  "worker_threads",
+  "local/local-backend.ts",
+  "test/support/processes.ts",
+];
 
 describe("coverage map: each source module has a unit test or a stated reason", () => {
   it("every module is imported by a unit test or listed with the tier that tests it", () => {
@@ -158,6 +168,11 @@ describe("coverage map: each source module has a unit test or a stated reason", 
       [],
       `write a unit test (test/unit/<module>.test.ts) for these, or add them to END_TO_END in ${relative(ROOT, fileURLToPath(import.meta.url))} with the reason`,
     );
+  });
+
+  it("no unit test imports what starts a process or thread", () => {
+    const starting = [...unitImports].flatMap(([file, imports]) => imports.filter((name) => STARTS_PROCESSES.includes(name)).map((name) => `${file}: ${name}`));
+    assert.deepEqual(starting, [], "a test that starts processes belongs in test/local");
   });
 
   it("the list names only modules that exist and have no unit test", () => {
