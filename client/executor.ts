@@ -179,7 +179,12 @@ export class FunctionExecutor implements AsyncDisposable, FutureOwner<ResponseFu
   getResult<R, O extends GetResultOptions = GetResultOptions>(fs: MapReduceFutures<unknown, R>, options?: O): Promise<Settled<R, O>>;
   getResult<F extends ResponseFuture<unknown>, O extends GetResultOptions = GetResultOptions>(fs: F, options?: O): Promise<Settled<ResultOf<F>, O>>;
   getResult<const F extends readonly ResponseFuture<unknown>[], O extends GetResultOptions = GetResultOptions>(fs: F, options?: O): Promise<SettledAll<F, O>>;
-  getResult(fs?: undefined, options?: GetResultOptions): Promise<unknown>;
+  /**
+   * With no futures, what depends on the calls made so far (a value for one callAsync, an array
+   * for a map): `any` unless named, as `const total: number = await fexec.getResult()`.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: the documented `const total = await fexec.getResult()` compiles under strict without a cast
+  getResult<R = any>(fs?: undefined, options?: GetResultOptions): Promise<R>;
   async getResult(fs?: Futures, options?: GetResultOptions): Promise<unknown> {
     const checked = checkOptions("getResult", getResultOptionsSchema, options);
     if (fs !== undefined) return collectResults(this.selectFutures(fs), !Array.isArray(fs), checked, this.waitSettings);
