@@ -178,12 +178,8 @@ export const PRECEDENCE = {
     { from: "`azure_storage`", read: (s) => storageFromFile(s.file) },
   ),
   localConnectionString: sources<string>(
-    { from: "`local.connection_string`", on: "local", read: (s) => s.file.local?.connection_string },
-    {
-      from: "the worker's emulator (inside a local worker)",
-      on: "local",
-      read: (s) => (s.worker?.backend === "local" ? s.worker.storage.connectionString : undefined),
-    },
+    { from: "`local.connection_string`", read: (s) => s.file.local?.connection_string },
+    { from: "the worker's emulator (inside a local worker)", read: (s) => (s.worker?.backend === "local" ? s.worker.storage.connectionString : undefined) },
   ),
   localDataDir: sources<string>(
     { from: "`local.data_dir`", read: (s) => s.file.local?.data_dir || undefined },

@@ -99,10 +99,16 @@ function numberRange(schema: AnySchema): string {
 }
 
 function textLength(schema: AnySchema): string {
-  const bag = schema._zod.bag as { minimum?: number; maximum?: number };
-  if (bag.minimum !== undefined && bag.maximum !== undefined) return `text of ${bag.minimum} to ${bag.maximum} characters`;
-  if (bag.minimum !== undefined) return `text of at least ${bag.minimum} character${bag.minimum === 1 ? "" : "s"}`;
-  if (bag.maximum !== undefined) return `text of at most ${bag.maximum} characters`;
+  let min: number | undefined;
+  let max: number | undefined;
+  for (const check of schema._zod.def.checks ?? []) {
+    const def = check._zod.def as { check: string; minimum?: number; maximum?: number };
+    if (def.check === "min_length") min = def.minimum;
+    if (def.check === "max_length") max = def.maximum;
+  }
+  if (min !== undefined && max !== undefined) return `text of ${min} to ${max} characters`;
+  if (min !== undefined) return `text of at least ${min} character${min === 1 ? "" : "s"}`;
+  if (max !== undefined) return `text of at most ${max} characters`;
   return "text";
 }
 
