@@ -1,3 +1,5 @@
+// The worker: the program a runtime's container runs, and the program the local backend
+// starts as child processes, configured only by environment variables (protocol/env.ts).
 import { hostname } from "node:os";
 import { ENV, parseWorkerEnv } from "../protocol/env.ts";
 import { isWakeMessage } from "../protocol/polling.ts";
@@ -8,10 +10,6 @@ import { recordRuntimeMetadata } from "./runtime-metadata.ts";
 import { CallThreadPool } from "./thread-pool.ts";
 import { InvalidArgumentError } from "../protocol/errors.ts";
 
-/**
- * The worker: the program a runtime's container runs, and the program the local backend
- * starts as child processes, configured only by environment variables (protocol/env.ts).
- */
 /**
  * Seconds of the termination grace (ENV.terminationGrace) kept back after calls stop being
  * waited for: handing each unfinished message back takes an attempt-log append and a queue
