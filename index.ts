@@ -2,9 +2,9 @@ import { fileURLToPath } from "node:url";
 import { lithopsStackFromConfig } from "./components/index.ts";
 
 /**
- * This repository's Pulumi program: the stack config (Pulumi.<stack>.yaml) through
- * `lithopsStackFromConfig` from `lithops-aca/pulumi` (lithopsStack over the stack's
- * config), the same functions a platform team's own program can call. Its outputs are what the client needs.
+ * This repository's Pulumi program: one `LithopsStack` (from `lithops-aca/pulumi`) over the
+ * stack config (Pulumi.<stack>.yaml), the same component a platform team's own program can
+ * declare. Its outputs are what the client needs.
  */
 const stack = lithopsStackFromConfig(fileURLToPath(new URL(".", import.meta.url)));
 

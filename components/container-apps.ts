@@ -16,6 +16,13 @@ export interface ContainerAppProperties {
   template: azure.types.input.app.TemplateArgs;
 }
 
+export interface ContainerAppJobProperties {
+  environmentId: pulumi.Input<string>;
+  workloadProfileName?: string;
+  configuration: azure.types.input.app.JobConfigurationArgs;
+  template: azure.types.input.app.JobTemplateArgs;
+}
+
 export interface ManagedEnvironmentProperties {
   appLogsConfiguration: azure.types.input.app.AppLogsConfigurationArgs;
   workloadProfiles: azure.types.input.app.WorkloadProfileArgs[];
@@ -52,12 +59,22 @@ function declare(
   );
 }
 
+/** A Container App (`Microsoft.App/containerApps`). */
 export function containerApp(
   name: string,
   args: CommonArgs & { userAssignedIdentities: pulumi.Input<string>[]; properties: ContainerAppProperties },
   opts: pulumi.CustomResourceOptions,
 ): azure.resources.Resource {
   return declare(name, "containerApps", { ...args, identity: { type: "UserAssigned", userAssignedIdentities: args.userAssignedIdentities } }, opts);
+}
+
+/** An event-driven Container Apps Job (`Microsoft.App/jobs`) at the same API version as the apps. */
+export function containerAppJob(
+  name: string,
+  args: CommonArgs & { userAssignedIdentities: pulumi.Input<string>[]; properties: ContainerAppJobProperties },
+  opts: pulumi.CustomResourceOptions,
+): azure.resources.Resource {
+  return declare(name, "jobs", { ...args, identity: { type: "UserAssigned", userAssignedIdentities: args.userAssignedIdentities } }, opts);
 }
 
 export function managedEnvironment(

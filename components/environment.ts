@@ -2,6 +2,13 @@ import * as azure from "@pulumi/azure-native";
 import * as pulumi from "@pulumi/pulumi";
 import { managedEnvironment } from "./container-apps.ts";
 
+/**
+ * Log categories of a Container Apps environment sent to the workspace: the workers' console
+ * output and the platform's events (scaling, revisions, job executions).
+ * https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/microsoft-app-managedenvironments-logs
+ */
+export const ENVIRONMENT_LOG_CATEGORIES = ["ContainerAppConsoleLogs", "ContainerAppSystemLogs"] as const;
+
 /** The Consumption profile of a workload-profiles environment: serverless, and takes up to 4 vCPU / 8 GiB. */
 const CONSUMPTION_PROFILE = "Consumption";
 
@@ -17,8 +24,8 @@ export interface RuntimeEnvironmentArgs {
 }
 
 /**
- * Where runtimes run: a Container Apps environment logging to a Log Analytics
- * workspace, or an existing environment by id.
+ * Where runtimes run: a Container Apps environment whose logs go to a Log Analytics
+ * workspace (through a diagnostic setting), or an existing environment by id.
  */
 export class RuntimeEnvironment extends pulumi.ComponentResource {
   readonly id: pulumi.Output<string>;
@@ -45,10 +52,6 @@ export class RuntimeEnvironment extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      const keys = azure.operationalinsights.getSharedKeysOutput(
-        { resourceGroupName: args.resourceGroupName, workspaceName: workspace.name },
-        { parent: this },
-      );
       const environment = managedEnvironment(
         `${name}-env`,
         {
@@ -57,16 +60,24 @@ export class RuntimeEnvironment extends pulumi.ComponentResource {
           location: args.location,
           tags: args.tags,
           properties: {
-            appLogsConfiguration: {
-              destination: "log-analytics",
-              logAnalyticsConfiguration: {
-                customerId: workspace.customerId,
-                sharedKey: pulumi.secret(keys.apply((k) => k.primarySharedKey ?? "")),
-              },
-            },
+            // Logs go through diagnostic settings into the workspace's built-in tables (ContainerAppConsoleLogs, ...),
+            // which exist from the workspace's creation: a log alert on them can be created before the first log line.
+            appLogsConfiguration: { destination: "azure-monitor" },
             // A workload-profiles environment: its Consumption profile also takes the sizes above 4096 MB.
             workloadProfiles: [{ name: CONSUMPTION_PROFILE, workloadProfileType: CONSUMPTION_PROFILE }],
           },
+        },
+        { parent: this },
+      );
+      new azure.monitor.DiagnosticSetting(
+        `${name}-logs-to-workspace`,
+        {
+          name: "lithops-logs",
+          resourceUri: environment.id,
+          workspaceId: workspace.id,
+          // Resource-specific tables (ContainerAppConsoleLogs), not AzureDiagnostics.
+          logAnalyticsDestinationType: "Dedicated",
+          logs: ENVIRONMENT_LOG_CATEGORIES.map((category) => ({ category, enabled: true })),
         },
         { parent: this },
       );

@@ -17,6 +17,8 @@ interface IdentityPlacement {
   resourceGroupName: pulumi.Input<string>;
   location: pulumi.Input<string>;
   tags: Record<string, string>;
+  /** Azure name of the pull identity; `lithops-registry-pull` by default. */
+  pullIdentityName?: string;
 }
 
 export type RuntimeRegistryArgs =
@@ -103,10 +105,16 @@ export class RuntimeRegistry extends pulumi.ComponentResource {
   readonly push: pulumi.Output<PushCredentials>;
   readonly pull: PullAccess;
   private readonly acr?: { registryName: pulumi.Input<string>; resourceGroupName: pulumi.Input<string>; opts: pulumi.CustomResourceOptions };
+  /** The component's Pulumi name: cache rules' names start with it, so two registries in one program never share one. */
+  private readonly resourceName: string;
+  /** A registry moved here from an older name keeps its cache rules, which were named by the rule alone. */
+  private readonly moved: boolean;
   private readonly cacheRules = new Map<string, pulumi.Output<string>>();
 
   constructor(name: string, args: RuntimeRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lithops-aca:index:RuntimeRegistry", name, {}, opts);
+    this.resourceName = name;
+    this.moved = (opts?.aliases?.length ?? 0) > 0;
     if (args.kind === "dockerhub") {
       this.repositoryPrefix = pulumi.output(`${DOCKER_HUB_SERVER}/${args.namespace ?? args.username}`);
       const password = pulumi.secret(args.token);
@@ -170,7 +178,7 @@ export class RuntimeRegistry extends pulumi.ComponentResource {
     // later finds it long in place.
     const identity = new azure.managedidentity.UserAssignedIdentity(
       `${name}-pull`,
-      { resourceName: "lithops-registry-pull", resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags },
+      { resourceName: args.pullIdentityName ?? "lithops-registry-pull", resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags },
       child,
     );
     const grant = assignRole(
@@ -223,7 +231,7 @@ export class RuntimeRegistry extends pulumi.ComponentResource {
         .replace(/^-|-$/g, "")
         .slice(0, 40)}-${hash}`;
       const rule = new azure.containerregistry.CacheRule(
-        ruleName,
+        `${this.resourceName}-${ruleName}`,
         {
           registryName: this.acr.registryName,
           resourceGroupName: this.acr.resourceGroupName,
@@ -231,7 +239,7 @@ export class RuntimeRegistry extends pulumi.ComponentResource {
           sourceRepository: `${upstream.registry}/${upstream.repository}`,
           targetRepository: target,
         },
-        this.acr.opts,
+        this.moved ? { ...this.acr.opts, aliases: [{ name: ruleName }] } : this.acr.opts,
       );
       repository = pulumi.interpolate`${this.repositoryPrefix}/${rule.targetRepository.apply((t) => t ?? target)}`;
       this.cacheRules.set(target, repository);

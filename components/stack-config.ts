@@ -19,9 +19,12 @@ import { CACHEABLE_REGISTRIES, isCacheable, upstreamImage } from "./image-refere
 
 /**
  * Azure's cap on a replica's `terminationGracePeriodSeconds`: a stopping replica (scale-in,
- * new revision) gets at most this long, so no call may be given longer on azure_containers.
+ * new revision) gets at most this long. A runtime whose timeout is above it runs as a
+ * Container Apps Job (one execution per call, never scaled in), not as an app.
  */
-const MAX_GRACE_PERIOD_SECONDS = 600;
+export const MAX_GRACE_PERIOD_SECONDS = 600;
+/** Longest call timeout: a day, well inside a Job's `replicaTimeout`. */
+const MAX_CALL_TIMEOUT_SECONDS = 86_400;
 /** Seconds a stopping replica gets beyond the call timeout to store the outcome. */
 const STOP_MARGIN_SECONDS = 30;
 /** Azure's default Consumption-cores quota of a Container Apps environment. */
@@ -65,12 +68,11 @@ const runtimeSchema = z.strictObject({
   /** A Dockerfile to build, relative to the project root (which is the build context). */
   dockerfile: z.string().optional(),
   memory: memorySchema.default(DEFAULT_MEMORY_MB),
-  /** Seconds a call may run; the worker enforces it. At most ACA's grace cap, so a call in flight can finish on scale-in. */
-  timeout: intIn(
-    1,
-    MAX_GRACE_PERIOD_SECONDS,
-    `must be at most ${MAX_GRACE_PERIOD_SECONDS} s on azure_containers: Container Apps gives a stopping replica (scale-in, new revision) at most ${MAX_GRACE_PERIOD_SECONDS} s (terminationGracePeriodSeconds), so a longer call could never finish there; split the work into shorter calls`,
-  ).default(DEFAULT_RUNTIME_TIMEOUT_S),
+  /**
+   * Seconds a call may run; the worker enforces it. Up to 600 (ACA's grace cap, so a call in
+   * flight finishes on scale-in) the runtime is a Container App; above, a Container Apps Job.
+   */
+  timeout: intIn(1, MAX_CALL_TIMEOUT_SECONDS).default(DEFAULT_RUNTIME_TIMEOUT_S),
   /** KEDA max replicas (Container Apps allows up to 1000). */
   maxWorkers: intIn(1, 1000).default(DEFAULT_MAX_WORKERS),
   /** Calls run in parallel per replica; also the queue length per replica in the scale rule. */
@@ -173,18 +175,28 @@ export function imageKey(source: ImageSource): string {
   return source.kind === "build" ? `${source.repository}:${source.tag}` : source.image;
 }
 
+/** The component a whole lithops-aca stack is: every resource of the stack is under it. */
+export const LITHOPS_STACK_TYPE = "lithops-aca:index:LithopsStack";
 /**
- * The Pulumi resource names of the images of a stack, one per distinct image: `image-<slug>`,
- * and a hash suffix for a later image whose slug an earlier one took ('a/b:1' and 'a-b:1').
- * The program and `lithops-aca runtime build` (which targets an image's URN) both call this.
+ * The name of the `LithopsStack` in this package's own program (index.ts, the CLI's inline
+ * program). An instance of this name keeps the Azure names of stacks deployed before the
+ * component existed, and aliases to their resources' old URNs.
  */
-export function imageResourceNames(sources: readonly ImageSource[]): Map<string, string> {
+export const DEFAULT_STACK_NAME = "lithops";
+
+/**
+ * The Pulumi resource names of the images of a `LithopsStack` named `stackName`, one per
+ * distinct image: `<stackName>-image-<slug>`, and a hash suffix for a later image whose slug an
+ * earlier one took ('a/b:1' and 'a-b:1'). The program and `lithops-aca runtime build` (which
+ * targets an image's URN) both call this.
+ */
+export function imageResourceNames(sources: readonly ImageSource[], stackName: string = DEFAULT_STACK_NAME): Map<string, string> {
   const names = new Map<string, string>();
   const taken = new Set<string>();
   for (const source of sources) {
     const key = imageKey(source);
     if (names.has(key)) continue;
-    let name = `image-${key.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
+    let name = `${stackName}-image-${key.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
     if (taken.has(name)) name += `-${uniqueSuffix(key).slice(0, 6)}`;
     taken.add(name);
     names.set(key, name);
@@ -207,6 +219,11 @@ export interface RuntimeSpec extends RuntimeSettings {
 }
 
 type ParsedConfig = z.output<typeof configSchema>;
+
+/** One runtime as the stack config (and `LithopsStack`'s `runtimes`, and `LithopsRuntime`) takes it. */
+export type RuntimeEntry = z.input<typeof runtimeSchema>;
+/** The stack config's keys as plain data, before defaults (what `LithopsStack` takes). */
+export type StackConfigInput = z.input<typeof configSchema>;
 
 export interface StackConfig extends Omit<ParsedConfig, "runtimes"> {
   runtimes: RuntimeSpec[];
@@ -374,24 +391,39 @@ export function parseStackConfig(raw: Record<string, unknown>, options: ParseOpt
   if (problems.length > 0 || !parsed.success) {
     throw new StackConfigError(`invalid stack configuration:\n  ${problems.join("\n  ")}`);
   }
+  return { ...parsed.data, runtimes: parsed.data.runtimes.map(resolveRuntime) };
+}
+
+/** A validated runtime entry with the names and sizes its resources get. */
+function resolveRuntime(runtime: z.output<typeof runtimeSchema>): RuntimeSpec {
+  const { image: _image, dockerfile: _dockerfile, ...settings } = runtime;
   return {
-    ...parsed.data,
-    runtimes: parsed.data.runtimes.map((runtime) => {
-      const { image: _image, dockerfile: _dockerfile, ...settings } = runtime;
-      return {
-        ...settings,
-        cpu: cpuForMemory(runtime.memory),
-        terminationGracePeriodSeconds: Math.min(runtime.timeout + STOP_MARGIN_SECONDS, MAX_GRACE_PERIOD_SECONDS),
-        resourceName: runtimeResourceName(runtime.name, runtime.memory),
-        ...runtimeQueues(runtime.name, runtime.memory),
-        source: imageSource(runtime),
-      };
-    }),
+    ...settings,
+    cpu: cpuForMemory(runtime.memory),
+    terminationGracePeriodSeconds: Math.min(runtime.timeout + STOP_MARGIN_SECONDS, MAX_GRACE_PERIOD_SECONDS),
+    resourceName: runtimeResourceName(runtime.name, runtime.memory),
+    ...runtimeQueues(runtime.name, runtime.memory),
+    source: imageSource(runtime),
   };
 }
 
-/** Reads the project's keys from the running stack and validates them. */
-export function loadStackConfig(projectRoot: string): StackConfig {
+/**
+ * One runtime entry as a stack config lists it (`LithopsRuntime`'s argument), validated with
+ * the config's own schema; `key` names the entry in messages (`LithopsRuntime("x") args.runtime`).
+ */
+export function parseRuntimeEntry(entry: RuntimeEntry, key: string): RuntimeSpec {
+  const parsed = schemaProblems(runtimeSchema, entry, (path) => configKey(key, path).replace(`${key}:`, `${key}.`));
+  if (!parsed.success) throw new StackConfigError(`invalid runtime:\n  ${parsed.problems.join("\n  ")}`);
+  return resolveRuntime(parsed.data);
+}
+
+/** Whether a runtime runs as a Container Apps Job: its calls may outlast the longest grace a stopping replica gets. */
+export function runsAsJob(spec: Pick<RuntimeSpec, "timeout">): boolean {
+  return spec.timeout > MAX_GRACE_PERIOD_SECONDS;
+}
+
+/** The raw values of the project's keys in the running stack (JSON text parsed), and whether the secret Docker Hub token is set. */
+export function readStackConfig(): { raw: Record<string, unknown>; dockerHubTokenSet: boolean } {
   const namespace = pulumi.getProject();
   const config = new pulumi.Config();
   const raw: Record<string, unknown> = {};
@@ -411,5 +443,11 @@ export function loadStackConfig(projectRoot: string): StackConfig {
       raw[key] = text;
     }
   }
-  return parseStackConfig(raw, { namespace, projectRoot, dockerHubTokenSet });
+  return { raw, dockerHubTokenSet };
+}
+
+/** Reads the project's keys from the running stack and validates them, naming the keys (`lithops-aca:runtimes[1].memory`) in errors. */
+export function loadStackConfig(projectRoot: string): StackConfig {
+  const { raw, dockerHubTokenSet } = readStackConfig();
+  return parseStackConfig(raw, { namespace: pulumi.getProject(), projectRoot, dockerHubTokenSet });
 }

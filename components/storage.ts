@@ -63,7 +63,8 @@ export class JobStorage extends pulumi.ComponentResource {
         allowCrossTenantReplication: false,
         tags: args.tags,
       },
-      { parent: this, protect: args.protect },
+      // Unset unless asked for, so a `protect` on the stack component still reaches the account.
+      { parent: this, protect: args.protect || undefined },
     );
     const container = new azure.storage.BlobContainer(
       `${name}-jobs`,

@@ -4,14 +4,14 @@ import { MissingPackageError } from "../client/errors.ts";
 /**
  * This package's Pulumi program as an Automation API inline program: what the command line
  * runs when the user's folder has no Pulumi project of its own. It is the repository's
- * index.ts in function form: the stack config through `lithopsStack` from `lithops-aca/pulumi`,
+ * index.ts in function form: a `LithopsStack` from `lithops-aca/pulumi` over the stack config,
  * with the same outputs. The components load on the first run only (they need the optional
  * Pulumi providers).
  */
 export function inlineProgram(projectRoot: string): () => Promise<Record<string, unknown>> {
   return async () => {
     const { lithopsStackFromConfig } = await import("../components/index.ts");
-    return { ...lithopsStackFromConfig(projectRoot) };
+    return lithopsStackFromConfig(projectRoot).outputs();
   };
 }
 

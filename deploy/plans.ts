@@ -1,6 +1,6 @@
 import { PlanError } from "./errors.ts";
 import { isAbsolute, relative, resolve } from "node:path";
-import { imageKey, imageResourceNames, parseStackConfig, type RuntimeSpec } from "../components/stack-config.ts";
+import { imageKey, imageResourceNames, LITHOPS_STACK_TYPE, parseStackConfig, type RuntimeSpec } from "../components/stack-config.ts";
 import { cpuForMemory, DEFAULT_MEMORY_MB } from "../runtime-model/memory.ts";
 import { assertRuntimeName, DEFAULT_RUNTIME } from "../azure/runtime-name.ts";
 import { CLEANED_PREFIXES } from "./job-data.ts";
@@ -438,8 +438,8 @@ export function planDestroy(input: Omit<StackRef, "projectRoot"> & { current: Ru
   };
 }
 
-/** The type tokens and names the program gives an image: `RuntimeImage` component `image-<repo-tag>` with the docker Image `<name>-build`. */
-const IMAGE_COMPONENT_TYPE = "lithops-aca:index:RuntimeImage";
+/** The type tokens and names the program gives an image: under the `LithopsStack`, `RuntimeImage` component `lithops-image-<repo-tag>` with the docker Image `<name>-build`. */
+const IMAGE_COMPONENT_TYPE = `${LITHOPS_STACK_TYPE}$lithops-aca:index:RuntimeImage`;
 const DOCKER_IMAGE_TYPE = "docker:index/image:Image";
 
 /** The URNs of a runtime's image component and its docker Image, as `pulumi up --target` takes them. */

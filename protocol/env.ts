@@ -22,6 +22,8 @@ export const ENV = {
   maxDeliveries: "LITHOPS_MAX_DELIVERIES",
   idlePollMaxMs: "LITHOPS_IDLE_POLL_MAX_MS",
   signingKey: "LITHOPS_SIGNING_KEY",
+  /** "1": run unsigned messages when no signing key is set (docs/security.md); without it a worker with no key refuses to start. */
+  allowUnsigned: "LITHOPS_ALLOW_UNSIGNED_MESSAGES",
   workerId: "LITHOPS_WORKER_ID",
   /** Folder shipped functions resolve `require` / `import()` from: the user's project locally, the image's WORKDIR (the default) on Azure. */
   functionDir: "LITHOPS_FUNCTION_DIR",
@@ -29,6 +31,8 @@ export const ENV = {
   terminationGrace: "LITHOPS_TERMINATION_GRACE_SECONDS",
   /** User-assigned managed identity's client id, read by DefaultAzureCredential. */
   azureClientId: "AZURE_CLIENT_ID",
+  /** `1` on a Container Apps Job's worker (a runtime whose timeout is above 600 s): take one message, run it, exit. */
+  oneMessage: "LITHOPS_ONE_MESSAGE",
   /** Set on the Container App (not read by the worker) from the runtime's `revision`: a new value rolls a new revision. */
   runtimeRevision: "LITHOPS_RUNTIME_REVISION",
 } as const;
@@ -56,6 +60,7 @@ export const workerEnvSchema = z.object({
   [ENV.maxDeliveries]: intFromEnv(1, 100).default(3),
   [ENV.idlePollMaxMs]: intFromEnv(10, 60_000).default(1000),
   [ENV.signingKey]: z.string().min(16).optional(),
+  [ENV.allowUnsigned]: z.enum(["0", "1"]).optional(),
   [ENV.workerId]: z.string().min(1).optional(),
   [ENV.functionDir]: z.string().min(1).optional(),
   [ENV.terminationGrace]: intFromEnv(1, 7 * 24 * 3600).default(30),

@@ -196,8 +196,8 @@ describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build,
     const up = callOf("up")!.args;
     const targets = up.flatMap((arg, i) => (arg === "--target" ? [up[i + 1]] : []));
     assert.deepEqual(targets, [
-      "urn:pulumi:dev::lithops-aca::lithops-aca:index:RuntimeImage::image-myacct-tools-01",
-      "urn:pulumi:dev::lithops-aca::lithops-aca:index:RuntimeImage$docker:index/image:Image::image-myacct-tools-01-build",
+      "urn:pulumi:dev::lithops-aca::lithops-aca:index:LithopsStack$lithops-aca:index:RuntimeImage::lithops-image-myacct-tools-01",
+      "urn:pulumi:dev::lithops-aca::lithops-aca:index:LithopsStack$lithops-aca:index:RuntimeImage$docker:index/image:Image::lithops-image-myacct-tools-01-build",
     ]);
     assert.deepEqual(runtimesOf()!.at(-1), { name: "myacct/tools:01", memory: 512, dockerfile: IMAGING });
     assert.match(built.out, /Runtime myacct\/tools:01 built and pushed/);

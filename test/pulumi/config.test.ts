@@ -243,12 +243,13 @@ describe("stack config: each invalid value names its key", () => {
 });
 
 describe("stack config: what Azure would refuse or silently hold back is refused at preview", () => {
-  it("a call timeout past Container Apps' 600 s grace cap, saying why", () => {
-    const message = problem({ runtimes: [{ name: "default", timeout: 900 }] });
-    assert.match(
-      message,
-      /lithops-aca:runtimes\[0\]\.timeout: 900 is not valid: must be at most 600 s on azure_containers: Container Apps gives a stopping replica .* at most 600 s \(terminationGracePeriodSeconds\)/,
+  it("a call timeout above a day; a timeout past Container Apps' 600 s grace cap is accepted (the runtime becomes a job)", () => {
+    assert.match(problem({ runtimes: [{ name: "default", timeout: 86_401 }] }), /lithops-aca:runtimes\[0\]\.timeout: 86401 .*whole number from 1 to 86400/);
+    const config = parseStackConfig(
+      { runtimes: [{ name: "default", timeout: 1800 }] },
+      { namespace: "lithops-aca", projectRoot: process.cwd(), dockerHubTokenSet: false },
     );
+    assert.equal(config.runtimes[0]!.timeout, 1800);
   });
 
   it("the grace period is the timeout plus a margin, capped at 600 s", () => {

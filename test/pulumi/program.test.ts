@@ -130,7 +130,7 @@ describe("pulumi program: the dev stack's resource graph", () => {
   });
 
   it("scales each app 0..maxWorkers on its queue, as its identity, queueLength = workerProcesses", () => {
-    const account = named(run, "storage-account").inputs.accountName;
+    const account = named(run, "lithops-storage-account").inputs.accountName;
     for (const [name, memory, maxWorkers, workerProcesses] of [
       ["default", 512, 10, 1],
       ["imaging", 2048, 5, 2],
@@ -154,7 +154,7 @@ describe("pulumi program: the dev stack's resource graph", () => {
   it("attaches the runtime's identity and the stack's pull identity, and pulls from the stack's ACR with the latter", () => {
     const registry = ofType(run, T.registry)[0]!;
     assert.equal(registry.inputs.adminUserEnabled, false);
-    const pull = named(run, "registry-pull");
+    const pull = named(run, "lithops-registry-pull");
     for (const base of ["lithops-default-512", "lithops-imaging-2048"]) {
       const appResource = app(run, base);
       const identity = named(run, `${base}-identity`);
@@ -165,8 +165,8 @@ describe("pulumi program: the dev stack's resource graph", () => {
   });
 
   it("grants the worker identity least-privilege roles, each on the narrowest scope", () => {
-    const account = named(run, "storage-account");
-    const container = named(run, "storage-jobs");
+    const account = named(run, "lithops-storage-account");
+    const container = named(run, "lithops-storage-jobs");
     const registry = ofType(run, T.registry)[0]!;
     assert.equal(account.inputs.allowSharedKeyAccess, false);
     for (const base of ["lithops-default-512", "lithops-imaging-2048"]) {
@@ -177,7 +177,7 @@ describe("pulumi program: the dev stack's resource graph", () => {
         [ROLES.queueDataMessageSender]: named(run, `${base}-poison`).id,
         [ROLES.blobDataContributor]: container.id,
       });
-      for (const role of [...roles, ...rolesOf(run, named(run, "registry-pull").state.principalId)]) {
+      for (const role of [...roles, ...rolesOf(run, named(run, "lithops-registry-pull").state.principalId)]) {
         assert.equal(role.inputs.principalType, "ServicePrincipal");
         assert.match(
           role.inputs.roleDefinitionId,
@@ -186,7 +186,7 @@ describe("pulumi program: the dev stack's resource graph", () => {
       }
     }
     // Pulling is the stack's pull identity's only right.
-    const pulls = rolesOf(run, named(run, "registry-pull").state.principalId);
+    const pulls = rolesOf(run, named(run, "lithops-registry-pull").state.principalId);
     assert.deepEqual(
       pulls.map((r) => [roleGuid(r), r.inputs.scope]),
       [[ROLES.acrPull, registry.id]],
@@ -196,7 +196,7 @@ describe("pulumi program: the dev stack's resource graph", () => {
   it("gives whoever runs the client (the deployer by default) send and read on queues, data access on the container", () => {
     const roles = rolesOf(run, DEPLOYER);
     const scopes = roles.map((r) => `${roleGuid(r)} ${r.inputs.scope}`).sort();
-    const expected = [`${ROLES.blobDataContributor} ${named(run, "storage-jobs").id}`];
+    const expected = [`${ROLES.blobDataContributor} ${named(run, "lithops-storage-jobs").id}`];
     for (const base of ["lithops-default-512", "lithops-imaging-2048"]) {
       expected.push(`${ROLES.queueDataMessageSender} ${named(run, `${base}-queue`).id}`);
       expected.push(`${ROLES.queueDataReader} ${named(run, `${base}-queue`).id}`);
@@ -214,7 +214,7 @@ describe("pulumi program: the dev stack's resource graph", () => {
   });
 
   it("gives the worker exactly the protocol's env vars: identity, no key or connection string", () => {
-    const account = named(run, "storage-account").inputs.accountName;
+    const account = named(run, "lithops-storage-account").inputs.accountName;
     const identity = named(run, "lithops-imaging-2048-identity");
     const env = envOf(app(run, "lithops-imaging-2048"));
     assert.deepEqual(env[ENV.backend], { name: ENV.backend, value: "azure_containers" });
@@ -237,17 +237,17 @@ describe("pulumi program: the dev stack's resource graph", () => {
     for (const name of Object.keys(env)) assert.ok(Object.values(ENV).includes(name as never), `${name} is not in protocol/env.ts`);
   });
 
-  it("keeps secrets secret: the signing key, the workspace key, the registry push password", () => {
+  it("keeps secrets secret: the signing key and the registry push password; no workspace key exists", () => {
     const appResource = app(run, "lithops-default-512");
     assert.ok(isSecretValue(appResource.inputs.properties), "the app configuration (holding the signing key) is secret");
     const secrets = reveal(props(appResource).configuration).secrets;
-    const signingKey = named(run, "signing-key");
+    const signingKey = named(run, "lithops-signing-key");
     assert.equal(signingKey.inputs.special, false);
     assert.ok(signingKey.inputs.length >= 32);
     assert.equal(secrets.length, 1);
     assert.equal(secrets[0].name, "signing-key");
-    const environment = ofType(run, T.environment)[0]!;
-    assert.ok(isSecretValue(environment.inputs.properties), "the Log Analytics shared key is secret");
+    // No workspace key at all: the environment's logs go to the workspace through a diagnostic setting.
+    assert.ok(!JSON.stringify(ofType(run, T.environment)[0]!.inputs).includes("sharedKey"));
     for (const image of ofType(run, T.image)) {
       assert.ok(isSecretValue(image.inputs.registry), "the push credentials are secret");
       assert.deepEqual(reveal(image.inputs.registry), {
@@ -283,7 +283,7 @@ describe("pulumi program: the dev stack's resource graph", () => {
     for (const image of images) {
       assert.equal(image.inputs.build.platform, "linux/amd64");
       // Built from a staged context of its own (the Dockerfile's folder and the worker), never the project root.
-      assert.match(image.inputs.build.context, /[/\\]\.lithops-aca[/\\]build[/\\]image-[a-z0-9-]+$/);
+      assert.match(image.inputs.build.context, /[/\\]\.lithops-aca[/\\]build[/\\]lithops-image-[a-z0-9-]+$/);
       assert.equal(image.inputs.build.args.NODE_MAJOR, String(NODE_MAJOR));
       assert.match(image.inputs.build.args.LITHOPS_CONTEXT_DIGEST, /^[0-9a-f]{64}$/);
       // The pushed image carries its layer cache, so a runner without local layers reuses them.
@@ -310,23 +310,30 @@ describe("pulumi program: the dev stack's resource graph", () => {
   });
 
   it("secures the storage account and expires old job data", () => {
-    const account = named(run, "storage-account").inputs;
+    const account = named(run, "lithops-storage-account").inputs;
     assert.equal(account.kind, "StorageV2");
     assert.equal(account.minimumTlsVersion, "TLS1_2");
     assert.equal(account.allowBlobPublicAccess, false);
     assert.equal(account.enableHttpsTrafficOnly, true);
-    assert.equal(named(run, "storage-jobs").inputs.publicAccess, "None");
-    const rule = named(run, "storage-lifecycle").inputs.policy.rules[0];
+    assert.equal(named(run, "lithops-storage-jobs").inputs.publicAccess, "None");
+    const rule = named(run, "lithops-storage-lifecycle").inputs.policy.rules[0];
     assert.deepEqual(rule.definition.filters.prefixMatch, ["lithops-jobs/lithops.jobs/", "lithops-jobs/lithops.runtimes/"]);
     assert.equal(rule.definition.actions.baseBlob.delete.daysAfterModificationGreaterThan, 2);
   });
 
-  it("creates a workload-profiles environment logging to Log Analytics, and places apps on its Consumption profile", () => {
+  it("creates a workload-profiles environment logging to Log Analytics through a diagnostic setting, and places apps on its Consumption profile", () => {
     const environment = ofType(run, T.environment)[0]!;
     assert.deepEqual(reveal(environment.inputs.properties).workloadProfiles, [{ name: "Consumption", workloadProfileType: "Consumption" }]);
-    const logs = reveal(environment.inputs.properties).appLogsConfiguration;
-    assert.equal(logs.destination, "log-analytics");
-    assert.equal(logs.logAnalyticsConfiguration.sharedKey, "workspace-shared-key");
+    assert.deepEqual(reveal(environment.inputs.properties).appLogsConfiguration, { destination: "azure-monitor" });
+    const [setting, ...more] = ofType(run, "azure-native:monitor:DiagnosticSetting");
+    assert.equal(more.length, 0);
+    assert.equal(setting!.inputs.resourceUri, environment.id);
+    assert.equal(setting!.inputs.workspaceId, ofType(run, T.workspace)[0]!.id);
+    assert.equal(setting!.inputs.logAnalyticsDestinationType, "Dedicated", "resource-specific tables such as ContainerAppConsoleLogs");
+    assert.deepEqual(
+      setting!.inputs.logs.map((l: { category: string }) => l.category),
+      ["ContainerAppConsoleLogs", "ContainerAppSystemLogs"],
+    );
     for (const a of ofType(run, T.app)) {
       assert.equal(props(a).environmentId, environment.id);
       assert.equal(props(a).workloadProfileName, "Consumption");
@@ -334,9 +341,9 @@ describe("pulumi program: the dev stack's resource graph", () => {
   });
 
   it("keeps every name it chooses within Azure's rules", () => {
-    assert.match(named(run, "storage-account").inputs.accountName, RULES.storageAccount);
+    assert.match(named(run, "lithops-storage-account").inputs.accountName, RULES.storageAccount);
     assert.match(ofType(run, T.registry)[0]!.inputs.registryName, RULES.registry);
-    assert.match(named(run, "storage-jobs").inputs.containerName, RULES.blobContainer);
+    assert.match(named(run, "lithops-storage-jobs").inputs.containerName, RULES.blobContainer);
     assert.match(ofType(run, T.environment)[0]!.inputs.resourceName, RULES.environment);
     for (const a of ofType(run, T.app)) assert.match(a.inputs.resourceName, RULES.containerApp);
     for (const q of ofType(run, T.queue)) assert.match(q.inputs.queueName, RULES.queue);
@@ -345,13 +352,14 @@ describe("pulumi program: the dev stack's resource graph", () => {
 
   it("outputs per runtime name, image, memory, queues, app and a logs command, the storage names and the workspace", () => {
     const imageOf = (dockerfile: string) => imageBuiltFrom(run, dockerfile).id;
-    const group = named(run, "lithops").id.split("/").pop();
+    const group = ofType(run, T.group)[0]!.id.split("/").pop();
     const logs = (appName: string) => `az containerapp logs show --resource-group ${group} --name ${appName} --follow`;
     assert.deepEqual(run.outputs.runtimes, [
       {
         name: "default",
         image: imageOf("runtimes/default/Dockerfile"),
         memory: 512,
+        kind: "app",
         queue: "lithops-default-512",
         poisonQueue: "lithops-default-512-poison",
         appName: "lithops-default-512",
@@ -361,13 +369,14 @@ describe("pulumi program: the dev stack's resource graph", () => {
         name: "imaging",
         image: imageOf(IMAGING),
         memory: 2048,
+        kind: "app",
         queue: "lithops-imaging-2048",
         poisonQueue: "lithops-imaging-2048-poison",
         appName: "lithops-imaging-2048",
         logsCommand: logs("lithops-imaging-2048"),
       },
     ]);
-    assert.equal(run.outputs.storageAccountName, named(run, "storage-account").inputs.accountName);
+    assert.equal(run.outputs.storageAccountName, named(run, "lithops-storage-account").inputs.accountName);
     assert.equal(run.outputs.containerName, "lithops-jobs");
     assert.equal(run.outputs.logAnalyticsWorkspaceId, ofType(run, T.workspace)[0]!.id);
   });
@@ -377,7 +386,7 @@ describe("pulumi program: the dev stack's resource graph", () => {
     const config = parse(run.outputs.clientConfig as string);
     // The client's own loader (strict: unknown keys are errors) accepts it.
     validateConfigFile(config, "clientConfig output");
-    const account = named(run, "storage-account").inputs.accountName;
+    const account = named(run, "lithops-storage-account").inputs.accountName;
     assert.deepEqual(config.lithops, { backend: "azure_containers", storage: "azure_storage", signing_key: config.lithops.signing_key });
     assert.match(config.lithops.signing_key, /^generated-/);
     assert.deepEqual(config.azure_storage, {
@@ -387,7 +396,7 @@ describe("pulumi program: the dev stack's resource graph", () => {
       queue_endpoint: `https://${account}.queue.core.windows.net/`,
     });
     assert.deepEqual(config.azure_containers, {
-      resource_group: named(run, "lithops").id.split("/").pop(),
+      resource_group: ofType(run, T.group)[0]!.id.split("/").pop(),
       region: "westeurope",
       environment_id: ofType(run, T.environment)[0]!.id,
       runtime: "default",
@@ -450,7 +459,7 @@ describe("pulumi program: changes map to the runtime they touch", () => {
     assert.deepEqual(d, {
       added: [],
       removed: [],
-      changed: [`${T.app}::lithops-imaging-2048-app`, `${T.image}::image-imaging-latest-build`].sort(),
+      changed: [`${T.app}::lithops-imaging-2048-app`, `${T.image}::lithops-image-imaging-latest-build`].sort(),
     });
     assert.notEqual(
       props(app(changed, "lithops-imaging-2048")).template.containers[0].image,
@@ -467,8 +476,8 @@ describe("pulumi program: changes map to the runtime they touch", () => {
     const base = runtimeResourceName("myorg/node-ml:1", 1024);
     assert.deepEqual(d.changed, [`${T.app}::${base}-app`]);
     // Only the (childless) image component is renamed.
-    assert.deepEqual(d.added, ["lithops-aca:index:RuntimeImage::image-myorg-node-ml-02"]);
-    assert.deepEqual(d.removed, ["lithops-aca:index:RuntimeImage::image-myorg-node-ml-01"]);
+    assert.deepEqual(d.added, ["lithops-aca:index:RuntimeImage::lithops-image-myorg-node-ml-02"]);
+    assert.deepEqual(d.removed, ["lithops-aca:index:RuntimeImage::lithops-image-myorg-node-ml-01"]);
     const server = `${ofType(after02, T.registry)[0]!.inputs.registryName}.azurecr.io`;
     assert.equal(props(app(after02, base)).template.containers[0].image, `${server}/cache/docker.io/myorg/node-ml:02`);
   });
@@ -478,13 +487,13 @@ describe("pulumi program: changes map to the runtime they touch", () => {
     const d = diff(dev, removed);
     assert.deepEqual(d.added, []);
     assert.deepEqual(d.changed, []);
-    for (const key of d.removed) assert.match(key, /::(lithops-imaging-2048|image-imaging-latest)/, key);
+    for (const key of d.removed) assert.match(key, /::(lithops-imaging-2048|lithops-image-imaging-latest)/, key);
     for (const expected of [
       `${T.queue}::lithops-imaging-2048-queue`,
       `${T.queue}::lithops-imaging-2048-poison`,
       `${T.identity}::lithops-imaging-2048-identity`,
       `${T.app}::lithops-imaging-2048-app`,
-      `${T.image}::image-imaging-latest-build`,
+      `${T.image}::lithops-image-imaging-latest-build`,
     ]) {
       assert.ok(d.removed.includes(expected), `${expected} should be removed`);
     }
@@ -521,7 +530,7 @@ describe("pulumi program: a stack with no runtimes (`lithops-aca:runtimes: []`, 
     });
     assert.deepEqual(empty.outputs.runtimes, []);
     assert.equal(empty.outputs.registryPrefix, undefined);
-    assert.equal(empty.outputs.storageAccountName, named(empty, "storage-account").inputs.accountName);
+    assert.equal(empty.outputs.storageAccountName, named(empty, "lithops-storage-account").inputs.accountName);
   });
 
   it("going from the dev stack to no runtimes only removes: storage, environment and signing key are unchanged", async () => {
@@ -543,12 +552,12 @@ describe("pulumi program: a stack with no runtimes (`lithops-aca:runtimes: []`, 
     assert.equal(empty.secretOutputs.clientConfig, true);
     const config = parse(empty.outputs.clientConfig as string);
     validateConfigFile(config, "clientConfig output");
-    const account = named(empty, "storage-account").inputs.accountName;
+    const account = named(empty, "lithops-storage-account").inputs.accountName;
     assert.match(config.lithops.signing_key, /^generated-/);
     assert.equal(config.azure_storage.storage_account_name, account);
     assert.equal(config.azure_storage.storage_bucket, "lithops-jobs");
     assert.deepEqual(config.azure_containers, {
-      resource_group: named(empty, "lithops").id.split("/").pop(),
+      resource_group: ofType(empty, T.group)[0]!.id.split("/").pop(),
       region: "westeurope",
       environment_id: ofType(empty, T.environment)[0]!.id,
       runtimes: [],
@@ -573,7 +582,7 @@ describe("pulumi program: stacks are independent", () => {
     const devAgain = await runProgram({ stack: "dev", config: DEV });
     assert.deepEqual(diff(dev, devAgain), { added: [], removed: [], changed: [] });
     for (const pick of [
-      (r: ProgramRun) => named(r, "storage-account").inputs.accountName,
+      (r: ProgramRun) => named(r, "lithops-storage-account").inputs.accountName,
       (r: ProgramRun) => ofType(r, T.environment)[0]!.inputs.resourceName,
       (r: ProgramRun) => ofType(r, T.registry)[0]!.inputs.registryName,
     ]) {
@@ -587,7 +596,7 @@ describe("pulumi program: stacks are independent", () => {
       ["lithops-default-2048", runtimeResourceName("myorg/node-ml:1", 1024)].sort(),
     );
     assert.equal(props(app(prod, "lithops-default-2048")).template.scale.maxReplicas, 200);
-    assert.equal(named(prod, "storage-account").inputs.sku.name, "Standard_ZRS");
+    assert.equal(named(prod, "lithops-storage-account").inputs.sku.name, "Standard_ZRS");
     assert.equal(ofType(prod, T.image).length, 1, "the prebuilt image is not built");
   });
 });
@@ -598,7 +607,7 @@ describe("pulumi program: image names that slug alike", () => {
     const images = run.resources.filter((r) => r.type === "lithops-aca:index:RuntimeImage").map((r) => r.name);
     assert.equal(images.length, 2);
     assert.equal(new Set(images).size, 2, images.join(", "));
-    assert.equal(images[0], "image-myacct-img-1", "the first keeps its name");
+    assert.equal(images[0], "lithops-image-myacct-img-1", "the first keeps its name");
   });
 });
 

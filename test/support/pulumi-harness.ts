@@ -200,6 +200,12 @@ export async function runProgram(scenario: Scenario = {}): Promise<ProgramRun> {
   );
   // The mock monitor sees dependencies and options in the request only: record them before it answers.
   const monitor = pulumi.runtime.getMonitor() as unknown as RecordableMonitor;
+  // URNs as the engine makes them: the whole chain of ancestor types (the mock keeps only the parent's own type).
+  monitor.newUrn = (parent, type, name) => {
+    const parentChain = parent ? parent.split("::")[2]! : "";
+    const chain = parentChain && parentChain !== "pulumi:pulumi:Stack" ? `${parentChain}$${type}` : type;
+    return `urn:pulumi:${stack}::lithops-aca::${chain}::${name}`;
+  };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (request, callback) => {
     registrations.set(`${request.getType()}::${request.getName()}`, {
