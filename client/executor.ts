@@ -18,7 +18,6 @@ import { jobSummary, type JobSummaryOptions, type JobSummaryRow } from "./job-su
 import { plotCalls, type PlotPaths } from "./plot.ts";
 import {
   callOptionsSchema,
-  checkExecutorOptionNames,
   checkOptions,
   DEFAULT_SPAWN_REDUCER,
   getResultOptionsSchema,
@@ -72,7 +71,6 @@ export class FunctionExecutor implements AsyncDisposable, FutureOwner<ResponseFu
   );
 
   constructor(options: ExecutorOptions = {}, hooks: ExecutorHooks = {}) {
-    checkExecutorOptionNames(options);
     executorCount += 1;
     this.executorId = `${randomBytes(3).toString("hex")}-${executorCount}`;
     let log: Logger | undefined;

@@ -153,6 +153,3 @@ export function checkExecutorOptions(options: unknown): CheckedExecutorOptions {
   if (!checked.success) throw new ConfigError(`new FunctionExecutor: ${checked.problems.join("; ")}`);
   return checked.data;
 }
-
-/** client/executor.ts's name for the same check (resolveConfig makes it too). */
-export const checkExecutorOptionNames = checkExecutorOptions;
