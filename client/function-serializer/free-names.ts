@@ -7,17 +7,26 @@ import { type Node, parseExpressionAt } from "acorn";
  * local `const Storage = 1` is then never mistaken for the module's `Storage` import.
  */
 export function freeNames(expression: string): Set<string> {
-  const root = parseExpressionAt(expression, 0, {
+  const root = parse(expression);
+  const analysis = new ScopeAnalysis();
+  analysis.visit(root as AnyNode, analysis.newScope(undefined, true));
+  return analysis.unresolved();
+}
+
+/** As a script (sloppy code of CommonJS files parses), else as a module (`import.meta` of an ES module's function). */
+function parse(expression: string): Node {
+  const options = {
     ecmaVersion: "latest",
-    sourceType: "script",
     allowAwaitOutsideFunction: true,
     allowSuperOutsideMethod: true,
     // A method's text alone may use its class's private names (`this.#x`).
     checkPrivateFields: false,
-  });
-  const analysis = new ScopeAnalysis();
-  analysis.visit(root as AnyNode, analysis.newScope(undefined, true));
-  return analysis.unresolved();
+  } as const;
+  try {
+    return parseExpressionAt(expression, 0, { ...options, sourceType: "script" });
+  } catch {
+    return parseExpressionAt(expression, 0, { ...options, sourceType: "module" });
+  }
 }
 
 interface Scope {
