@@ -108,7 +108,6 @@ const END_TO_END: Record<string, string> = {
   "client/dashboard/storage-source.ts": DASHBOARD,
 
   "client/function-serializer/context-tree.ts": SERIALIZER,
-  "client/function-serializer/free-names.ts": SERIALIZER,
   "client/function-serializer/function-source.ts": SERIALIZER,
   "client/function-serializer/known-values.ts": SERIALIZER,
   "client/function-serializer/module-builder.ts": SERIALIZER,
