@@ -9,7 +9,6 @@ import { type LithopsConfigInput, readConfigFile, unusedKeyNotes, validateConfig
 import { CallTimeoutError } from "../../client/errors.ts";
 import { RetryingFunctionExecutor } from "../../client/retrying-executor.ts";
 import { RetriesExhaustedError } from "../../client/errors.ts";
-import { didYouMean, nearestName } from "../../runtime-model/config-issues.ts";
 import { executorPrefix } from "../../protocol/keys.ts";
 import { MAX_CALLS_PER_MESSAGE } from "../../protocol/message.ts";
 import { startAzurite, type Azurite } from "../../local/azurite.ts";
@@ -287,23 +286,6 @@ describe("Lithops config files", () => {
     assert.deepEqual(unusedKeyNotes(written), []);
     const handWritten = validateConfigFile({ azure_containers: { resource_group: "rg-1" } });
     assert.deepEqual(unusedKeyNotes(handWritten).length, 1);
-  });
-});
-
-describe("nearestName", () => {
-  const keys = ["runtime", "runtime_memory", "runtime_timeout", "max_workers", "worker_processes"];
-
-  it("finds the key a typo was meant to be, ignoring case, a swap counting as one edit", () => {
-    assert.equal(nearestName("runtime_memroy", keys), "runtime_memory");
-    assert.equal(nearestName("RUNTIME_TIMEOUT", keys), "runtime_timeout");
-    assert.equal(nearestName("max_worker", keys), "max_workers");
-    assert.equal(nearestName("runtim", keys), "runtime");
-  });
-
-  it("suggests nothing when no key is near, and didYouMean lists the valid ones then", () => {
-    assert.equal(nearestName("colour", keys), undefined);
-    assert.equal(didYouMean("colour", keys), `valid: ${keys.join(", ")}`);
-    assert.equal(didYouMean("max_wokers", keys), 'did you mean "max_workers"?');
   });
 });
 
