@@ -101,7 +101,7 @@ export class BackendSession {
 
   private async startBackend(): Promise<RunningBackend> {
     const backend = this.given ?? (await this.startConfigured());
-    return { backend, monitor: new JobMonitor(backend.jobs) };
+    return { backend, monitor: new JobMonitor(backend.jobs, this.config.signingKey ?? backend.signingKey) };
   }
 
   private async startConfigured(): Promise<Backend> {

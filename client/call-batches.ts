@@ -1,6 +1,6 @@
 import { dataKey, functionKey } from "../protocol/keys.ts";
 import { callSlices, encodeMessage, MAX_CALLS_PER_MESSAGE, MAX_INLINE_PAYLOAD_BYTES, type CallBatchMessage, type PayloadRef } from "../protocol/message.ts";
-import { attachSignature } from "../protocol/signing.ts";
+import { attachSignature, sha256, signingIdentity } from "../protocol/signing.ts";
 import { NODE_MAJOR, PROTOCOL_VERSION } from "../protocol/version.ts";
 
 /** More batches than parallel slots, so that slow batches do not leave workers idle. */
@@ -19,6 +19,9 @@ export interface BatchInput {
   /** Calls that can run at once (maxWorkers x workerProcesses). */
   parallelism: number;
   timeout: number;
+  /** The runtime's queue the messages go to: signed into each, so no other runtime runs them. */
+  queue: string;
+  /** The stack's key, or inside a running call the call key token it was given (nested jobs). */
   signingKey?: string;
   /** Calls per message (Lithops's chunksize); default: spread so each parallel slot gets a few batches. */
   callsPerMessage?: number;
@@ -68,7 +71,7 @@ export function batchCalls(input: BatchInput): BatchedCalls {
   } else {
     const key = functionKey(input.executorId, input.jobId);
     uploads.push({ key, bytes: functionBytes });
-    func = { key, start: 0, end: functionBytes.length };
+    func = { key, start: 0, end: functionBytes.length, sha256: sha256(functionBytes) };
   }
   const inlineBudget = MAX_INLINE_PAYLOAD_BYTES - ("inline" in func ? func.inline.length : 0);
 
@@ -79,6 +82,8 @@ export function batchCalls(input: BatchInput): BatchedCalls {
   const submitted = Date.now();
   // Sent only when set: workers that predate the field still read every other message.
   const env = input.env && Object.keys(input.env).length > 0 ? { env: input.env } : {};
+  const signer = input.signingKey === undefined ? undefined : signingIdentity(input.signingKey);
+  const grant = signer?.grant === undefined ? {} : { dlg: signer.grant };
   groupCalls(input.calls, input.parallelism, input.callsPerMessage).forEach((indexes, batch) => {
     const offsets = [0];
     for (const index of indexes) offsets.push(offsets[offsets.length - 1] + input.calls[index].length);
@@ -89,12 +94,13 @@ export function batchCalls(input: BatchInput): BatchedCalls {
       data = { inline: batchData.toString("base64") };
     } else {
       blobParts.push(batchData);
-      data = { key: dataKey(input.executorId, input.jobId), start: blobOffset, end: blobOffset + batchData.length };
+      data = { key: dataKey(input.executorId, input.jobId), start: blobOffset, end: blobOffset + batchData.length, sha256: sha256(batchData) };
       blobOffset += batchData.length;
     }
     const message: CallBatchMessage = {
       v: PROTOCOL_VERSION,
       kind: "calls",
+      queue: input.queue,
       executorId: input.executorId,
       jobId: input.jobId,
       batch,
@@ -105,9 +111,10 @@ export function batchCalls(input: BatchInput): BatchedCalls {
       calls,
       submitted,
       ...env,
+      ...grant,
     };
     const text = encodeMessage(message);
-    messages.push(input.signingKey ? attachSignature(text, input.signingKey) : text);
+    messages.push(signer ? attachSignature(text, signer.key) : text);
     batches.push({ batch, callIds: callSlices(calls).map((slice) => slice.id) });
   });
   if (blobParts.length > 0) uploads.push({ key: dataKey(input.executorId, input.jobId), bytes: Buffer.concat(blobParts) });

@@ -330,6 +330,7 @@ export class FunctionExecutor implements AsyncDisposable, FutureOwner<ResponseFu
       calls,
       parallelism: this.config.maxWorkers * this.config.workerProcesses,
       timeout: Math.min(options.timeout ?? this.config.executionTimeout, this.config.runtimeTimeout),
+      queue: target.queue,
       signingKey: this.config.signingKey ?? backend.signingKey,
       callsPerMessage: options.chunksize ?? this.config.chunksize,
       env: options.extraEnv,

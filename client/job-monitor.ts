@@ -1,6 +1,5 @@
-import { decodeValue } from "../protocol/data-codec.ts";
 import { batchOfOutputKey, batchOfProgressKey, jobPrefix, outputKey, progressKey } from "../protocol/keys.ts";
-import type { BatchOutput, BatchProgress } from "../protocol/output.ts";
+import { decodeBatchOutput, type BatchProgress } from "../protocol/output.ts";
 import type { JobStorage } from "../runtime-model/backend.ts";
 import type { ResponseFuture } from "./response-future.ts";
 
@@ -39,7 +38,11 @@ export class JobMonitor {
   /** Storage requests the workers reported for the batches read so far. */
   workerStorageOps = 0;
 
-  constructor(private readonly storage: JobStorage) {}
+  /** `signingKey`: what the jobs were signed with; outputs without its MAC are refused (OutputIntegrityError). */
+  constructor(
+    private readonly storage: JobStorage,
+    private readonly signingKey?: string,
+  ) {}
 
   /** Adds futures to watch; a job watched already gets them too (futures of one call may be followed more than once). */
   watch(executorId: string, jobId: string, batches: Map<number, ResponseFuture[]>): void {
@@ -133,7 +136,7 @@ export class JobMonitor {
   private async readBatch({ job, key }: BlobToRead): Promise<number> {
     const bytes = await this.storage.get(key);
     if (!bytes) return 0;
-    const output = decodeValue(bytes) as BatchOutput;
+    const output = decodeBatchOutput(bytes, this.signingKey, key);
     const futures = job.pending.get(output.batch);
     if (!futures) return 0;
     job.pending.delete(output.batch);

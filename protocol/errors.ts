@@ -49,3 +49,8 @@ export class MalformedMessageError extends LithopsError {
 export class UnserializableValueError extends LithopsError {
   override name = REMOTE_ERROR_NAMES.unserializable;
 }
+
+/** A batch output whose MAC is missing or wrong: written by someone without the stack's key, or altered since. */
+export class OutputIntegrityError extends LithopsError {
+  override name = "OutputIntegrityError";
+}

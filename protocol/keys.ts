@@ -7,6 +7,8 @@ import { InvalidArgumentError } from "./errors.ts";
  */
 export const JOBS_PREFIX = "lithops.jobs";
 export const RUNTIMES_PREFIX = "lithops.runtimes";
+/** Delivery markers (worker/queue-consumer.ts): outside job data, so cleaning a job cannot make its messages replayable. */
+export const DELIVERIES_PREFIX = "lithops.deliveries";
 
 /** Executor, job and queue ids: also what a queue message may carry (protocol/message.ts). */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -86,4 +88,9 @@ export function runtimeMetadataKey(queueName: string): string {
 
 export function rejectedMessageKey(queueName: string, messageId: string): string {
   return `${runtimePrefix(queueName)}rejected/${new Date().toISOString().replace(/[:.]/g, "-")}-${messageId.replace(/[^A-Za-z0-9-]/g, "")}.json`;
+}
+
+/** The marker of a message's first delivery, named by the digest of its signature (or text): one per message ever run. */
+export function deliveryMarkerKey(queueName: string, messageDigest: string): string {
+  return `${DELIVERIES_PREFIX}/${assertId("queue name", queueName)}/${messageDigest}`;
 }

@@ -12,7 +12,11 @@ export const MAX_CALLS_PER_MESSAGE = 1000;
 
 const idSchema = z.string().regex(ID_PATTERN);
 
-/** Bytes carried in the message itself (small payloads) or a byte range of a blob. */
+/**
+ * Bytes carried in the message itself (small payloads) or a byte range of a blob with its
+ * SHA-256 (base64url): the signature covers the digest, so a blob changed after signing is
+ * refused before anything is compiled or deserialized (worker/payloads.ts).
+ */
 export const payloadRefSchema = z.union([
   z.object({ inline: z.base64() }).strict(),
   z
@@ -20,6 +24,7 @@ export const payloadRefSchema = z.union([
       key: z.string().min(1).max(1024),
       start: z.number().int().min(0),
       end: z.number().int().min(0),
+      sha256: z.string().regex(/^[A-Za-z0-9_-]{43}$/, "is not a base64url SHA-256"),
     })
     .strict()
     .refine((r) => r.end >= r.start, "end must not be before start"),
@@ -68,6 +73,8 @@ export const callBatchMessageSchema = z
   .object({
     v: z.literal(PROTOCOL_VERSION),
     kind: z.literal("calls"),
+    /** The queue the message was sent to: signed, so a message moved to another runtime's queue is refused. */
+    queue: idSchema,
     executorId: idSchema,
     jobId: idSchema,
     batch: z.number().int().min(0),
@@ -79,6 +86,8 @@ export const callBatchMessageSchema = z
     submitted: z.number(),
     /** Environment variables set for the batch's calls (extraEnv); absent when there are none, which older workers require. */
     env: callEnvSchema.optional(),
+    /** The call grant of a nested job's message, signed with that call's key instead of the stack's (protocol/signing.ts). */
+    dlg: z.string().max(512).optional(),
     /** HMAC of the rest of the message, when the runtime has a signing key. */
     sig: z.string().optional(),
   })
@@ -95,6 +104,8 @@ const batchAddressSchema = z.object({
   jobId: idSchema,
   batch: z.number().int().min(0),
   calls: callRangeSchema,
+  /** Read so that the rejection's output is MACed with the key its client checks (protocol/signing.ts's messageKey). */
+  dlg: z.string().max(512).optional(),
 });
 export type BatchAddress = z.infer<typeof batchAddressSchema>;
 

@@ -1,4 +1,7 @@
-import type { RemoteErrorInfo } from "./data-codec.ts";
+import { decodeValue, encodeValue, type RemoteErrorInfo } from "./data-codec.ts";
+import { OutputIntegrityError } from "./errors.ts";
+import { outputKey } from "./keys.ts";
+import { messageKey, outputMac, sameMac, signingIdentity } from "./signing.ts";
 
 /**
  * The status document: one per batch, written by the worker once every call of the
@@ -61,6 +64,68 @@ export interface BatchOutput {
    */
   storageOps: number;
   calls: CallOutcome[];
+}
+
+/**
+ * A stored batch output: a 4-byte tag; when signed, the call grant of its message (2-byte
+ * length, then the text; empty for the stack's own jobs) and the 32-byte MAC of the
+ * output's key and payload; then the V8-encoded BatchOutput. The MAC key is the one the
+ * message was signed with (protocol/signing.ts's messageKey): a client holding the stack's
+ * key derives it from the grant, a nested client holding that call key has it. The client
+ * checks the MAC before it deserializes anything, so storage write access alone cannot feed
+ * it forged results.
+ */
+const SIGNED_TAG = Buffer.from("LOS1");
+const UNSIGNED_TAG = Buffer.from("LOU1");
+const MAC_BYTES = 32;
+
+/** Encodes a batch output, MACed when the worker has the stack's key (`grant`: its message's call grant, if any). */
+export function encodeBatchOutput(output: BatchOutput, stackKey: string | undefined, grant: string | undefined): Buffer {
+  const payload = encodeValue(output, "batch output");
+  if (stackKey === undefined) return Buffer.concat([UNSIGNED_TAG, payload]);
+  const grantBytes = Buffer.from(grant ?? "");
+  const length = Buffer.alloc(2);
+  length.writeUInt16BE(grantBytes.length);
+  const mac = outputMac(messageKey(stackKey, grant), outputKey(output.executorId, output.jobId, output.batch), payload);
+  return Buffer.concat([SIGNED_TAG, length, grantBytes, mac, payload]);
+}
+
+/**
+ * Checks and decodes the output stored at `key` (protocol/keys.ts's outputKey). With a key
+ * (every client of a signed runtime), an output without a valid MAC is refused with
+ * OutputIntegrityError before it is deserialized; without one (a runtime that opted out of
+ * signing), any output is read. `signingKey` is what the client signs with: the stack's
+ * key, or a call key token (nested jobs).
+ */
+export function decodeBatchOutput(bytes: Uint8Array, signingKey: string | undefined, key: string): BatchOutput {
+  const blob = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const refuse = (why: string) => new OutputIntegrityError(`batch output ${key} ${why}; its results were not read`);
+  const tag = blob.subarray(0, 4);
+  let payload: Buffer;
+  if (tag.equals(SIGNED_TAG) && blob.length >= 6) {
+    const grantEnd = 6 + blob.readUInt16BE(4);
+    const grant = grantEnd > 6 ? blob.subarray(6, grantEnd).toString("utf8") : undefined;
+    const mac = blob.subarray(grantEnd, grantEnd + MAC_BYTES);
+    payload = blob.subarray(grantEnd + MAC_BYTES);
+    if (signingKey !== undefined) {
+      const identity = signingIdentity(signingKey);
+      // The stack's key derives any call key; a call key checks only its own call's jobs.
+      const macKey = identity.grant === undefined ? messageKey(identity.key, grant) : identity.grant === grant ? identity.key : undefined;
+      if (macKey === undefined || mac.length !== MAC_BYTES || !sameMac(outputMac(macKey, key, payload), mac)) {
+        throw refuse("does not carry a valid MAC for this job's key: it was altered or written by someone without the key");
+      }
+    }
+  } else if (tag.equals(UNSIGNED_TAG)) {
+    if (signingKey !== undefined) throw refuse("is not MACed but this client signs its jobs: it was not written by the runtime's worker");
+    payload = blob.subarray(4);
+  } else {
+    throw refuse("is not a lithops-aca batch output (unknown format)");
+  }
+  const output = decodeValue(payload) as BatchOutput;
+  if (outputKey(output.executorId, output.jobId, output.batch) !== key) {
+    throw refuse(`names another batch (${output.executorId}/${output.jobId} batch ${output.batch})`);
+  }
+  return output;
 }
 
 /** Runtime metadata a worker records when it starts: what the client checks against. */

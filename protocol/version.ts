@@ -6,8 +6,9 @@ import { LithopsError } from "./errors.ts";
 /**
  * Bumped whenever the queue message or output document changes shape.
  * 2: arguments and results may be JSON text instead of V8's format (data-codec encodeCompact).
+ * 3: messages name their queue and the SHA-256 of their blobs, may carry a call grant; outputs carry a MAC.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 const PACKAGE_NAME = "lithops-aca";
 

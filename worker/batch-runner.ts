@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
 import type { BlockBlobClient, ContainerClient } from "@azure/storage-blob";
 import type { RemoteErrorInfo } from "../protocol/data-codec.ts";
-import { encodeValue } from "../protocol/data-codec.ts";
 import { outputKey, progressKey } from "../protocol/keys.ts";
 import { callSlices, type BatchAddress, type CallBatchMessage, type CallSlice } from "../protocol/message.ts";
-import type { BatchOutput, BatchProgress, CallOutcome, CallStats } from "../protocol/output.ts";
+import { encodeBatchOutput, type BatchOutput, type BatchProgress, type CallOutcome, type CallStats } from "../protocol/output.ts";
 import type { RequestCounter } from "../azure/storage-connection.ts";
 import { NODE_MAJOR, PROTOCOL_VERSION } from "../protocol/version.ts";
+import { callEnvironment } from "./call-key.ts";
 import type { PayloadReader } from "./payloads.ts";
 import type { CallThreadPool } from "./thread-pool.ts";
 
@@ -18,6 +18,8 @@ export interface BatchContext {
   workerId: string;
   /** The runtime's own limit; a message may ask for less, never for more. */
   runtimeTimeout: number;
+  /** The stack's key: outputs are MACed with it (or the message's call key), calls get a call key. */
+  signingKey?: string;
 }
 
 /** Runs every call of a batch and stores the batch's status document. */
@@ -106,13 +108,15 @@ export async function loadBatch(
   const [funcText, data] = await Promise.all([context.payloads.functionText(message.func), context.payloads.bytes(message.data)]);
   const funcId = createHash("sha256").update(funcText).digest("hex").slice(0, 16);
   const timeoutSeconds = Math.min(message.timeout, context.runtimeTimeout);
+  // A call may wait for a free thread behind the batch's others: its call key lasts that long too.
+  const rounds = Math.ceil(callSlices(message.calls).length / context.pool.capacity);
   return async (call) => {
     const result = await context.pool.run({
       funcId,
       funcText,
       args: data.subarray(call.start, call.end),
       timeoutSeconds,
-      env: message.env,
+      env: callEnvironment(message, context.signingKey, Date.now() + rounds * timeoutSeconds * 1000),
       onStart: progress && (() => progress.started(call.id)),
     });
     progress?.ended(call.id);
@@ -145,7 +149,7 @@ export function failAll(message: BatchAddress, attempt: number, workerId: string
 export async function storeBatchOutput(
   message: BatchAddress,
   calls: CallOutcome[],
-  context: Pick<BatchContext, "container" | "counter" | "workerId">,
+  context: Pick<BatchContext, "container" | "counter" | "workerId" | "signingKey">,
 ): Promise<void> {
   const output: BatchOutput = {
     v: PROTOCOL_VERSION,
@@ -158,6 +162,6 @@ export async function storeBatchOutput(
     storageOps: context.counter.unreported(2),
     calls,
   };
-  const bytes = encodeValue(output, "batch output");
+  const bytes = encodeBatchOutput(output, context.signingKey, message.dlg);
   await context.container.getBlockBlobClient(outputKey(message.executorId, message.jobId, message.batch)).uploadData(bytes);
 }

@@ -71,13 +71,21 @@ function capture(call: RunningCall, chunk: unknown): void {
   }
 }
 
-// console.log and direct writes alike go through these; the worker's own log gets them too.
+// console.log and direct writes alike go through these. The worker's log gets a call's output
+// too, capped as the stored output is, and on stdout only: stderr carries the worker's own
+// lines, whose alert markers a function's printout cannot fake (protocol/log-markers.ts).
+const passThrough = process.stdout.write.bind(process.stdout) as (...args: unknown[]) => boolean;
 for (const stream of [process.stdout, process.stderr]) {
   const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
   stream.write = ((...args: unknown[]) => {
     const call = currentCall.getStore();
-    if (call) capture(call, args[0]);
-    return write(...args);
+    if (!call) return write(...args);
+    const underCap = call.loggedBytes < MAX_CALL_LOG_BYTES;
+    capture(call, args[0]);
+    if (underCap) return passThrough(...args);
+    const done = args.findLast((arg) => typeof arg === "function") as (() => void) | undefined;
+    if (done) queueMicrotask(done);
+    return true;
   }) as typeof stream.write;
 }
 

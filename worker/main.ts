@@ -19,6 +19,9 @@ import { InvalidArgumentError } from "../protocol/errors.ts";
 const RELEASE_MARGIN_SECONDS = 5;
 
 const env = parseWorkerEnv(process.env);
+// Shipped functions must not read the stack's key: it leaves the environment before any call
+// thread exists (threads copy it); calls get a call key of their own (worker/call-key.ts).
+delete process.env[ENV.signingKey];
 const workerId = env[ENV.workerId] ?? `${hostname()}-${process.pid}`;
 const log = (line: string): void => {
   process.stderr.write(`[worker ${workerId}] ${line}\n`);
@@ -43,6 +46,7 @@ const consumer = new QueueConsumer(
     counter: storage.counter,
     workerId,
     runtimeTimeout: env[ENV.runtimeTimeout],
+    signingKey: env[ENV.signingKey],
   },
   {
     queueName: env[ENV.queue],
@@ -50,6 +54,7 @@ const consumer = new QueueConsumer(
     maxDeliveries: env[ENV.maxDeliveries],
     idlePollMaxMs: env[ENV.idlePollMaxMs],
     signingKey: env[ENV.signingKey],
+    allowUnsigned: env[ENV.allowUnsigned] === "1",
     log,
   },
 );

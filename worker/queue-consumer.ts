@@ -1,12 +1,14 @@
 import type { ContainerClient } from "@azure/storage-blob";
 import type { DequeuedMessageItem, QueueClient } from "@azure/storage-queue";
-import { outputKey, rejectedMessageKey } from "../protocol/keys.ts";
-import { REMOTE_ERROR_NAMES } from "../protocol/errors.ts";
+import { ENV } from "../protocol/env.ts";
+import { deliveryMarkerKey, outputKey, rejectedMessageKey } from "../protocol/keys.ts";
+import { InvalidArgumentError, REMOTE_ERROR_NAMES } from "../protocol/errors.ts";
 import { decodeMessage, readBatchAddress, type CallBatchMessage } from "../protocol/message.ts";
 import { MalformedMessageError } from "../protocol/errors.ts";
+import { POISON_MARKER } from "../protocol/log-markers.ts";
 import { nextPollDelay } from "../protocol/polling.ts";
-import { blobExists } from "../azure/storage-connection.ts";
-import { detachSignature, verifySignature } from "../protocol/signing.ts";
+import { blobExists, downloadBytes } from "../azure/storage-connection.ts";
+import { checkGrant, detachSignature, messageKey, sha256, verifySignature } from "../protocol/signing.ts";
 import { failAll, runBatch, storeBatchOutput, type BatchContext } from "./batch-runner.ts";
 import { recordRelease, runRedelivered } from "./redelivery.ts";
 
@@ -17,7 +19,9 @@ export interface ConsumerSettings {
   /** Deliveries after which a message that keeps killing its worker goes to the poison queue. */
   maxDeliveries: number;
   idlePollMaxMs: number;
+  /** The stack's key; without one the consumer refuses to start unless `allowUnsigned` (ENV.allowUnsigned). */
   signingKey?: string;
+  allowUnsigned?: boolean;
   log: (line: string) => void;
 }
 
@@ -50,7 +54,14 @@ export class QueueConsumer {
     private readonly container: ContainerClient,
     private readonly batch: BatchContext,
     private readonly settings: ConsumerSettings,
-  ) {}
+  ) {
+    if (!settings.signingKey && !settings.allowUnsigned) {
+      throw new InvalidArgumentError(
+        `worker environment is invalid: ${ENV.signingKey} is not set, and a worker without a key would run any message anyone can queue; ` +
+          `give it the stack's signing key, or set ${ENV.allowUnsigned}=1 to run unsigned messages on purpose (docs/security.md)`,
+      );
+    }
+  }
 
   async run(): Promise<void> {
     while (!this.stopping) {
@@ -159,7 +170,20 @@ export class QueueConsumer {
       const { message } = parsed;
       // A batch runs at most once to an outcome: a replayed message (or one redelivered after its
       // outcome was stored) is recorded and dropped, never run again.
-      if (await blobExists(this.container, outputKey(message.executorId, message.jobId, message.batch))) {
+      // The replay marker and the output check do not depend on each other: one round trip for both.
+      const [replayed, hasOutput] = await Promise.all([
+        this.replayed(item),
+        blobExists(this.container, outputKey(message.executorId, message.jobId, message.batch)),
+      ]);
+      if (replayed) {
+        await this.reject(
+          item,
+          `replayed: a copy of this message (batch ${message.batch} of job ${message.executorId}/${message.jobId}) was delivered before; not run again`,
+          held,
+        );
+        return;
+      }
+      if (hasOutput) {
         await this.reject(item, `replayed: batch ${message.batch} of job ${message.executorId}/${message.jobId} already has its output; not run again`, held);
         return;
       }
@@ -172,7 +196,7 @@ export class QueueConsumer {
         }
         if (outcome.poisonedCalls.length > 0) {
           this.settings.log(
-            `message ${item.messageId}: calls ${outcome.poisonedCalls.join(", ")} kept killing their worker; reported as PoisonCallError, message copied to the poison queue`,
+            `${POISON_MARKER} message ${item.messageId}: calls ${outcome.poisonedCalls.join(", ")} kept killing their worker; reported as PoisonCallError, message copied to the poison queue`,
           );
           await this.poisonQueue.sendMessage(item.messageText);
         }
@@ -181,6 +205,12 @@ export class QueueConsumer {
       }
       await this.delete(held);
     } catch (error) {
+      if (error instanceof MalformedMessageError) {
+        // A blob of the message failed its digest (worker/payloads.ts): the message's fault, refused like a bad signature.
+        await this.failRejectedCalls(item, error.message);
+        await this.reject(item, error.message, held);
+        return;
+      }
       // Outcome not stored (storage unreachable): keep the message, it will be delivered again.
       this.settings.log(`batch in message ${item.messageId} not finished: ${(error as Error).message}`);
       this.release(held);
@@ -190,7 +220,15 @@ export class QueueConsumer {
   private parse(item: DequeuedMessageItem): { message: CallBatchMessage } | { reason: string } {
     try {
       const message = decodeMessage(item.messageText);
-      if (this.settings.signingKey) checkSignature(item.messageText, this.settings.signingKey);
+      if (this.settings.signingKey) {
+        if (message.dlg !== undefined) checkGrant(message.dlg);
+        checkSignature(item.messageText, messageKey(this.settings.signingKey, message.dlg));
+      }
+      if (message.queue !== this.settings.queueName) {
+        throw new MalformedMessageError(
+          `message is for queue ${message.queue}, not this runtime's queue ${this.settings.queueName}: moved from another runtime`,
+        );
+      }
       if (Date.now() - message.submitted > MAX_MESSAGE_AGE_MS) {
         throw new MalformedMessageError(`message was submitted ${new Date(message.submitted).toISOString()}, longer ago than a queue keeps messages: a replay`);
       }
@@ -202,6 +240,26 @@ export class QueueConsumer {
           error instanceof MalformedMessageError ? error.message : `message could not be read (${String((error as Error)?.message ?? error).slice(0, 200)})`,
       };
     }
+  }
+
+  /**
+   * Whether another message with the same signature (the same text, when unsigned) was
+   * delivered before: a replay. The first delivery leaves a marker named by the signature's
+   * digest holding its message id, outside the job's data (protocol/keys.ts), so cleaning
+   * the job does not make the message runnable again; a redelivery of the same message (same
+   * id) is not a replay. Markers must outlive MAX_MESSAGE_AGE_MS (the stack's lifecycle rule).
+   */
+  private async replayed(item: DequeuedMessageItem): Promise<boolean> {
+    const signed = detachSignature(item.messageText)?.sig ?? item.messageText;
+    const marker = this.container.getBlockBlobClient(deliveryMarkerKey(this.settings.queueName, sha256(Buffer.from(signed))));
+    try {
+      await marker.upload(item.messageId, Buffer.byteLength(item.messageId), { conditions: { ifNoneMatch: "*" } });
+      return false;
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status !== 409 && status !== 412) throw error;
+    }
+    return (await downloadBytes(this.container, marker.name)).toString("utf8") !== item.messageId;
   }
 
   /**
@@ -234,7 +292,7 @@ export class QueueConsumer {
   }
 
   private async poison(item: DequeuedMessageItem, message: CallBatchMessage, held: HeldMessage, reason: string): Promise<void> {
-    this.settings.log(`message ${item.messageId}: ${reason}: moving it to the poison queue`);
+    this.settings.log(`${POISON_MARKER} message ${item.messageId}: ${reason}: moving it to the poison queue`);
     const calls = failAll(message, item.dequeueCount, this.batch.workerId, {
       name: "PoisonMessageError",
       message: `${reason}; the batch was moved to the poison queue`,

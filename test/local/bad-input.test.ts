@@ -15,9 +15,8 @@ import {
   type ResponseFuture,
 } from "../../client/index.ts";
 import type { LocalBackend } from "../../local/local-backend.ts";
-import { decodeValue } from "../../protocol/data-codec.ts";
 import { jobPrefix, outputPrefix, runtimePrefix } from "../../protocol/keys.ts";
-import type { BatchOutput } from "../../protocol/output.ts";
+import { decodeBatchOutput, type BatchOutput } from "../../protocol/output.ts";
 import { connectStorage, downloadBytes, type StorageClients } from "../../azure/storage-connection.ts";
 import { testExecutor } from "../support/executor.ts";
 import { childProcesses, portRefusesConnections } from "../support/processes.ts";
@@ -265,7 +264,7 @@ describe("local backend: bad input gives clear errors and loses nothing", () => 
       // One stored outcome for the one call: the batch document of the second delivery.
       const outputs: BatchOutput[] = [];
       for await (const blob of storage.container.listBlobsFlat({ prefix: outputPrefix(fexec.executorId, f.jobId) })) {
-        outputs.push(decodeValue(await downloadBytes(storage.container, blob.name)) as BatchOutput);
+        outputs.push(decodeBatchOutput(await downloadBytes(storage.container, blob.name), undefined, blob.name));
       }
       assert.equal(outputs.length, 1);
       assert.deepEqual(

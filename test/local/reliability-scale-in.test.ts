@@ -6,9 +6,8 @@ import { after, before, describe, it } from "node:test";
 import { RemoteCallError, type FunctionExecutor, type ResponseFuture } from "../../client/index.ts";
 import type { LocalBackend } from "../../local/local-backend.ts";
 import { connectStorage, type StorageClients } from "../../azure/storage-connection.ts";
-import { decodeValue } from "../../protocol/data-codec.ts";
 import { attemptLogKey, outputPrefix } from "../../protocol/keys.ts";
-import type { BatchOutput } from "../../protocol/output.ts";
+import { decodeBatchOutput, type BatchOutput } from "../../protocol/output.ts";
 import { testExecutor } from "../support/executor.ts";
 import { aliveAfter, sleep } from "../support/processes.ts";
 
@@ -81,7 +80,7 @@ describe("a call whose worker is stopped three times in a row (max_deliveries 3)
   async function outputs(future: ResponseFuture): Promise<BatchOutput[]> {
     const found: BatchOutput[] = [];
     for await (const blob of clients.container.listBlobsFlat({ prefix: outputPrefix(future.executorId, future.jobId) })) {
-      found.push(decodeValue(await clients.container.getBlockBlobClient(blob.name).downloadToBuffer()) as BatchOutput);
+      found.push(decodeBatchOutput(await clients.container.getBlockBlobClient(blob.name).downloadToBuffer(), undefined, blob.name));
     }
     return found;
   }

@@ -10,10 +10,10 @@ import { batchCalls } from "../../client/call-batches.ts";
 import { shipFunction } from "../../client/ship-function.ts";
 import type { LocalBackend } from "../../local/local-backend.ts";
 import type { RuntimeTarget } from "../../runtime-model/backend.ts";
-import { decodeValue, encodeValue } from "../../protocol/data-codec.ts";
+import { encodeValue } from "../../protocol/data-codec.ts";
 import { outputKey, runtimePrefix } from "../../protocol/keys.ts";
-import type { BatchOutput } from "../../protocol/output.ts";
-import { attachSignature, detachSignature } from "../../protocol/signing.ts";
+import { decodeBatchOutput } from "../../protocol/output.ts";
+import { attachSignature, callKeyToken, detachSignature } from "../../protocol/signing.ts";
 import { connectStorage, type StorageClients } from "../../azure/storage-connection.ts";
 import { testExecutor } from "../support/executor.ts";
 
@@ -39,7 +39,7 @@ describe("signed invocations: unsigned, tampered, foreign, replayed and expired 
     return path;
   };
 
-  const message = (jobId: string, file: string, options: { signingKey?: string; submitted?: number } = {}): string => {
+  const message = (jobId: string, file: string, options: { signingKey?: string; submitted?: number; queue?: string } = {}): string => {
     const plan = batchCalls({
       executorId: "hostile",
       jobId,
@@ -47,6 +47,7 @@ describe("signed invocations: unsigned, tampered, foreign, replayed and expired 
       calls: [encodeValue(callArguments(file), "argument")],
       parallelism: 1,
       timeout: 10,
+      queue: options.queue ?? target.queue,
       signingKey: options.signingKey,
     });
     assert.equal(plan.messages.length, 1);
@@ -102,7 +103,7 @@ describe("signed invocations: unsigned, tampered, foreign, replayed and expired 
     assert.equal(readFileSync(join(dir, "legit"), "utf8"), "ran\n");
   });
 
-  it("rejects and records unsigned, tampered, foreign-key, expired and out-of-prefix messages; none runs", async (t) => {
+  it("rejects and records unsigned, tampered, foreign-key, expired, out-of-prefix, other-queue and expired-call-key messages; none runs", async (t) => {
     const key = backend.signingKey!;
     const signed = message("J001", join(dir, "tampered"), { signingKey: key });
     // One changed byte inside the (base64) call data: still valid JSON and a valid message, but not what was signed.
@@ -112,7 +113,7 @@ describe("signed invocations: unsigned, tampered, foreign, replayed and expired 
     const outside = attachSignature(
       detachSignature(message("J005", join(dir, "outside"), { signingKey: key }))!.unsigned.replace(
         /"data":\{"inline":"[^"]*"\}/,
-        '"data":{"key":"lithops.jobs/other/M000/data.bin","start":0,"end":10}',
+        `"data":{"key":"lithops.jobs/other/M000/data.bin","start":0,"end":10,"sha256":"${"A".repeat(43)}"}`,
       ),
       key,
     );
@@ -122,6 +123,8 @@ describe("signed invocations: unsigned, tampered, foreign, replayed and expired 
       message("J002", join(dir, "foreign"), { signingKey: randomBytes(32).toString("base64url") }),
       message("J003", join(dir, "expired"), { signingKey: key, submitted: Date.now() - 8 * 24 * 3600 * 1000 }),
       outside,
+      message("J006", join(dir, "cross-queue"), { signingKey: key, queue: `${target.queue}x` }),
+      message("J007", join(dir, "expired-call-key"), { signingKey: callKeyToken(key, { e: "hostile", j: "J000", b: 0, x: Date.now() - 1000 }) }),
     ];
     const records = await sendAndAwaitRejections(texts);
     assert.match(records.get("0")!.reason, /not signed/);
@@ -129,12 +132,15 @@ describe("signed invocations: unsigned, tampered, foreign, replayed and expired 
     assert.match(records.get("2")!.reason, /signature does not match/);
     assert.match(records.get("3")!.reason, /longer ago than a queue keeps messages/);
     assert.match(records.get("4")!.reason, /outside its job's prefix/);
-    for (const name of ["unsigned", "tampered", "foreign", "expired", "outside"]) {
+    assert.match(records.get("5")!.reason, /is for queue \S+x, not this runtime's queue/);
+    assert.match(records.get("6")!.reason, /call key of hostile\/J000 batch 0, which expired/);
+    for (const name of ["unsigned", "tampered", "foreign", "expired", "outside", "cross-queue", "expired-call-key"]) {
       assert.equal(existsSync(join(dir, name)), false, `the ${name} message ran its function`);
     }
     // Each names its batch, so its calls fail with the reason instead of keeping their futures waiting.
-    for (const [i, jobId] of ["J000", "J001", "J002", "J003", "J005"].entries()) {
-      const output = decodeValue(await clients.container.getBlockBlobClient(outputKey("hostile", jobId, 0)).downloadToBuffer()) as BatchOutput;
+    for (const [i, jobId] of ["J000", "J001", "J002", "J003", "J005", "J006", "J007"].entries()) {
+      const stored = outputKey("hostile", jobId, 0);
+      const output = decodeBatchOutput(await clients.container.getBlockBlobClient(stored).downloadToBuffer(), key, stored);
       assert.deepEqual(
         output.calls.map((call) => (call.ok ? "ran" : [call.error.name, call.error.message.endsWith(records.get(String(i))!.reason)])),
         [["MessageRejectedError", true]],
@@ -144,11 +150,11 @@ describe("signed invocations: unsigned, tampered, foreign, replayed and expired 
     const left = await clients.queueService.getQueueClient(target.queue).peekMessages({ numberOfMessages: 32 });
     assert.equal(left.peekedMessageItems.length, 0, "rejected messages are deleted, not left to block the queue");
     t.diagnostic(
-      `calls run 0 of ${texts.length} hostile messages (unsigned, tampered by one byte, foreign key, expired, out of prefix): ${records.size} rejected and recorded`,
+      `calls run 0 of ${texts.length} hostile messages (unsigned, tampered by one byte, foreign key, expired, out of prefix, other queue, expired call key): ${records.size} rejected and recorded`,
     );
   });
 
-  it("a replayed message (its batch already has an output) is recorded and not run again", async (t) => {
+  it("a replayed message is recorded and not run again, even after its job's data was cleaned", async (t) => {
     const file = join(dir, "replayed");
     const text = message("J004", file, { signingKey: backend.signingKey });
     const queue = clients.queueService.getQueueClient(target.queue);
@@ -159,14 +165,21 @@ describe("signed invocations: unsigned, tampered, foreign, replayed and expired 
     while (!(await output.exists()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(readFileSync(file, "utf8"), "ran\n", "the original message ran once");
     const records = await sendAndAwaitRejections([text]);
-    assert.match(records.get("0")!.reason, /replayed: batch 0 of job hostile\/J004 already has its output/);
+    assert.match(records.get("0")!.reason, /replayed: a copy of this message \(batch 0 of job hostile\/J004\) was delivered before/);
     assert.equal(readFileSync(file, "utf8"), "ran\n", "the replay did not run the function again");
-    const kept = decodeValue(await output.downloadToBuffer()) as BatchOutput;
+    const kept = decodeBatchOutput(await output.downloadToBuffer(), backend.signingKey, output.name);
     assert.deepEqual(
       kept.calls.map((call) => call.ok),
       [true],
       "the batch keeps its outcome: the rejection does not replace it",
     );
-    t.diagnostic("calls run 1 of 1 genuine message sent twice: the replay was rejected and recorded, the function ran once");
+    // Cleaning the job removes its output: the delivery marker, outside the job's data, still refuses the replay.
+    for await (const blob of clients.container.listBlobsFlat({ prefix: "lithops.jobs/hostile/J004/" })) await clients.container.deleteBlob(blob.name);
+    const afterClean = await sendAndAwaitRejections([text]);
+    assert.match(afterClean.get("0")!.reason, /replayed/);
+    assert.equal(readFileSync(file, "utf8"), "ran\n", "the replay after cleaning did not run the function again");
+    t.diagnostic(
+      "calls run 1 of 1 genuine message sent three times (twice after it ran, once after its job was cleaned): the replays were rejected and recorded",
+    );
   });
 });

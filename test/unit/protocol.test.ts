@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { batchCalls, type BatchInput } from "../../client/call-batches.ts";
 import { decodeValue, encodeValue } from "../../protocol/data-codec.ts";
-import { UnserializableValueError } from "../../protocol/errors.ts";
+import { OutputIntegrityError, UnserializableValueError } from "../../protocol/errors.ts";
 import { assertId, callId, dataKey, executorPrefix, functionKey, jobPrefix, outputKey, runtimePrefix } from "../../protocol/keys.ts";
 import { ALLOWED_MEMORY_MB, cpuForMemory } from "../../runtime-model/memory.ts";
 import { InvalidMemoryError } from "../../runtime-model/errors.ts";
@@ -11,7 +11,8 @@ import { callSlices, decodeMessage, MAX_MESSAGE_BYTES, type CallBatchMessage } f
 import { MalformedMessageError } from "../../protocol/errors.ts";
 import { APP_NAME_MAX, assertRuntimeName, runtimeQueues, runtimeResourceName } from "../../azure/runtime-name.ts";
 import { InvalidRuntimeNameError } from "../../azure/errors.ts";
-import { attachSignature, detachSignature, verifySignature } from "../../protocol/signing.ts";
+import { attachSignature, callKeyToken, checkGrant, detachSignature, messageKey, sha256, signingIdentity, verifySignature } from "../../protocol/signing.ts";
+import { decodeBatchOutput, encodeBatchOutput, type BatchOutput } from "../../protocol/output.ts";
 import { NODE_MAJOR, PROTOCOL_VERSION } from "../../protocol/version.ts";
 
 describe("memory table", () => {
@@ -123,13 +124,14 @@ describe("storage keys", () => {
 const validMessage: CallBatchMessage = {
   v: PROTOCOL_VERSION,
   kind: "calls",
+  queue: "lithops-q512",
   executorId: "abc123-1",
   jobId: "M000",
   batch: 0,
   nodeMajor: NODE_MAJOR,
   timeout: 60,
   func: { inline: Buffer.from("exports.handler = (x) => x;").toString("base64") },
-  data: { key: "lithops.jobs/abc123-1/M000/data.bin", start: 0, end: 30 },
+  data: { key: "lithops.jobs/abc123-1/M000/data.bin", start: 0, end: 30, sha256: sha256(Buffer.alloc(30)) },
   calls: { first: 0, offsets: [0, 10, 20, 30] },
   submitted: 1_700_000_000_000,
 };
@@ -179,7 +181,7 @@ describe("queue message decoding", () => {
   it("rejects decreasing call offsets and reversed byte ranges", () => {
     const offsets = decodeError(JSON.stringify({ ...validMessage, calls: { first: 0, offsets: [0, 20, 10] } })).message;
     assert.match(offsets, /calls.*offsets must not decrease/);
-    const range = decodeError(JSON.stringify({ ...validMessage, data: { key: "k", start: 9, end: 3 } })).message;
+    const range = decodeError(JSON.stringify({ ...validMessage, data: { key: "k", start: 9, end: 3, sha256: sha256(Buffer.alloc(0)) } })).message;
     assert.match(range, /data.*end must not be before start/);
   });
 
@@ -187,6 +189,17 @@ describe("queue message decoding", () => {
     assert.match(decodeError(JSON.stringify({ ...validMessage, executorId: "../../etc" })).message, /executorId/);
     assert.match(decodeError(JSON.stringify({ hello: "world" })).message, new RegExp(`does not match protocol v${PROTOCOL_VERSION}`));
     assert.match(decodeError("[1,2,3]").message, /expected object/);
+  });
+
+  it("rejects a blob reference without its SHA-256, or with one that is not a digest", () => {
+    const { sha256: _digest, ...noDigest } = validMessage.data as { sha256: string };
+    assert.match(decodeError(JSON.stringify({ ...validMessage, data: noDigest })).message, /data/);
+    assert.match(decodeError(JSON.stringify({ ...validMessage, data: { ...noDigest, sha256: "abc" } })).message, /not a base64url SHA-256/);
+  });
+
+  it("rejects a message without the queue it is for", () => {
+    const { queue: _queue, ...noQueue } = validMessage;
+    assert.match(decodeError(JSON.stringify(noQueue)).message, /queue/);
   });
 
   it("does not echo a large payload in its error", () => {
@@ -258,7 +271,7 @@ describe("message signing", () => {
 const FUNCTION_TEXT = "exports.handler = (x) => x;";
 
 function job(calls: Buffer[], overrides: Partial<BatchInput> = {}): BatchInput {
-  return { executorId: "abc123-1", jobId: "M000", functionText: FUNCTION_TEXT, calls, parallelism: 2, timeout: 600, ...overrides };
+  return { executorId: "abc123-1", jobId: "M000", functionText: FUNCTION_TEXT, calls, parallelism: 2, timeout: 600, queue: "lithops-q512", ...overrides };
 }
 
 /** Each call's argument bytes as a worker would read them from the plan's messages and uploads. */
@@ -270,6 +283,7 @@ function callBytesSeenByWorker(plan: ReturnType<typeof batchCalls>): Map<string,
     const data =
       "inline" in message.data ? Buffer.from(message.data.inline, "base64") : blobs.get(message.data.key)?.subarray(message.data.start, message.data.end);
     assert.ok(data, `message of batch ${message.batch} points at a blob that is not uploaded`);
+    if ("key" in message.data) assert.equal(sha256(data), message.data.sha256, `batch ${message.batch}'s data digest`);
     for (const slice of callSlices(message.calls)) seen.set(slice.id, data.subarray(slice.start, slice.end));
   }
   return seen;
@@ -306,7 +320,19 @@ describe("job plan", () => {
       plan.uploads.map((u) => u.key),
       [functionKey("abc123-1", "M000")],
     );
-    for (const text of plan.messages) assert.equal("key" in decodeMessage(text).func, true);
+    for (const text of plan.messages) {
+      const { func } = decodeMessage(text);
+      assert.ok("key" in func);
+      assert.equal(func.sha256, sha256(Buffer.from(functionText)));
+    }
+  });
+
+  it("names the runtime's queue in every message, under the signature", () => {
+    const plan = batchCalls(job([encodeValue([1], "arg")], { signingKey: "s".repeat(32) }));
+    const signed = detachSignature(plan.messages[0]);
+    assert.ok(signed);
+    assert.equal(decodeMessage(plan.messages[0]).queue, "lithops-q512");
+    assert.ok(verifySignature(signed.unsigned, signed.sig, "s".repeat(32)));
   });
 
   it("sends 1,000 calls in a few messages", () => {
@@ -340,5 +366,76 @@ describe("job plan", () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe("call keys (nested jobs sign without the stack's key)", () => {
+  const stackKey = "stack-key-0123456789abcdef0123456789";
+  const grant = { e: "abc123-1", j: "M000", b: 0, x: Date.now() + 60_000 };
+
+  it("a call key token signs messages the worker verifies with the stack's key and the message's grant", () => {
+    const token = callKeyToken(stackKey, grant);
+    assert.ok(!token.includes(stackKey));
+    const plan = batchCalls(job([encodeValue([1], "arg")], { signingKey: token }));
+    const message = decodeMessage(plan.messages[0]);
+    assert.ok(message.dlg);
+    assert.deepEqual(checkGrant(message.dlg), grant);
+    const signed = detachSignature(plan.messages[0]);
+    assert.ok(signed);
+    assert.ok(verifySignature(signed.unsigned, signed.sig, messageKey(stackKey, message.dlg)));
+    assert.equal(verifySignature(signed.unsigned, signed.sig, stackKey), false);
+  });
+
+  it("a grant changed by its holder no longer matches its key", () => {
+    const token = callKeyToken(stackKey, grant);
+    const { key } = signingIdentity(token);
+    const longer = JSON.stringify({ ...grant, x: grant.x + 3_600_000 });
+    assert.notEqual(messageKey(stackKey, longer), key);
+  });
+
+  it("refuses an expired grant and one that is not a grant, with MalformedMessageError", () => {
+    assert.throws(
+      () => checkGrant(JSON.stringify({ ...grant, x: Date.now() - 1 })),
+      (e: unknown) => e instanceof MalformedMessageError && /expired/.test(e.message),
+    );
+    assert.throws(() => checkGrant("{"), MalformedMessageError);
+    assert.throws(() => checkGrant(JSON.stringify({ e: "a" })), MalformedMessageError);
+  });
+});
+
+describe("batch output MAC", () => {
+  const key = "stack-key-0123456789abcdef0123456789";
+  const address = { executorId: "abc123-1", jobId: "M000", batch: 3 };
+  const output: BatchOutput = { v: PROTOCOL_VERSION, ...address, workerId: "w", storageOps: 1, calls: [] };
+  const stored = outputKey("abc123-1", "M000", 3);
+
+  it("round-trips with the key", () => {
+    assert.deepEqual(decodeBatchOutput(encodeBatchOutput(output, key, undefined), key, stored), output);
+  });
+
+  it("refuses an altered output, one MACed with another key, an unsigned one and another batch's, before deserializing", () => {
+    const bytes = encodeBatchOutput(output, key, undefined);
+    const altered = Buffer.from(bytes);
+    altered[altered.length - 1] ^= 1;
+    const integrity = (e: unknown) => e instanceof OutputIntegrityError && /abc123-1\/M000\/out\/000003\.bin/.test(e.message);
+    assert.throws(() => decodeBatchOutput(altered, key, stored), integrity);
+    assert.throws(() => decodeBatchOutput(encodeBatchOutput(output, "another-key-0123456789abcdef", undefined), key, stored), integrity);
+    assert.throws(() => decodeBatchOutput(encodeBatchOutput(output, undefined, undefined), key, stored), integrity);
+    assert.throws(() => decodeBatchOutput(bytes, key, outputKey("abc123-1", "M000", 4)), OutputIntegrityError);
+    assert.throws(() => decodeBatchOutput(Buffer.from("garbage"), key, stored), OutputIntegrityError);
+  });
+
+  it("is read without a key by a client that does not sign (a runtime that opted out)", () => {
+    assert.deepEqual(decodeBatchOutput(encodeBatchOutput(output, undefined, undefined), undefined, stored), output);
+  });
+
+  it("a nested job's output is checked by the nested client with its call key, and by the stack's key holder", () => {
+    const token = callKeyToken(key, { e: "abc123-1", j: "M000", b: 0, x: Date.now() + 60_000 });
+    const { grant } = signingIdentity(token);
+    const bytes = encodeBatchOutput(output, key, grant);
+    assert.deepEqual(decodeBatchOutput(bytes, token, stored), output);
+    assert.deepEqual(decodeBatchOutput(bytes, key, stored), output);
+    const otherCall = callKeyToken(key, { e: "abc123-1", j: "M000", b: 1, x: Date.now() + 60_000 });
+    assert.throws(() => decodeBatchOutput(bytes, otherCall, stored), OutputIntegrityError);
   });
 });

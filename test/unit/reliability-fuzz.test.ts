@@ -9,12 +9,12 @@ import fc from "fast-check";
 import { readConfigFile, resolveConfig, validateConfigFile } from "../../client/config.ts";
 import { ConfigError } from "../../client/errors.ts";
 import { batchCalls } from "../../client/call-batches.ts";
-import { decodeValue, encodeValue } from "../../protocol/data-codec.ts";
+import { encodeValue } from "../../protocol/data-codec.ts";
 import { parseWorkerEnv } from "../../protocol/env.ts";
 import { outputKey } from "../../protocol/keys.ts";
 import { decodeMessage, readBatchAddress } from "../../protocol/message.ts";
 import { MalformedMessageError } from "../../protocol/errors.ts";
-import type { BatchOutput } from "../../protocol/output.ts";
+import { decodeBatchOutput } from "../../protocol/output.ts";
 import { RequestCounter } from "../../azure/storage-connection.ts";
 import type { BatchContext } from "../../worker/batch-runner.ts";
 import { PayloadReader } from "../../worker/payloads.ts";
@@ -41,6 +41,7 @@ function validMessage(signingKey?: string): string {
     calls: [1, 2, 3].map((x) => encodeValue([x], "argument")),
     parallelism: 1,
     timeout: 5,
+    queue: "q-fuzz",
     signingKey,
   });
   return plan.messages[0];
@@ -170,7 +171,7 @@ describe("fuzz: the worker's message handling", () => {
         const batch = readBatchAddress(text);
         assert.deepEqual(outputs, batch ? [outputKey(batch.executorId, batch.jobId, batch.batch)] : [], "output only for a readable batch address");
         if (batch) {
-          const output = decodeValue(Buffer.from(world.blobs.get(outputs[0])!, "base64")) as BatchOutput;
+          const output = decodeBatchOutput(Buffer.from(world.blobs.get(outputs[0])!, "base64"), KEY, outputs[0]!);
           assert.ok(
             output.calls.length > 0 &&
               output.calls.every((call) => !call.ok && call.error.name === "MessageRejectedError" && call.error.message.endsWith(record.reason)),
@@ -188,7 +189,11 @@ describe("fuzz: the worker's message handling", () => {
       dequeueCount: 1,
     } as unknown as DequeuedMessageItem);
     assert.equal(world.ran, 1); // the first batch of the plan holds one call
-    assert.deepEqual([...world.blobs.keys()], ["lithops.jobs/fuzz-1/M000/out/000000.bin"]);
+    // Its output, and the marker of its first delivery (a replay of it would be refused).
+    assert.deepEqual(
+      [...world.blobs.keys()].map((key) => key.replace(/\/[^/]+$/, "/")),
+      ["lithops.deliveries/q-fuzz/", "lithops.jobs/fuzz-1/M000/out/"],
+    );
   });
 
   it("the attempt log reader takes any text", () => {
@@ -385,6 +390,7 @@ function fakeWorld() {
     counter: new RequestCounter(),
     workerId: "fuzz-worker",
     runtimeTimeout: 600,
+    signingKey: KEY,
   };
   return {
     blobs,

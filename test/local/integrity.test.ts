@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { LithopsError, MessageRejectedError, type FunctionExecutor } from "../../client/index.ts";
+import type { LocalBackend } from "../../local/local-backend.ts";
+import { connectStorage, type StorageClients } from "../../azure/storage-connection.ts";
+import { OutputIntegrityError } from "../../protocol/errors.ts";
+import { functionKey, outputKey } from "../../protocol/keys.ts";
+import { decodeBatchOutput, encodeBatchOutput } from "../../protocol/output.ts";
+import { testExecutor } from "../support/executor.ts";
+
+/**
+ * Write access to a job's blobs is not enough to run code or to feed a client results:
+ * blobs a message points at carry their SHA-256 in the signed message, and batch outputs a
+ * MAC. Both attacks run as the same user with the real storage key, as another principal
+ * with blob write access on Azure would.
+ */
+describe("integrity of the blobs a signed message references and of batch outputs", () => {
+  let fexec: FunctionExecutor;
+  let clients: StorageClients;
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "lithops-integrity-"));
+    fexec = testExecutor({ maxWorkers: 1 });
+    clients = connectStorage(((await fexec.backend()) as LocalBackend).storage);
+  });
+  after(async () => {
+    await fexec.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a queued call whose function blob was overwritten (same length) is refused by the worker with a clear error; nothing runs", async () => {
+    // Keeps the only worker slot busy while the victim's call waits in the queue.
+    const busy = await fexec.callAsync(() => new Promise((resolve) => setTimeout(() => resolve("done"), 4000)), null);
+    const padding = "x".repeat(20_000); // above the inline limit: the function travels as a blob
+    const victim = await fexec.callAsync((n: number) => (padding.length > 0 ? n + 1 : 0), 1);
+    const key = functionKey(victim.executorId, victim.jobId);
+    const original = await clients.container.getBlockBlobClient(key).downloadToBuffer();
+    const marker = join(dir, "evil-ran");
+    const evil = `exports.handler = () => require("node:fs").writeFileSync(${JSON.stringify(marker)}, "ran");`;
+    const forged = Buffer.from(evil.padEnd(original.length, " "));
+    assert.equal(forged.length, original.length);
+    await clients.container.getBlockBlobClient(key).uploadData(forged);
+    assert.equal(await busy.result(), "done");
+    await assert.rejects(victim.result(), (error: unknown) => {
+      assert.ok(error instanceof MessageRejectedError && error instanceof LithopsError, String(error));
+      assert.match(error.message, new RegExp(`function blob ${key} .*has SHA-256 .*not the .* its signed message names`));
+      return true;
+    });
+    assert.equal(existsSync(marker), false, "the overwritten function ran");
+  });
+
+  it("a batch output overwritten in storage is refused by the client before it is deserialized", async () => {
+    const future = await fexec.callAsync((n: number) => n * 2, 21);
+    assert.equal(await future.result(), 42);
+    const key = outputKey(future.executorId, future.jobId, 0);
+    const genuine = decodeBatchOutput(await clients.container.getBlockBlobClient(key).downloadToBuffer(), undefined, key);
+    const call = genuine.calls[0]!;
+    assert.ok(call.ok);
+    const lie = { ...genuine, calls: [{ ...call, result: Buffer.from("666") }] };
+    const reader = testExecutor();
+    try {
+      for (const forged of [encodeBatchOutput(lie, undefined, undefined), encodeBatchOutput(lie, "a-key-the-attacker-made-up-0123456789", undefined)]) {
+        await clients.container.getBlockBlobClient(key).uploadData(forged);
+        const [attached] = await reader.attach(future.executorId, [future.jobId]);
+        await assert.rejects(
+          attached!.result(),
+          (error: unknown) => error instanceof OutputIntegrityError && error instanceof LithopsError && error.message.includes(key),
+        );
+      }
+    } finally {
+      await reader.close();
+    }
+  });
+});
