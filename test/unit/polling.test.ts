@@ -37,7 +37,7 @@ describe("poll pacing", () => {
 /** A thread pool with room for one call (none of whose calls ever waits on a nested job). */
 const oneSlot = { pool: { capacity: 1, capacityChanged: () => new Promise(() => undefined) } } as unknown as BatchContext;
 /** Idle polls back off to at most one a second. */
-const settings: ConsumerSettings = { queueName: "q", visibilityTimeout: 10, maxDeliveries: 3, idlePollMaxMs: 1000, log: () => undefined };
+const settings: ConsumerSettings = { queueName: "q", visibilityTimeout: 10, maxDeliveries: 3, idlePollMaxMs: 1000, allowUnsigned: true, log: () => undefined };
 
 /** A queue that is always empty and records when it was polled (in mocked time). */
 function emptyQueue(polls: number[]): QueueClient {
