@@ -33,7 +33,7 @@ const END_TO_END: Record<string, string> = {
   "client/call-types.ts": TYPES,
   "client/future-owner.ts": TYPES,
   "runtime-model/backend.ts": TYPES,
-  "runtime-model/defaults.ts": "two constants: the tests of the options they default assert them",
+  "protocol/log-markers.ts": "one constant: the worker's log line and the runtime's poison alert both import it, so they cannot disagree",
 
   "cli/commands.ts": CLI,
   "cli/dashboard.ts": CLI,
@@ -85,7 +85,6 @@ const END_TO_END: Record<string, string> = {
   "client/module-wait.ts": STORAGE,
   "client/object-input.ts": STORAGE,
   "client/optional-packages.ts": "loads optional peer packages: tested with and without them installed (test/local/plot.test.ts, test/package)",
-  "client/options.ts": STORAGE,
   "client/plot-data.ts": STORAGE,
   "client/plot.ts": STORAGE,
   "client/progress.ts": PROCESSES,
@@ -97,7 +96,6 @@ const END_TO_END: Record<string, string> = {
   "client/storage-outage.ts": STORAGE,
   "client/storage.ts": STORAGE,
   "client/wait-loop.ts": STORAGE,
-  "runtime-model/config-issues.ts": STORAGE,
   "runtime-model/storage-account-backend.ts": STORAGE,
 
   "client/dashboard/live-source.ts": DASHBOARD,
