@@ -52,6 +52,13 @@ describe("integrity of the blobs a signed message references and of batch output
     assert.equal(existsSync(marker), false, "the overwritten function ran");
   });
 
+  it("a shipped function sees a call key in place of the stack's signing key", async () => {
+    const stackKey = ((await fexec.backend()) as LocalBackend).signingKey!;
+    const seen = (await fexec.getResult(await fexec.callAsync(() => process.env.LITHOPS_SIGNING_KEY ?? "", null))) as string;
+    assert.match(seen, /^lithops-call-key\.v1\./);
+    assert.ok(!seen.includes(stackKey), "the call's environment holds the stack's key");
+  });
+
   it("a batch output overwritten in storage is refused by the client before it is deserialized", async () => {
     const future = await fexec.callAsync((n: number) => n * 2, 21);
     assert.equal(await future.result(), 42);
