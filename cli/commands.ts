@@ -223,6 +223,9 @@ export async function execute(request: CliRequest, io: CliIO, env: NodeJS.Proces
       case "logs poll":
         await (await import("./logs.ts")).runLogs(request, context, io);
         break;
+      case "dashboard":
+        await (await import("./dashboard.ts")).runDashboard(request, context, io);
+        break;
       default:
         await (await stackCommands(request)).changeStack(request, context, io);
     }

@@ -7,3 +7,8 @@ export class CliError extends LithopsError {
 export class LogsError extends LithopsError {
   override name = "LogsError";
 }
+
+/** `dashboard` given an executor id that cannot be one. */
+export class DashboardError extends LithopsError {
+  override name = "DashboardError";
+}

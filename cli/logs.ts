@@ -1,7 +1,7 @@
 import { LogsError } from "./errors.ts";
 import type { ContainerClient } from "@azure/storage-blob";
-import { connectStorage, downloadBytes, isNotFound } from "../azure/storage-connection.ts";
-import { resolveConfig } from "../client/config.ts";
+import { connectStorage, downloadBytes, isNotFound, type StorageClients } from "../azure/storage-connection.ts";
+import { type ExecutorConfig, resolveConfig } from "../client/config.ts";
 import { openLocalStorage } from "../local/data-dir.ts";
 import { assertId, batchOfOutputKey, executorPrefix, JOBS_PREFIX, jobPrefix } from "../protocol/keys.ts";
 import { decodeBatchOutput, type BatchOutput, type CallOutcome } from "../protocol/output.ts";
@@ -120,12 +120,17 @@ async function pollLogs(container: ContainerClient, selector: JobSelector | unde
  * folder's storage (or local.connection_string), or Azure Storage from the config file or
  * the stack's clientConfig output.
  */
-async function withJobContainer(request: CliRequest, context: CliContext, use: (container: ContainerClient) => Promise<void>): Promise<void> {
+export async function withJobContainer(
+  request: CliRequest,
+  context: CliContext,
+  use: (container: ContainerClient, clients: StorageClients, config: ExecutorConfig) => Promise<void>,
+): Promise<void> {
   if (context.backend === "local") {
     const config = resolveConfig({ backend: "local", config: context.file }, context.env);
     const local = config.local.connectionString ? undefined : await openLocalStorage(config.local.dataDir);
     try {
-      await use(connectStorage({ connectionString: config.local.connectionString ?? local?.connectionString, container: config.storage.container }).container);
+      const clients = connectStorage({ connectionString: config.local.connectionString ?? local?.connectionString, container: config.storage.container });
+      await use(clients.container, clients, config);
     } finally {
       await local?.close();
     }
@@ -133,7 +138,9 @@ async function withJobContainer(request: CliRequest, context: CliContext, use: (
   }
   const stack = givenStack(request, context);
   const file = stack ? await (await import("../deploy/stack-session.ts")).readStackClientConfig(stack, pulumiProject(context.env, context.cwd)) : context.file;
-  await use(connectStorage(resolveConfig({ backend: "azure_containers", config: file }, context.env).storage).container);
+  const config = resolveConfig({ backend: "azure_containers", config: file }, context.env);
+  const clients = connectStorage(config.storage);
+  await use(clients.container, clients, config);
 }
 
 /** Runs `logs get` or `logs poll` (poll stops on SIGINT or SIGTERM). */

@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { INLINE_WORKSPACE_DIR, PULUMI_DIR_ENV } from "../deploy/pulumi-project.ts";
 import { BACKENDS, type BackendName } from "../protocol/env.ts";
 import { PACKAGE_VERSION } from "../protocol/version.ts";
+import { dashboardCommand } from "./dashboard-command.ts";
 
 /**
  * The lithops-aca command line: Lithops's commands, words and flags (`hello`, `runtime
@@ -29,7 +30,8 @@ export type CliRequest =
   | ({ command: "clean" } & CommonOptions)
   | ({ command: "stack destroy"; yes: boolean } & CommonOptions)
   | ({ command: "logs get"; job: string } & CommonOptions)
-  | ({ command: "logs poll"; job?: string } & CommonOptions);
+  | ({ command: "logs poll"; job?: string } & CommonOptions)
+  | ({ command: "dashboard"; executorId: string } & CommonOptions);
 
 export const STORAGES = ["azure_storage", "local"] as const;
 
@@ -115,6 +117,8 @@ export function buildProgram(onRequest: (request: CliRequest) => void, output: P
     .description("follow the logs of running jobs: print each call's output as its batch finishes, until Ctrl-C")
     .argument("[job]", `${jobHelp} (default: every job)`)
     .action((job: string | undefined, options: Record<string, unknown>) => onRequest({ command: "logs poll", job, ...commonOf(options) }));
+
+  program.addCommand(common(dashboardCommand((executorId, options) => onRequest({ command: "dashboard", executorId, ...commonOf(options) }))));
 
   common(program.command("clean"))
     .description(

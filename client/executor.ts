@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Backend, ExecutionBackend, RuntimeTarget } from "../runtime-model/backend.ts";
 import { encodeCompact } from "../protocol/data-codec.ts";
 import { LithopsError } from "../protocol/errors.ts";
-import { callId, executorPrefix } from "../protocol/keys.ts";
+import { executorPrefix } from "../protocol/keys.ts";
 import type { FutureRef, StorageObject } from "../protocol/call-refs.ts";
 import { callArguments } from "./args.ts";
 import { BackendSession } from "./backend-session.ts";
@@ -10,12 +10,17 @@ import type { Elements, MapReduceFutures, ObjectElement, OneArgumentFunction, Re
 import type { ExecutorConfig, ExecutorOptions } from "./config.ts";
 import { ConfigError, ExecutorClosedError, FutureNotWatchedError } from "./errors.ts";
 import type { FutureOwner, WaitSettings } from "./future-owner.ts";
-import { buildManifest, listJobIds, manifestUpload, readManifest } from "./job-manifest.ts";
+import { attachJobs } from "./job-attach.ts";
+import { buildManifest, manifestUpload } from "./job-manifest.ts";
 import { collectMapInput, type Iterdata } from "./object-input.ts";
 import { batchCalls } from "./call-batches.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { jobSummary, type JobSummaryOptions, type JobSummaryRow } from "./job-summary.ts";
 import { plotCalls, type PlotPaths } from "./plot.ts";
+import type { CostReport } from "./cost.ts";
+import { liveSource } from "./dashboard/live-source.ts";
+import { type Dashboard, serveDashboard } from "./dashboard/server.ts";
+import { JobCosts } from "./job-costs.ts";
 import {
   callOptionsSchema,
   checkOptions,
@@ -62,6 +67,9 @@ export class FunctionExecutor implements AsyncDisposable, FutureOwner<ResponseFu
   protected readonly log: Logger;
   private readonly session: BackendSession;
   private readonly futures: ResponseFuture[] = [];
+  /** Job memory sizes for cost estimates, read from the job manifests once. */
+  private readonly costs = new JobCosts(async () => (await this.session.running()).backend.jobs);
+  private readonly dashboards: Dashboard[] = [];
   private jobCount = 0;
   private closed = false;
   private objectStorage?: Storage;
@@ -200,23 +208,8 @@ export class FunctionExecutor implements AsyncDisposable, FutureOwner<ResponseFu
    */
   async attach(executorId: string, jobIds?: readonly string[]): Promise<ResponseFuture[]> {
     this.assertOpen();
-    const { backend, monitor } = await this.session.running();
-    const ids = jobIds ?? (await listJobIds(backend.jobs, executorId));
-    const manifests = await Promise.all(ids.map((jobId) => readManifest(backend.jobs, executorId, jobId)));
-    const attached: ResponseFuture[] = [];
-    for (const manifest of manifests) {
-      const batches = new Map<number, ResponseFuture[]>();
-      for (const [batch, first, count] of manifest.batches) {
-        const batchFutures = Array.from({ length: count }, (_, i) =>
-          this.futureFor(executorId, manifest.jobId, callId(first + i), manifest.fromMap, newStats(manifest.submitted, batch, 0)),
-        );
-        batches.set(batch, batchFutures);
-        attached.push(...batchFutures);
-      }
-      monitor.watch(executorId, manifest.jobId, batches);
-      // Workers for what is still queued: sending no message makes the local scaler look at the queue now.
-      await backend.send(await backend.prepareRuntime(manifest.runtime, manifest.memory), []);
-    }
+    const makeFuture = (jobId: string, id: string, fromMap: boolean, stats: FutureStats) => this.futureFor(executorId, jobId, id, fromMap, stats);
+    const attached = await attachJobs(await this.session.running(), executorId, jobIds, makeFuture);
     this.futures.push(...attached);
     return attached;
   }
@@ -242,12 +235,27 @@ export class FunctionExecutor implements AsyncDisposable, FutureOwner<ResponseFu
    * `-histogram.svg` (dir default `plots`); returns `[timeline, histogram]`. See client/plot.ts.
    */
   async plot(fs?: Futures | string, dir?: string): Promise<PlotPaths> {
-    return plotCalls(this.futures, this.executorId, fs, dir);
+    return plotCalls(this.futures, this.executorId, fs, dir, (futures) => this.cost(futures));
+  }
+
+  /** A live web page of this executor's jobs, on loopback, until close() (or fexec.close()). See client/dashboard/. */
+  async dashboard(): Promise<Dashboard> {
+    this.assertOpen();
+    const dashboard = await serveDashboard(liveSource(this));
+    this.dashboards.push(dashboard);
+    return dashboard;
+  }
+
+  /** What the calls among fs (default: all) cost so far on Azure Container Apps, estimated. See client/cost.ts. */
+  async cost(fs?: Futures): Promise<CostReport> {
+    const account = this.session.begun ? (await this.session.running()).backend.account : undefined;
+    return this.costs.report(this, this.selectFutures(fs), fs === undefined, account);
   }
 
   /** One row per call (default: all), and with `csv` the same rows written as CSV. See client/job-summary.ts. */
   async jobSummary(options: JobSummaryOptions = {}): Promise<JobSummaryRow[]> {
-    return jobSummary(options.fs === undefined ? this.futures : this.selectFutures(options.fs), options.csv);
+    const futures = options.fs === undefined ? this.futures : this.selectFutures(options.fs);
+    return jobSummary(futures, options.csv, await this.costs.pricing(futures, this.config));
   }
 
   /** The storage-account backend (local or Azure) this executor runs on, started if needed. */
@@ -270,6 +278,7 @@ export class FunctionExecutor implements AsyncDisposable, FutureOwner<ResponseFu
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.all(this.dashboards.map((dashboard) => dashboard.close()));
     if (this.config.dataCleaner) await this.clean().catch((error: Error) => this.log.warn(`data_cleaner: job data not removed: ${error.message}`));
     await this.session.close();
   }

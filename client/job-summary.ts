@@ -1,9 +1,11 @@
 /**
- * `fexec.jobSummary()`: one row per call with its timings and sizes, and the CSV text of
- * such rows.
+ * `fexec.jobSummary()`: one row per call with its timings, sizes and estimated cost on Azure
+ * Container Apps (its run time at its runtime's cpu/memory pair: client/cost.ts), and the CSV
+ * text of such rows.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
+import { callCost, type Prices } from "./cost.ts";
 import type { CallStatus, ResponseFuture } from "./response-future.ts";
 
 /** One call. Times are epoch milliseconds; a field is undefined until the call has it. */
@@ -27,6 +29,17 @@ export interface JobSummaryRow {
   resultBytes?: number;
   /** Which delivery of the call's message produced the outcome (1 = first). */
   attempt?: number;
+  /** durationMs at the runtime's vCPU and memory: the call's share of what its replica is billed (idle time not included). */
+  vcpuSeconds?: number;
+  gibSeconds?: number;
+  /** vcpuSeconds and gibSeconds at the cost prices, USD. */
+  usd?: number;
+}
+
+/** How rows get their cost columns: the prices, and the runtime memory (MB) of each call's job. */
+export interface CallPricing {
+  prices: Prices;
+  memoryOf(future: ResponseFuture): number | undefined;
 }
 
 export interface JobSummaryOptions {
@@ -51,11 +64,17 @@ export const JOB_SUMMARY_COLUMNS = [
   "argumentBytes",
   "resultBytes",
   "attempt",
+  "vcpuSeconds",
+  "gibSeconds",
+  "usd",
 ] as const satisfies readonly (keyof JobSummaryRow)[];
 
 /** The row of one future, as it stands now. */
-export function summaryRow(future: ResponseFuture): JobSummaryRow {
+export function summaryRow(future: ResponseFuture, pricing?: CallPricing): JobSummaryRow {
   const { submitted, started, finished, workerId, argumentBytes, resultBytes, attempt } = future.stats;
+  const durationMs = started === undefined || finished === undefined ? undefined : finished - started;
+  const memory = pricing?.memoryOf(future);
+  const cost = durationMs === undefined || memory === undefined || pricing === undefined ? undefined : callCost(durationMs, memory, pricing.prices);
   return {
     executorId: future.executorId,
     jobId: future.jobId,
@@ -66,16 +85,19 @@ export function summaryRow(future: ResponseFuture): JobSummaryRow {
     started,
     finished,
     queueWaitMs: started === undefined ? undefined : started - submitted,
-    durationMs: started === undefined || finished === undefined ? undefined : finished - started,
+    durationMs,
     argumentBytes,
     resultBytes,
     attempt,
+    vcpuSeconds: cost?.vcpuSeconds,
+    gibSeconds: cost?.gibSeconds,
+    usd: cost?.usd,
   };
 }
 
-/** Rows for the futures and, with `csv`, the same rows written to that file. */
-export async function jobSummary(futures: readonly ResponseFuture[], csv?: string): Promise<JobSummaryRow[]> {
-  const rows = futures.map(summaryRow);
+/** Rows for the futures (with cost columns given `pricing`) and, with `csv`, the same rows written to that file. */
+export async function jobSummary(futures: readonly ResponseFuture[], csv?: string, pricing?: CallPricing): Promise<JobSummaryRow[]> {
+  const rows = futures.map((future) => summaryRow(future, pricing));
   if (csv !== undefined) {
     const path = resolve(csv);
     await mkdir(dirname(path), { recursive: true });

@@ -9,22 +9,31 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
 import { isModuleNotFound } from "./optional-packages.ts";
+import type { CostReport } from "./cost.ts";
 import type { ResponseFuture } from "./response-future.ts";
+import {
+  type CallPoint,
+  callPoints,
+  costLine,
+  counted,
+  cumulative,
+  failedCount,
+  lastFinish,
+  MAX_WORKER_ROWS,
+  numberFormat,
+  PER_CALL_LIMIT,
+  type PlottedCall,
+  scope,
+  spread,
+  timeBins,
+  workerNames,
+  workerRows,
+} from "./plot-data.ts";
+
+export { MAX_WORKER_ROWS, PER_CALL_LIMIT, type PlottedCall };
 
 /** The two files plot() writes: `[timeline, histogram]`, also by name. */
 export type PlotPaths = [timeline: string, histogram: string] & { timeline: string; histogram: string };
-
-/** What plot() reads of a call (a ResponseFuture has it all). */
-export type PlottedCall = Pick<ResponseFuture, "jobId" | "callId" | "status" | "done" | "stats">;
-
-/** Above this many finished calls the timeline aggregates: a bar per call would be under a pixel high and the SVG megabytes. */
-export const PER_CALL_LIMIT = 2000;
-
-/** At most this many rows in the per-worker view; more workers share a row (in order of their first start). */
-export const MAX_WORKER_ROWS = 40;
-
-/** The aggregated views cut time into at most this many bins (of 1, 2 or 5 times a power of ten seconds). */
-const MAX_TIME_BINS = 120;
 
 /** Names of the Vega marks drawn (tests and tools can find them in the SVG by class). */
 export const PLOT_MARKS = {
@@ -82,35 +91,12 @@ async function loadPlotModules(modules: PlotModules): Promise<LoadedPlotModules>
   throw failures[0].reason;
 }
 
-/** A finished call, with times in seconds since the first submit among the calls drawn. */
-interface CallPoint {
-  /** The call's index among the futures given to plot(). */
-  call: number;
-  id: string;
-  worker: string;
-  failed: boolean;
-  submitted: number;
-  started: number;
-  finished: number;
-  /** started - submitted, seconds. */
-  queued: number;
-  /** finished - started, seconds (measured in the worker). */
-  duration: number;
-}
-
 const WIDTH = 760;
 const FONT = "Helvetica, Arial, sans-serif";
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 /** Room for the y axis of every stacked view, so that their time axes line up. */
 const Y_AXIS_EXTENT = 150;
 const COLORS = { queued: "#dcdcdc", submitted: "#a0a0a0", started: "#9ecae9", finished: "#4c78a8", failed: "#d62728" } as const;
-
-const numberFormat = new Intl.NumberFormat("en-US");
-
-/** "1 call", "100,000 calls": how every picture states its counts. */
-function counted(n: number, noun: string): string {
-  return `${numberFormat.format(n)} ${noun}${n === 1 ? "" : "s"}`;
-}
 
 /** Where plot() writes when no dir is given, as in Lithops: `plots/` in the working directory. */
 export const DEFAULT_PLOT_DIR = "plots";
@@ -124,17 +110,24 @@ export function plotCalls(
   executorId: string,
   fs?: ResponseFuture | readonly ResponseFuture[] | string,
   dir?: string,
+  costOf?: (futures: readonly ResponseFuture[]) => Promise<CostReport>,
 ): Promise<PlotPaths> {
-  if (typeof fs === "string") return plotFutures(all, fs, executorId);
-  const futures = fs === undefined ? all : Array.isArray(fs) ? (fs as readonly ResponseFuture[]) : [fs as ResponseFuture];
-  return plotFutures(futures, dir ?? DEFAULT_PLOT_DIR, executorId);
+  const futures = fs === undefined || typeof fs === "string" ? all : Array.isArray(fs) ? (fs as readonly ResponseFuture[]) : [fs as ResponseFuture];
+  const into = typeof fs === "string" ? fs : (dir ?? DEFAULT_PLOT_DIR);
+  return costOf ? costOf(futures).then((cost) => plotFutures(futures, into, executorId, PLOT_MODULES, cost)) : plotFutures(futures, into, executorId);
 }
 
 /**
  * Writes `<name>-timeline.svg` and `<name>-histogram.svg` into dir (created if missing) for
- * the finished calls among futures, and returns their paths.
+ * the finished calls among futures, and returns their paths; the timeline states `cost` if given.
  */
-export async function plotFutures(futures: readonly PlottedCall[], dir: string, name: string, modules: PlotModules = PLOT_MODULES): Promise<PlotPaths> {
+export async function plotFutures(
+  futures: readonly PlottedCall[],
+  dir: string,
+  name: string,
+  modules: PlotModules = PLOT_MODULES,
+  cost?: CostReport,
+): Promise<PlotPaths> {
   const loaded = await loadPlotModules(modules);
   const points = callPoints(futures);
   const unfinished = futures.length - points.length;
@@ -142,69 +135,10 @@ export async function plotFutures(futures: readonly PlottedCall[], dir: string, 
   const timeline = resolve(join(dir, `${name}-timeline.svg`));
   const histogram = resolve(join(dir, `${name}-histogram.svg`));
   const timelineView = points.length > PER_CALL_LIMIT ? aggregatedTimelineSpec(points, unfinished) : perCallTimelineSpec(points, futures.length, unfinished);
+  if (cost) (timelineView.title as { subtitle: string[] }).subtitle.push(costLine(cost));
   await writeFile(timeline, await renderSvg(timelineView, loaded));
   await writeFile(histogram, await renderSvg(histogramSpec(points, unfinished), loaded));
   return Object.assign([timeline, histogram] as [string, string], { timeline, histogram });
-}
-
-function callPoints(futures: readonly PlottedCall[]): CallPoint[] {
-  const finished = futures
-    .map((future, call) => ({ future, call }))
-    .filter(({ future }) => future.done && future.stats.started !== undefined && future.stats.finished !== undefined);
-  // A loop, not Math.min(...): spreading 100,000 arguments overflows the stack.
-  let origin = Infinity;
-  for (const { future } of finished) origin = Math.min(origin, future.stats.submitted);
-  const seconds = (ms: number): number => (ms - origin) / 1000;
-  return finished.map(({ future, call }) => {
-    const { submitted, started = submitted, finished: end = started, workerId } = future.stats;
-    return {
-      call,
-      id: `${future.jobId}/${future.callId}`,
-      worker: workerId ?? "unknown",
-      failed: future.status === "error",
-      submitted: seconds(submitted),
-      // A worker's clock may run a little ahead of the client's: never draw a start before the submit.
-      started: seconds(Math.max(started, submitted)),
-      finished: seconds(Math.max(end, started, submitted)),
-      queued: Math.max(started - submitted, 0) / 1000,
-      duration: Math.max(end - started, 0) / 1000,
-    };
-  });
-}
-
-function lastFinish(points: readonly CallPoint[]): number {
-  let last = 0;
-  for (const p of points) last = Math.max(last, p.finished);
-  return last || 1;
-}
-
-/** "on 3 workers; 1 more not finished (not drawn)": the counts a title states besides the calls. */
-function scope(points: readonly CallPoint[], unfinished: number): string {
-  const workers = new Set(points.map((p) => p.worker)).size;
-  return `on ${counted(workers, "worker")}${unfinished ? `; ${numberFormat.format(unfinished)} more not finished (not drawn)` : ""}`;
-}
-
-/** Worker ids up to this long are shown whole. */
-const SHORT_WORKER_ID = 24;
-
-/**
- * Worker ids as legends and rows show them. Long ids that share a start (the replicas of one
- * revision on Azure) lose it up to a separator, so that the entries differ where the ids do
- * instead of all being cut to the same first characters; `note` tells the reader.
- */
-function workerNames(points: readonly CallPoint[]): { name: (id: string) => string; note: string } {
-  const ids = [...new Set(points.map((p) => p.worker))];
-  const whole = { name: (id: string) => id, note: "" };
-  if (ids.length < 2 || ids.every((id) => id.length <= SHORT_WORKER_ID)) return whole;
-  let common = ids[0];
-  for (const id of ids) while (!id.startsWith(common)) common = common.slice(0, -1);
-  const cut = Math.max(...["-", "_", ".", "/"].map((separator) => common.lastIndexOf(separator))) + 1;
-  if (cut === 0) return whole;
-  return { name: (id) => `…${id.slice(cut)}`, note: `worker ids without their common start ${common.slice(0, cut)}` };
-}
-
-function failedCount(points: readonly CallPoint[]): number {
-  return points.reduce((n, p) => n + (p.failed ? 1 : 0), 0);
 }
 
 const baseSpec = { $schema: SCHEMA, background: "white", padding: 12, config: { font: FONT, view: { stroke: "#ddd" }, title: { anchor: "start" as const } } };
@@ -287,57 +221,6 @@ function perCallTimelineSpec(points: CallPoint[], calls: number, unfinished: num
       },
     ],
   };
-}
-
-/** A time axis cut into bins; every aggregated value is per bin. */
-interface TimeBins {
-  width: number;
-  count: number;
-}
-
-function timeBins(end: number): TimeBins {
-  const raw = Math.max(end, 0.001) / MAX_TIME_BINS;
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const width = [1, 2, 5, 10].map((step) => step * power).find((w) => w >= raw * (1 - 1e-9)) ?? 10 * power;
-  return { width, count: Math.max(1, Math.ceil(end / width - 1e-9)) };
-}
-
-/** Adds to each bin the share of it that [from, to) covers: summed over calls, the mean number of calls in that state during the bin. */
-function spread(into: Float64Array, bins: TimeBins, from: number, to: number): void {
-  const first = Math.min(Math.floor(from / bins.width), bins.count - 1);
-  const last = Math.min(Math.floor(to / bins.width), bins.count - 1);
-  for (let b = first; b <= last; b++) {
-    into[b] += Math.max(0, Math.min(to, (b + 1) * bins.width) - Math.max(from, b * bins.width)) / bins.width;
-  }
-}
-
-/** Calls that reached each state by each bin's end (index k is time k * width; index 0 is the start). */
-function cumulative(times: Iterable<number>, bins: TimeBins): number[] {
-  const perBin = new Array<number>(bins.count + 1).fill(0);
-  for (const t of times) perBin[Math.min(Math.max(Math.ceil(t / bins.width - 1e-9), 0), bins.count)]++;
-  for (let k = 1; k <= bins.count; k++) perBin[k] += perBin[k - 1];
-  return perBin;
-}
-
-interface WorkerRow {
-  label: string;
-  workers: number;
-}
-
-/** One row per worker in order of first start or, above MAX_WORKER_ROWS workers, as many neighbours per row as it takes. */
-function workerRows(points: readonly CallPoint[], name: (id: string) => string): { rows: WorkerRow[]; rowOf: Map<string, number> } {
-  const firstStart = new Map<string, number>();
-  for (const p of points) firstStart.set(p.worker, Math.min(firstStart.get(p.worker) ?? Infinity, p.started));
-  const ordered = [...firstStart.keys()].sort((a, b) => (firstStart.get(a) ?? 0) - (firstStart.get(b) ?? 0) || a.localeCompare(b));
-  const perRow = Math.ceil(ordered.length / MAX_WORKER_ROWS);
-  const rows: WorkerRow[] = [];
-  const rowOf = new Map<string, number>();
-  for (let i = 0; i < ordered.length; i += perRow) {
-    const members = ordered.slice(i, i + perRow);
-    for (const worker of members) rowOf.set(worker, rows.length);
-    rows.push({ label: members.length === 1 ? name(members[0]) : `workers ${i + 1}-${i + members.length}`, workers: members.length });
-  }
-  return { rows, rowOf };
 }
 
 /** Calls running over time, calls submitted / started / finished so far, and each worker's load over time. */

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { FunctionExecutor, ResponseFuture } from "../../client/index.ts";
 import { JOB_SUMMARY_COLUMNS, toCsv, type JobSummaryRow } from "../../client/job-summary.ts";
+import { DEFAULT_PRICES } from "../../client/cost.ts";
 import { testExecutor } from "../support/executor.ts";
 
 /** A small RFC 4180 reader: quoted fields may hold commas, quotes ("") and newlines. */
@@ -38,7 +39,7 @@ function parseCsv(text: string): string[][] {
 
 /** A CSV record back to a row: empty fields are missing values, numeric columns are numbers. */
 function rowFromRecord(record: string[]): JobSummaryRow {
-  const text = new Set(["executorId", "jobId", "callId", "status", "workerId"]);
+  const text = new Set<string>(["executorId", "jobId", "callId", "status", "workerId"]);
   const row: Record<string, unknown> = {};
   JOB_SUMMARY_COLUMNS.forEach((column, i) => {
     row[column] = record[i] === "" ? undefined : text.has(column) ? record[i] : Number(record[i]);
@@ -93,6 +94,10 @@ describe("jobSummary: per-call rows and CSV on the local backend", () => {
         argumentBytes,
         resultBytes,
         attempt,
+        // The default runtime: 512 MB, 0.25 vCPU, at the default prices.
+        vcpuSeconds: ((finished - started) / 1000) * 0.25,
+        gibSeconds: ((finished - started) / 1000) * 0.5,
+        usd: ((finished - started) / 1000) * (0.25 * DEFAULT_PRICES.vcpuSecondUsd + 0.5 * DEFAULT_PRICES.gibSecondUsd),
       });
       assert.match(row.workerId ?? "", /^local-/);
       assert.ok(row.durationMs !== undefined && row.durationMs >= 10 * i - 5, `call ${i} slept ${10 * i} ms, took ${row.durationMs}`);
@@ -107,6 +112,7 @@ describe("jobSummary: per-call rows and CSV on the local backend", () => {
     assert.equal(last.status, "invoked");
     assert.equal(last.finished, undefined);
     assert.equal(last.durationMs, undefined);
+    assert.equal(last.usd, undefined, "no cost before the call has run");
   });
 
   it("writes CSV with a header and one line per call, which parses back to the rows", async () => {
