@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -8,7 +8,7 @@ import type { LocalBackend } from "../../local/local-backend.ts";
 import { connectStorage, type StorageClients } from "../../azure/storage-connection.ts";
 import { OutputIntegrityError } from "../../protocol/errors.ts";
 import { functionKey, outputKey } from "../../protocol/keys.ts";
-import { decodeBatchOutput, encodeBatchOutput } from "../../protocol/output.ts";
+import { decodeBatchOutput, encodeBatchOutput, MAX_CALL_LOG_BYTES } from "../../protocol/output.ts";
 import { testExecutor } from "../support/executor.ts";
 
 /**
@@ -57,6 +57,18 @@ describe("integrity of the blobs a signed message references and of batch output
     const seen = (await fexec.getResult(await fexec.callAsync(() => process.env.LITHOPS_SIGNING_KEY ?? "", null))) as string;
     assert.match(seen, /^lithops-call-key\.v1\./);
     assert.ok(!seen.includes(stackKey), "the call's environment holds the stack's key");
+  });
+
+  it("a call's printout reaches the worker's log capped like its stored output", async () => {
+    const line = "y".repeat(1023);
+    await fexec.getResult(
+      await fexec.callAsync((text: string) => {
+        for (let i = 0; i < 1024; i += 1) (i % 2 === 0 ? console.log : console.error)(text); // 1 MiB, half of it to stderr
+      }, line),
+    );
+    const log = readFileSync(((await fexec.backend()) as LocalBackend).workerLogPath, "utf8");
+    const passed = log.split("\n").filter((l) => l === line).length;
+    assert.ok(passed > 0 && passed * 1024 <= MAX_CALL_LOG_BYTES + 1024, `${passed} KiB of the call's 1 MiB printout reached the worker's log`);
   });
 
   it("a batch output overwritten in storage is refused by the client before it is deserialized", async () => {
