@@ -13,7 +13,8 @@ import { FunctionExecutor, type CallOptions } from "../client/index.ts";
 import type { LocalBackend } from "../local/local-backend.ts";
 import { startAzurite } from "../local/azurite.ts";
 import { connectStorage } from "../azure/storage-connection.ts";
-import { InProcessPool, machineInfo, mb, median, millis, percentile, runChild, seconds, startCountingProxy } from "./lib.ts";
+import { delayStorageEndpoints } from "../local/storage-delay-proxy.ts";
+import { InProcessPool, machineInfo, mb, median, millis, percentile, runChild, seconds } from "./lib.ts";
 import { addSeven, benchOptions, calibrateSpin, countWords, flipBytes, makeText, mergeCounts, noop, spin } from "./workloads.ts";
 
 const quick = process.argv.includes("--quick");
@@ -340,10 +341,17 @@ async function wordCount(fexec: FunctionExecutor): Promise<void> {
 /** An Azurite whose blob and queue requests go through counting proxies (`connectionString` points at them). */
 async function proxiedAzurite(onRequest?: (method: string, url: string) => void) {
   const azurite = await startAzurite();
-  const blob = await startCountingProxy(azurite.blobPort, onRequest);
-  const queue = await startCountingProxy(azurite.queuePort, onRequest);
-  const connectionString = azurite.connectionString.replace(`:${azurite.blobPort}/`, `:${blob.port}/`).replace(`:${azurite.queuePort}/`, `:${queue.port}/`);
-  return { azurite, blob, queue, connectionString };
+  const { connectionString, proxies } = await delayStorageEndpoints(azurite.connectionString, { onRequest });
+  return {
+    azurite,
+    connectionString,
+    /** Requests the proxies forwarded so far. */
+    count: (): number => proxies.reduce((sum, p) => sum + p.count, 0),
+    close: async (): Promise<void> => {
+      await Promise.all(proxies.map((p) => p.close()));
+      await azurite.stop();
+    },
+  };
 }
 
 /**
@@ -354,10 +362,10 @@ async function proxiedAzurite(onRequest?: (method: string, url: string) => void)
  */
 async function progressCost(): Promise<void> {
   let progressRequests = 0;
-  const { azurite, blob, queue, connectionString } = await proxiedAzurite((_method, url) => {
+  const proxied = await proxiedAzurite((_method, url) => {
     if (url.includes("/progress/")) progressRequests += 1;
   });
-  const fexec = new FunctionExecutor(benchOptions({ config: { local: { connection_string: connectionString } } }));
+  const fexec = new FunctionExecutor(benchOptions({ config: { local: { connection_string: proxied.connectionString } } }));
   try {
     const fiveMs = calibrateSpin(5);
     for (const [label, fn, arg, calls] of [
@@ -382,8 +390,7 @@ async function progressCost(): Promise<void> {
     }
   } finally {
     await fexec.close();
-    await Promise.all([blob.close(), queue.close()]);
-    await azurite.stop();
+    await proxied.close();
   }
 }
 
@@ -392,9 +399,9 @@ async function progressCost(): Promise<void> {
  * scaler and workers together), and a check that the executor's own counters agree.
  */
 async function idleCost(): Promise<void> {
-  const { azurite, blob, queue, connectionString } = await proxiedAzurite();
-  const total = (): number => blob.count + queue.count;
-  const fexec = new FunctionExecutor(benchOptions({ config: { local: { cooldown: 600, connection_string: connectionString } } }));
+  const proxied = await proxiedAzurite();
+  const total = proxied.count;
+  const fexec = new FunctionExecutor(benchOptions({ config: { local: { cooldown: 600, connection_string: proxied.connectionString } } }));
   try {
     // Everything since the executor started (Azurite had served nothing through the proxy before).
     await warmUp(fexec, noop, 1);
@@ -458,9 +465,7 @@ async function idleCost(): Promise<void> {
     row({ benchmark: "Idle polling cost", measure: `result seen after the ${SIZES.waitSeconds} s call ended (poll backoff)`, value: millis(waited - waitMs) });
   } finally {
     await fexec.close();
-    await blob.close();
-    await queue.close();
-    await azurite.stop();
+    await proxied.close();
   }
 }
 

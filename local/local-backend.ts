@@ -84,7 +84,7 @@ export class LocalBackend implements ExecutionBackend {
     // Azure-like latency for benchmarks: client, scaler and workers all get the proxies' endpoints. Only
     // in front of the folder's own Azurite: a nested job's storage already goes through its client's proxies.
     const delayMs = dataStorage ? storageDelayFromEnv(process.env) : undefined;
-    const delayed = dataStorage && delayMs !== undefined ? await delayStorageEndpoints(dataStorage.connectionString, delayMs) : undefined;
+    const delayed = dataStorage && delayMs !== undefined ? await delayStorageEndpoints(dataStorage.connectionString, { delayMs }) : undefined;
     const storage: StorageSettings = {
       connectionString: options.connectionString ?? delayed?.connectionString ?? dataStorage?.connectionString,
       container: options.container,

@@ -82,14 +82,17 @@ export async function startStorageProxy(
 }
 
 /**
- * Puts a delaying proxy in front of each loopback endpoint (BlobEndpoint, QueueEndpoint) of
- * an Azurite connection string; returns the string that points at the proxies.
+ * Puts a proxy (`startStorageProxy`) in front of each loopback endpoint (BlobEndpoint,
+ * QueueEndpoint) of an Azurite connection string; returns the string that points at the proxies.
  */
-export async function delayStorageEndpoints(connectionString: string, delayMs: number): Promise<{ connectionString: string; proxies: StorageProxy[] }> {
+export async function delayStorageEndpoints(
+  connectionString: string,
+  options: { delayMs?: number; onRequest?: (method: string, url: string) => void },
+): Promise<{ connectionString: string; proxies: StorageProxy[] }> {
   const proxies: StorageProxy[] = [];
   let rewritten = connectionString;
   for (const [, key, port] of connectionString.matchAll(/(BlobEndpoint|QueueEndpoint)=http:\/\/127\.0\.0\.1:(\d+)\//g)) {
-    const proxy = await startStorageProxy(Number(port), { delayMs });
+    const proxy = await startStorageProxy(Number(port), options);
     proxies.push(proxy);
     rewritten = rewritten.replace(`${key}=http://127.0.0.1:${port}/`, `${key}=http://127.0.0.1:${proxy.port}/`);
   }

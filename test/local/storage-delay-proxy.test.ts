@@ -33,7 +33,7 @@ describe("storage delay proxy (LITHOPS_LOCAL_STORAGE_DELAY_MS)", () => {
   });
 
   it("holds every blob and queue request for the delay, counts it, and forwards it unchanged", async () => {
-    const { connectionString, proxies } = await delayStorageEndpoints(azurite.connectionString, 60);
+    const { connectionString, proxies } = await delayStorageEndpoints(azurite.connectionString, { delayMs: 60 });
     try {
       assert.equal(proxies.length, 2);
       assert.notEqual(connectionString, azurite.connectionString);
@@ -61,7 +61,7 @@ describe("storage delay proxy (LITHOPS_LOCAL_STORAGE_DELAY_MS)", () => {
   });
 
   it("refuses a connection string with no loopback endpoint", async () => {
-    await assert.rejects(delayStorageEndpoints("AccountName=x;AccountKey=eA==;EndpointSuffix=core.windows.net", 10), InvalidArgumentError);
+    await assert.rejects(delayStorageEndpoints("AccountName=x;AccountKey=eA==;EndpointSuffix=core.windows.net", { delayMs: 10 }), InvalidArgumentError);
   });
 
   it("with the variable set, the local backend's client, scaler and workers all go through the proxy", async () => {
