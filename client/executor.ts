@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Backend, ExecutionBackend, RuntimeTarget } from "../runtime-model/backend.ts";
 import { encodeCompact } from "../protocol/data-codec.ts";
 import { LithopsError } from "../protocol/errors.ts";
-import { callId, executorPrefix } from "../protocol/keys.ts";
+import { executorPrefix } from "../protocol/keys.ts";
 import type { FutureRef, StorageObject } from "../protocol/call-refs.ts";
 import { callArguments } from "./args.ts";
 import { BackendSession } from "./backend-session.ts";
@@ -10,7 +10,8 @@ import type { Elements, MapReduceFutures, ObjectElement, OneArgumentFunction, Re
 import type { ExecutorConfig, ExecutorOptions } from "./config.ts";
 import { ConfigError, ExecutorClosedError, FutureNotWatchedError } from "./errors.ts";
 import type { FutureOwner, WaitSettings } from "./future-owner.ts";
-import { buildManifest, listJobIds, manifestUpload, readManifest } from "./job-manifest.ts";
+import { attachJobs } from "./job-attach.ts";
+import { buildManifest, manifestUpload } from "./job-manifest.ts";
 import { collectMapInput, type Iterdata } from "./object-input.ts";
 import { batchCalls } from "./call-batches.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -207,23 +208,8 @@ export class FunctionExecutor implements AsyncDisposable, FutureOwner<ResponseFu
    */
   async attach(executorId: string, jobIds?: readonly string[]): Promise<ResponseFuture[]> {
     this.assertOpen();
-    const { backend, monitor } = await this.session.running();
-    const ids = jobIds ?? (await listJobIds(backend.jobs, executorId));
-    const manifests = await Promise.all(ids.map((jobId) => readManifest(backend.jobs, executorId, jobId)));
-    const attached: ResponseFuture[] = [];
-    for (const manifest of manifests) {
-      const batches = new Map<number, ResponseFuture[]>();
-      for (const [batch, first, count] of manifest.batches) {
-        const batchFutures = Array.from({ length: count }, (_, i) =>
-          this.futureFor(executorId, manifest.jobId, callId(first + i), manifest.fromMap, newStats(manifest.submitted, batch, 0)),
-        );
-        batches.set(batch, batchFutures);
-        attached.push(...batchFutures);
-      }
-      monitor.watch(executorId, manifest.jobId, batches);
-      // Workers for what is still queued: sending no message makes the local scaler look at the queue now.
-      await backend.send(await backend.prepareRuntime(manifest.runtime, manifest.memory), []);
-    }
+    const makeFuture = (jobId: string, id: string, fromMap: boolean, stats: FutureStats) => this.futureFor(executorId, jobId, id, fromMap, stats);
+    const attached = await attachJobs(await this.session.running(), executorId, jobIds, makeFuture);
     this.futures.push(...attached);
     return attached;
   }
