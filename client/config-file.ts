@@ -10,7 +10,7 @@ import { checkSchema, isSecretKey } from "../runtime-model/config-issues.ts";
 import { memorySchema } from "../runtime-model/memory.ts";
 import { costSection } from "./cost.ts";
 import { ConfigError } from "./errors.ts";
-import { LOG_LEVELS } from "./logger.ts";
+import { LOG_LEVELS, logOnce } from "./logger.ts";
 
 /**
  * The Lithops-style config file (YAML, or the same object as the `config` option): its
@@ -289,7 +289,7 @@ const SHARED_READ_BITS = 0o044;
  * A warning when the file at `path` is readable by the group or by everyone (it may hold a
  * signing key or a storage key), or undefined. Windows has no such mode bits.
  */
-export function readableByOthers(path: string): string | undefined {
+function readableByOthers(path: string): string | undefined {
   if (process.platform === "win32") return undefined;
   const mode = statSync(path).mode & 0o777;
   if ((mode & SHARED_READ_BITS) === 0) return undefined;
@@ -309,7 +309,11 @@ export function readConfigFile(path: string): LithopsConfigFile {
   } catch (error) {
     throw new ConfigError(`config file ${path} is not valid YAML: ${(error as Error).message.split("\n")[0]}`);
   }
-  return validateConfigFile(raw, `config file ${path}`);
+  const file = validateConfigFile(raw, `config file ${path}`);
+  const readable = readableByOthers(path);
+  // Every reader warns (the client, the CLI's -c), at the file's own level.
+  if (readable) logOnce([readable], file.lithops?.log_level ?? "INFO", "warn");
+  return file;
 }
 
 export function validateConfigFile(raw: unknown, source = "config"): LithopsConfigFile {

@@ -15,14 +15,13 @@ import {
   LOCALHOST,
   type DeployedRuntime,
   type LithopsConfigFile,
-  readableByOthers,
   readConfigFile,
   unusedKeyNotes,
   validateConfigFile,
 } from "./config-file.ts";
 import type { CostSection } from "./cost.ts";
 import { ConfigError } from "./errors.ts";
-import { createLogger, LOG_LEVELS, type LogLevel } from "./logger.ts";
+import { type LogLevel, logOnce } from "./logger.ts";
 import { type CheckedExecutorOptions, checkExecutorOptions, type ExecutorOptions } from "./options.ts";
 
 /**
@@ -62,6 +61,8 @@ export interface ExecutorConfig {
   /** The Pulumi stack whose clientConfig output configures this client (read when the backend starts). */
   stack?: string;
   autoDeploy: boolean;
+  /** Default of the call option `speculative`: back up straggling calls (client/speculation.ts). */
+  speculative: boolean;
 }
 
 /** The Pulumi stack a client binds to when no `stack` option is given. */
@@ -217,24 +218,10 @@ export function resolveLocalDataDir(setting: string | undefined, env: NodeJS.Pro
   return expandHome(pick("localDataDir", { options: {}, file: { local: { data_dir: setting } }, env }) ?? "");
 }
 
-/** Notes already logged by this process: each once, however many executors read the same file. */
-const loggedNotes = new Set<string>();
-
-function logOnce(notes: readonly string[], level: LogLevel, at: "info" | "warn"): void {
-  // Below the level, nothing is marked as logged: a later executor at a lower level logs it.
-  if (LOG_LEVELS.indexOf(level) > LOG_LEVELS.indexOf(at === "info" ? "INFO" : "WARNING")) return;
-  const log = createLogger(level, "config");
-  for (const note of notes) {
-    if (loggedNotes.has(note)) continue;
-    loggedNotes.add(note);
-    log[at](note);
-  }
-}
-
-function loadConfigFile(option: CheckedExecutorOptions["config"], env: NodeJS.ProcessEnv): { file: LithopsConfigFile; path?: string } {
-  if (option !== undefined && typeof option !== "string") return { file: validateConfigFile(option, "config option") };
+function loadConfigFile(option: CheckedExecutorOptions["config"], env: NodeJS.ProcessEnv): LithopsConfigFile {
+  if (option !== undefined && typeof option !== "string") return validateConfigFile(option, "config option");
   const path = option ?? configFileCandidates(env).find((candidate) => existsSync(candidate));
-  return path ? { file: readConfigFile(path), path } : { file: {} };
+  return path ? readConfigFile(path) : {};
 }
 
 /** What the file says that a local backend does not use, so that nobody believes their data went to Azure. */
@@ -270,15 +257,14 @@ function hideSecrets<T extends object>(value: T): T {
 /** Options > config file > (inside a worker) the worker's settings > defaults, setting by setting as PRECEDENCE says. */
 export function resolveConfig(options: ExecutorOptions = {}, env: NodeJS.ProcessEnv = process.env): ExecutorConfig {
   const checkedOptions = checkExecutorOptions(options);
-  const { file, path } = loadConfigFile(checkedOptions.config, env);
+  const file = loadConfigFile(checkedOptions.config, env);
   const from: SettingSources = { options: checkedOptions, file, worker: inheritedFromWorker(env), env };
   const backend = pick("backend", from) ?? "local";
   const at = <K extends keyof typeof PRECEDENCE>(setting: K) => pick(setting, from, backend);
   const logLevel = at("logLevel") ?? "INFO";
   const dataDir = expandHome(at("localDataDir") ?? "");
   logOnce(unusedKeyNotes(file), logLevel, "info");
-  const readable = path && readableByOthers(path);
-  logOnce([...(readable ? [readable] : []), ...(backend === "local" && !from.worker ? localBackendNotes(file, dataDir) : [])], logLevel, "warn");
+  if (backend === "local" && !from.worker) logOnce(localBackendNotes(file, dataDir), logLevel, "warn");
   if (backend === "azure_containers" && file.lithops?.storage === LOCALHOST) {
     throw new ConfigError(`lithops.storage: "${LOCALHOST}" is storage on this machine, which azure_containers workers cannot reach; use azure_storage`);
   }
@@ -320,5 +306,6 @@ export function resolveConfig(options: ExecutorOptions = {}, env: NodeJS.Process
     cost: file.cost ?? {},
     stack,
     autoDeploy: checkedOptions.autoDeploy ?? false,
+    speculative: checkedOptions.speculative ?? false,
   });
 }

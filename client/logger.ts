@@ -8,6 +8,21 @@ export interface Logger {
   warn(line: string): void;
 }
 
+/** Notes already logged by this process: each once, however many executors read the same file. */
+const loggedNotes = new Set<string>();
+
+/** Logs each note once per process, as `[config]`, at `at` if `level` lets it through. */
+export function logOnce(notes: readonly string[], level: LogLevel, at: "info" | "warn"): void {
+  // Below the level, nothing is marked as logged: a later executor at a lower level logs it.
+  if (LOG_LEVELS.indexOf(level) > LOG_LEVELS.indexOf(at === "info" ? "INFO" : "WARNING")) return;
+  const log = createLogger(level, "config");
+  for (const note of notes) {
+    if (loggedNotes.has(note)) continue;
+    loggedNotes.add(note);
+    log[at](note);
+  }
+}
+
 /** Lithops's log levels, written to stderr with the executor id. */
 export function createLogger(level: LogLevel, executorId: string): Logger {
   const threshold = LOG_LEVELS.indexOf(level);
