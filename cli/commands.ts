@@ -8,6 +8,7 @@ import { CLEANED_PREFIXES, deleteJobData } from "../deploy/job-data.ts";
 import type { CliIO } from "../deploy/run-plan.ts";
 import { startAzurite } from "../local/azurite.ts";
 import { folderAccountKey, lockDataDir } from "../local/data-dir.ts";
+import { DELIVERIES_PREFIX } from "../protocol/keys.ts";
 import type { BackendName } from "../protocol/env.ts";
 import { LithopsError } from "../protocol/errors.ts";
 import { readLocalState } from "./local-state.ts";
@@ -170,11 +171,13 @@ async function cleanLocal(context: CliContext, io: CliIO): Promise<void> {
     const azurite = await startAzurite({ location: dataDir, accountKey: folderAccountKey(dataDir) });
     try {
       const storage = { connectionString: azurite.connectionString, container: localContainer(context.file) };
-      const deleted = await deleteJobData(storage, CLEANED_PREFIXES, { queues: true });
+      // With its queues gone, the delivery markers (replay protection) have nothing left to guard here: only this user reaches them.
+      const prefixes = [...CLEANED_PREFIXES, `${DELIVERIES_PREFIX}/`];
+      const deleted = await deleteJobData(storage, prefixes, { queues: true });
       io.out(
         deleted.blobs + deleted.queues === 0
           ? "Nothing to clean: no job data, runtime metadata or runtime queues; other objects and the config kept"
-          : `Local backend cleaned: ${deleted.blobs} objects of job data and runtime metadata (${CLEANED_PREFIXES.join(", ")}) ` +
+          : `Local backend cleaned: ${deleted.blobs} objects of job data and runtime metadata (${prefixes.join(", ")}) ` +
               `and ${deleted.queues} runtime queues deleted; other objects and the config kept`,
       );
     } finally {

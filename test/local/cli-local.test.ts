@@ -86,7 +86,7 @@ describe("cli on the local backend (for real)", () => {
     assert.equal(status, 0, stderr);
     assert.match(
       stdout,
-      /Local backend cleaned: [1-9]\d* objects of job data and runtime metadata \(lithops\.jobs\/, lithops\.runtimes\/\) and [1-9]\d* runtime queues deleted; other objects and the config kept/,
+      /Local backend cleaned: [1-9]\d* objects of job data and runtime metadata \(lithops\.jobs\/, lithops\.runtimes\/, lithops\.deliveries\/\) and [1-9]\d* runtime queues deleted; other objects and the config kept/,
     );
     assert.ok(existsSync(config));
     assert.match(cli("runtime", "list", "-b", "local").stdout, /No runtimes deployed on the local backend/);
