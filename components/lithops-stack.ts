@@ -160,7 +160,7 @@ export class LithopsStack extends pulumi.ComponentResource {
   readonly clientConfig: pulumi.Output<string>;
 
   constructor(name: string, args: LithopsStackArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    super(LITHOPS_STACK_TYPE, name, {}, opts);
+    // Validated before the component registers, so bad args leave nothing behind.
     const projectRoot = args.projectRoot ?? process.cwd();
     const location = args.location ?? new pulumi.Config("azure-native").require("location");
     const raw = Object.fromEntries(Object.entries(args).filter(([key, value]) => value !== undefined && !(PLACEMENT_KEYS as readonly string[]).includes(key)));
@@ -169,6 +169,7 @@ export class LithopsStack extends pulumi.ComponentResource {
       projectRoot,
       dockerHubTokenSet: args.dockerHubToken !== undefined,
     });
+    super(LITHOPS_STACK_TYPE, name, {}, opts);
     const entries: RuntimeEntry[] = args.runtimes ?? config.runtimes.map((r) => ({ name: r.name }));
     const stack = pulumi.getStack();
     const instance = new InstanceNames(name, stack);

@@ -112,8 +112,9 @@ export class LithopsRuntime extends pulumi.ComponentResource {
   readonly identityClientId: pulumi.Output<string>;
 
   constructor(name: string, args: LithopsRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("lithops-aca:index:LithopsRuntime", name, {}, opts);
+    // Validated before the component registers, so a bad entry leaves nothing behind.
     const spec = parseRuntimeEntry(args.runtime, `LithopsRuntime(${JSON.stringify(name)}) args.runtime`);
+    super("lithops-aca:index:LithopsRuntime", name, {}, opts);
     const azureName = args.azureName ?? spec.resourceName;
     const asJob = runsAsJob(spec);
     const { storage } = args;

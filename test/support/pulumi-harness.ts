@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import * as pulumiState from "@pulumi/pulumi/runtime/state.js";
 
 /**
  * Runs the Pulumi program (index.ts) against Pulumi's mocks for one stack config and
@@ -32,6 +33,10 @@ export interface MockResource {
   protect: boolean;
   /** `<urn>::<id>` of an explicit provider; empty for the default one. */
   provider: string;
+  /** URN of its parent; empty at the stack's root. */
+  parent: string;
+  /** URNs it is aliased to (its URNs in earlier versions of the program), as the SDK computes them with its parents' aliases. */
+  aliases: string[];
   /** Inputs as the program gave them; a secret input is `{ [sig]: secret, value }`. */
   inputs: Record<string, any>;
   /** What the mock answered for it (ids, endpoints, digests). */
@@ -63,6 +68,8 @@ export interface Scenario {
   program?: string;
   /** Run as `pulumi preview` does (`pulumi.runtime.isDryRun()`). */
   preview?: boolean;
+  /** A program given as a function (returns its outputs) instead of a module. */
+  inline?: () => Record<string, unknown>;
 }
 
 export function isSecretValue(value: unknown): value is { value: unknown } {
@@ -179,12 +186,19 @@ export async function runProgram(scenario: Scenario = {}): Promise<ProgramRun> {
   const fetches: ProgramRun["fetches"] = [];
   const invokes: ProgramRun["invokes"] = [];
   /** What only the registration request carries, keyed by type and name, picked up when the mock answers. */
-  const registrations = new Map<string, Pick<MockResource, "urn" | "dependencies" | "protect" | "provider">>();
+  const registrations = new Map<string, Pick<MockResource, "urn" | "dependencies" | "protect" | "provider" | "parent" | "aliases">>();
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
         const { id, state } = mockState(args.type, args.name, args.inputs);
-        const registration = registrations.get(`${args.type}::${args.name}`) ?? { urn: "", dependencies: [], protect: false, provider: "" };
+        const registration = registrations.get(`${args.type}::${args.name}`) ?? {
+          urn: "",
+          dependencies: [],
+          protect: false,
+          provider: "",
+          parent: "",
+          aliases: [],
+        };
         resources.push({ type: args.type, name: args.name, ...registration, id, inputs: args.inputs, state });
         return { id, state };
       },
@@ -200,6 +214,9 @@ export async function runProgram(scenario: Scenario = {}): Promise<ProgramRun> {
   );
   // The mock monitor sees dependencies and options in the request only: record them before it answers.
   const monitor = pulumi.runtime.getMonitor() as unknown as RecordableMonitor;
+  // The SDK then computes every alias as a URN, children's from their parents' (as the engine does with alias specs),
+  // so a test can read them off the requests.
+  (pulumiState as unknown as { getStore(): { supportsAliasSpecs: boolean } }).getStore().supportsAliasSpecs = false;
   // URNs as the engine makes them: the whole chain of ancestor types (the mock keeps only the parent's own type).
   monitor.newUrn = (parent, type, name) => {
     const parentChain = parent ? parent.split("::")[2]! : "";
@@ -213,6 +230,8 @@ export async function runProgram(scenario: Scenario = {}): Promise<ProgramRun> {
       dependencies: request.getDependenciesList(),
       protect: request.getProtect() ?? false,
       provider: request.getProvider() ?? "",
+      parent: request.getParent() ?? "",
+      aliases: request.getAliasurnsList(),
     });
     return register(request, callback);
   };
@@ -235,7 +254,7 @@ export async function runProgram(scenario: Scenario = {}): Promise<ProgramRun> {
   }) as typeof fetch;
   try {
     runs += 1;
-    const program = (await import(scenario.program ?? `../../index.ts?run=${runs}`)) as Record<string, unknown>;
+    const program = scenario.inline ? scenario.inline() : ((await import(scenario.program ?? `../../index.ts?run=${runs}`)) as Record<string, unknown>);
     const outputs: Record<string, unknown> = {};
     const secretOutputs: Record<string, boolean> = {};
     for (const [key, value] of Object.entries(program)) {
