@@ -98,6 +98,11 @@ describe("plot: timeline and histogram of a job on the local backend", () => {
     assert.equal(markItems(svg, PLOT_MARKS.queued).length, CALLS);
     assert.equal(markItems(svg, PLOT_MARKS.failed).length, 1, "one red cross, for the one failed call");
     assert.match(chartTitle(svg).title, new RegExp(`^Execution timeline: ${CALLS} calls on \\d+ workers?; 1 more not finished \\(not drawn\\)$`));
+    // The cost estimate of the calls drawn (fexec.cost(), client/cost.ts) is the last subtitle line.
+    assert.match(
+      chartTitle(svg).subtitle,
+      /Estimated cost on Azure Container Apps: \$[\d.]+ \([\d,]+ replica-seconds on \d+ replicas?, \d+% of compute after the last call; [\d,]+ storage requests; westus2 prices of 2026-09-19\)$/,
+    );
   });
 
   it("histogram: the bar counts add up to the number of finished calls", async () => {
