@@ -42,6 +42,25 @@ export interface RuntimeQueues {
 }
 
 export function runtimeQueues(name: string, memoryMb: number): RuntimeQueues {
-  const base = runtimeResourceName(name, memoryMb);
-  return { queue: base, poisonQueue: `${base}-poison` };
+  return queuesNamed(runtimeResourceName(name, memoryMb));
+}
+
+/** A runtime queue and its poison queue, named after it. */
+export function queuesNamed(queue: string): RuntimeQueues {
+  return { queue, poisonQueue: `${queue}-poison` };
+}
+
+/** Program ids: what programQueues appends, short enough that every queue name stays within Azure's 63 characters. */
+export const PROGRAM_ID_PATTERN = /^[a-z0-9]{4,12}$/;
+
+/**
+ * The queues of one program's calls to a runtime on the local backend: the runtime's queues
+ * with the program's id appended, so that programs sharing a data folder never run each
+ * other's calls (only a program that attaches to a job starts workers on its queue).
+ */
+export function programQueues(runtime: RuntimeQueues, programId: string): RuntimeQueues {
+  if (!PROGRAM_ID_PATTERN.test(programId)) {
+    throw new InvalidRuntimeNameError(`program id ${JSON.stringify(programId)} is not valid: use 4-12 lower-case letters or digits`);
+  }
+  return queuesNamed(`${runtime.queue}-${programId}`);
 }

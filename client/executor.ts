@@ -346,7 +346,16 @@ export class FunctionExecutor implements AsyncDisposable, FutureOwner<ResponseFu
     });
     // The job manifest goes with the payloads, before any message: another client can re-attach by the job's ids.
     const manifest = manifestUpload(
-      buildManifest({ executorId: this.executorId, jobId, fromMap, submitted: Date.now(), runtime: target.name, memory, batches: batches.batches }),
+      buildManifest({
+        executorId: this.executorId,
+        jobId,
+        fromMap,
+        submitted: Date.now(),
+        runtime: target.name,
+        memory,
+        queue: target.queue,
+        batches: batches.batches,
+      }),
     );
     await Promise.all([...batches.uploads, manifest].map(({ key, bytes }) => backend.jobs.put(key, bytes)));
     const submitted = Date.now();

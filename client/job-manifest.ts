@@ -25,6 +25,8 @@ const manifestSchema = z
     submitted: z.number(),
     runtime: z.string(),
     memory: z.number().int().positive(),
+    /** The queue the calls were sent to (the local backend's are per program); absent in manifests written before it was recorded. */
+    queue: z.string().optional(),
     /** [batch number, first call index, number of calls], in call order. */
     batches: z.array(z.tuple([z.number().int().min(0), z.number().int().min(0), z.number().int().min(1)])),
   })
@@ -39,6 +41,7 @@ export function buildManifest(input: {
   submitted: number;
   runtime: string;
   memory: number;
+  queue: string;
   batches: readonly CallBatch[];
 }): JobManifest {
   const batches = input.batches.map(({ batch, callIds }): [number, number, number] => [batch, Number(callIds[0]), callIds.length]);
@@ -51,6 +54,7 @@ export function buildManifest(input: {
     submitted: input.submitted,
     runtime: input.runtime,
     memory: input.memory,
+    queue: input.queue,
     batches,
   };
 }

@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import type { ExecutionBackend, ReplicaLifetime, RuntimeTarget } from "../runtime-model/backend.ts";
 import { ENV } from "../protocol/env.ts";
 import { LithopsError } from "../protocol/errors.ts";
-import { runtimeQueues } from "../azure/runtime-name.ts";
+import { programQueues, queuesNamed, runtimeQueues } from "../azure/runtime-name.ts";
 import { connectStorage, type StorageClients, type StorageSettings } from "../azure/storage-connection.ts";
 import { openLocalStorage, type LocalStorage } from "./data-dir.ts";
 import { onProcessEnd } from "./process-end.ts";
@@ -45,14 +45,17 @@ export interface LocalBackendOptions {
   connectionString?: string;
   /** false inside a worker: nested jobs use the workers the outer client already runs. */
   startWorkers: boolean;
+  /** The program whose queues calls go to (a worker's nested job: the program running it); default a new id for this backend. */
+  programId?: string;
   log: (line: string) => void;
 }
 
 /**
  * The embedded backend: the data folder's Azurite plus local worker processes scaled on
  * queue length, so everything runs on one machine with the same SDK calls as on Azure.
- * Processes using one data folder share its runtime queues, as clients of one stack share
- * a runtime: each process's workers may run any process's calls (one signing key per folder).
+ * Processes using one data folder share its storage (objects, job data, one signing key),
+ * but each program's calls go to queues of its own (programQueues): its workers, which
+ * resolve packages from its project, run them, and no other program's unless one attaches.
  */
 export class LocalBackend implements ExecutionBackend {
   readonly kind = "local" as const;
@@ -72,7 +75,13 @@ export class LocalBackend implements ExecutionBackend {
     private readonly dataStorage: LocalStorage | undefined,
     /** The delaying proxies in front of the data folder's Azurite (storage-delay-proxy.ts); none unless asked for. */
     private readonly delayProxies: StorageProxy[],
-  ) {}
+  ) {
+    // Inside a worker (a nested job) the calls belong to the program whose worker runs them.
+    this.programId = options.programId ?? (options.startWorkers ? undefined : process.env[ENV.programId]) ?? randomBytes(4).toString("hex");
+  }
+
+  /** Appended to the runtime queues' names: this program's calls go to queues of their own. */
+  readonly programId: string;
 
   static async start(options: LocalBackendOptions): Promise<LocalBackend> {
     // What earlier clients killed with SIGKILL left behind.
@@ -139,13 +148,14 @@ export class LocalBackend implements ExecutionBackend {
     return this.dataStorage?.endpoints;
   }
 
-  async prepareRuntime(name: string, memory: number): Promise<RuntimeTarget> {
-    const { queue, poisonQueue } = runtimeQueues(name, memory);
-    const target = { name, memory, queue, poisonQueue };
-    if (this.scalers.has(queue) || !this.options.startWorkers) return target;
-    const queueClient = this.clients.queueService.getQueueClient(queue);
-    await Promise.all([queueClient.createIfNotExists(), this.clients.queueService.getQueueClient(poisonQueue).createIfNotExists()]);
-    this.queueMemory.set(queue, memory);
+  /** This program's queues for the runtime; with `queue` (a job's manifest names it, for attach), that job's queues, which this program's workers then serve too. */
+  async prepareRuntime(name: string, memory: number, queue?: string): Promise<RuntimeTarget> {
+    const queues = queue ? queuesNamed(queue) : programQueues(runtimeQueues(name, memory), this.programId);
+    const target = { name, memory, ...queues };
+    if (this.scalers.has(target.queue) || !this.options.startWorkers) return target;
+    const queueClient = this.clients.queueService.getQueueClient(target.queue);
+    await Promise.all([queueClient.createIfNotExists(), this.clients.queueService.getQueueClient(target.poisonQueue).createIfNotExists()]);
+    this.queueMemory.set(target.queue, memory);
     const scaler = new LocalWorkerScaler(queueClient, {
       maxWorkers: this.options.maxWorkers,
       messagesPerWorker: this.options.workerProcesses,
@@ -153,7 +163,7 @@ export class LocalBackend implements ExecutionBackend {
       env: this.workerEnv(target),
       logFd: this.openWorkerLog().fd,
     });
-    this.scalers.set(queue, scaler);
+    this.scalers.set(target.queue, scaler);
     // A runtime is prepared to submit to it: its first worker starts now, in parallel with the batching and uploads.
     scaler.prestart();
     return target;
@@ -226,6 +236,7 @@ export class LocalBackend implements ExecutionBackend {
       [ENV.visibilityTimeout]: String(this.options.visibilityTimeout),
       [ENV.maxDeliveries]: String(this.options.maxDeliveries),
       [ENV.functionDir]: userProjectDir(),
+      [ENV.programId]: this.programId,
       [ENV.terminationGrace]: String(LOCAL_TERMINATION_GRACE_SECONDS),
     };
     if (this.options.signingKey) env[ENV.signingKey] = this.options.signingKey;

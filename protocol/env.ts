@@ -25,6 +25,8 @@ export const ENV = {
   /** "1": run unsigned messages when no signing key is set (docs/security.md); without it a worker with no key refuses to start. */
   allowUnsigned: "LITHOPS_ALLOW_UNSIGNED_MESSAGES",
   workerId: "LITHOPS_WORKER_ID",
+  /** Local backend: the id of the program whose workers these are; a nested job's client queues its calls for the same program (azure/runtime-name.ts's programQueues). */
+  programId: "LITHOPS_PROGRAM_ID",
   /** Folder shipped functions resolve `require` / `import()` from: the user's project locally, the image's WORKDIR (the default) on Azure. */
   functionDir: "LITHOPS_FUNCTION_DIR",
   /** The replica's termination grace period in seconds, exactly as the Container App sets it: the worker keeps its own margin inside it. */
@@ -62,6 +64,7 @@ export const workerEnvSchema = z.object({
   [ENV.signingKey]: z.string().min(16).optional(),
   [ENV.allowUnsigned]: z.enum(["0", "1"]).optional(),
   [ENV.workerId]: z.string().min(1).optional(),
+  [ENV.programId]: z.string().min(1).optional(),
   [ENV.functionDir]: z.string().min(1).optional(),
   [ENV.terminationGrace]: intFromEnv(1, 7 * 24 * 3600).default(30),
 });

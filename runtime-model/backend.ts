@@ -19,8 +19,12 @@ export interface ExecutionBackend {
   readonly storage: StorageSettings;
   /** Key the runtime's workers verify invocations with, when the backend chose it (local: generated per backend). */
   readonly signingKey?: string;
-  /** Resolves the runtime's queues; fails with a clear error if the runtime cannot serve calls. */
-  prepareRuntime(name: string, memory: number): Promise<RuntimeTarget>;
+  /**
+   * Resolves the runtime's queues; fails with a clear error if the runtime cannot serve calls.
+   * `queue`: the queue a job's manifest names (attach), where it differs from this client's own
+   * (the local backend's per-program queues).
+   */
+  prepareRuntime(name: string, memory: number, queue?: string): Promise<RuntimeTarget>;
   /** Told after messages were queued, so a local backend can scale up before its next poll. */
   submitted(target: RuntimeTarget, messages: number): void;
   /** Most workers that ran at once, where the backend knows it. */
@@ -66,8 +70,8 @@ export interface Backend {
   readonly signingKey?: string;
   /** The storage-account backend underneath; none for a backend without a storage account. */
   readonly account?: ExecutionBackend;
-  /** Resolves the runtime's queue; fails with a clear error if the runtime cannot serve calls. */
-  prepareRuntime(name: string, memory: number): Promise<RuntimeTarget>;
+  /** Resolves the runtime's queue (`queue`: the one a job's manifest names, for attach); fails with a clear error if the runtime cannot serve calls. */
+  prepareRuntime(name: string, memory: number, queue?: string): Promise<RuntimeTarget>;
   /** Queues call messages (protocol/message.ts) for the runtime's workers; 0 messages just pokes them. */
   send(target: RuntimeTarget, messages: readonly string[]): Promise<void>;
   /** Most workers that ran at once, where the backend knows it. */

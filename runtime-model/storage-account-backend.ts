@@ -54,8 +54,8 @@ export class StorageAccountBackend implements Backend {
     return this.account.signingKey;
   }
 
-  prepareRuntime(name: string, memory: number): Promise<RuntimeTarget> {
-    return this.account.prepareRuntime(name, memory);
+  prepareRuntime(name: string, memory: number, queue?: string): Promise<RuntimeTarget> {
+    return this.account.prepareRuntime(name, memory, queue);
   }
 
   async send(target: RuntimeTarget, messages: readonly string[]): Promise<void> {
