@@ -28,7 +28,7 @@ export async function attachJobs(
     }
     monitor.watch(executorId, manifest.jobId, batches);
     // Workers for what is still queued: sending no message makes the local scaler look at the queue now.
-    await backend.send(await backend.prepareRuntime(manifest.runtime, manifest.memory), []);
+    await backend.send(await backend.prepareRuntime(manifest.runtime, manifest.memory, manifest.queue), []);
   }
   return attached;
 }
