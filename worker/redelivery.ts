@@ -17,7 +17,9 @@ import { failedOutcome, loadBatch, runBatch, storeBatchOutput, type BatchContext
  * PoisonCallError without running again; the other calls of the batch still run.
  *
  * A worker stopped by SIGTERM (scale-in, a new revision) that hands a batch back notes
- * that too: such a delivery did not die and counts against no call and no limit.
+ * that too: such a delivery did not die and counts toward no call's crashes, but hand-backs
+ * have a bound of their own (MAX_HAND_BACKS): a call that never ends, handed back by every
+ * worker that scales in under it, would otherwise be delivered forever.
  *
  * Log lines (JSON): `{"d":<delivery>,"w":"<worker>"}` when a delivery starts, `{"s":"<callId>"}`
  * before each call, `{"r":<delivery>,"w":"<worker>"}` when that delivery was released on
@@ -29,10 +31,13 @@ export type RedeliveryOutcome =
   /** Give up on the batch: the caller fails every call and moves the message to the poison queue. */
   | { kind: "poison-batch"; reason: string };
 
+/** SIGTERM hand-backs of one batch after which it is given up (PoisonMessageError, reported as PoisonCallError). */
+export const MAX_HAND_BACKS = 5;
+
 /** More log lines than this and the batch is given up (an append blob holds at most 50,000 blocks). */
 const MAX_LOG_LINES = 40_000;
 
-interface LogAnalysis {
+export interface LogAnalysis {
   /** 1 when the first delivery, which ran the calls in parallel, died: every call is suspect once for it. */
   parallelDeaths: number;
   /** Deliveries that died while this call was the one running. */
@@ -42,6 +47,19 @@ interface LogAnalysis {
   /** Deliveries released on SIGTERM: not failures. */
   released: number;
   lines: number;
+}
+
+/** Why the batch must be given up without running again, from its attempt log; undefined while it may run. */
+export function givenUpReason(analysis: LogAnalysis, delivery: number, calls: number, maxDeliveries: number): string | undefined {
+  // Deliveries handed back on SIGTERM did not fail: only the others count toward the crash limits.
+  const failedDeliveries = delivery - 1 - analysis.released;
+  if (analysis.released >= MAX_HAND_BACKS) {
+    return `the batch was handed back ${analysis.released} times by workers stopping (SIGTERM, scale-in) before it could finish (limit ${MAX_HAND_BACKS}): a call that outlives every worker's grace period is given up rather than delivered forever`;
+  }
+  if (analysis.unattributed >= maxDeliveries || failedDeliveries >= maxDeliveries * (calls + 1) || analysis.lines > MAX_LOG_LINES) {
+    return `the batch was delivered ${failedDeliveries} times without an outcome (not counting ${analysis.released} released on SIGTERM) and ${analysis.unattributed} of those deliveries died before any single call could be blamed (limit ${maxDeliveries})`;
+  }
+  return undefined;
 }
 
 export function analyzeAttemptLog(text: string): LogAnalysis {
@@ -93,14 +111,8 @@ export async function runRedelivered(message: CallBatchMessage, delivery: number
   }
   const log = context.container.getAppendBlobClient(attemptLogKey(message.executorId, message.jobId, message.batch));
   const analysis = analyzeAttemptLog(await readLog(log));
-  // Deliveries handed back on SIGTERM did not fail: only the others count toward the limits.
-  const failedDeliveries = delivery - 1 - analysis.released;
-  if (analysis.unattributed >= maxDeliveries || failedDeliveries >= maxDeliveries * (slices.length + 1) || analysis.lines > MAX_LOG_LINES) {
-    return {
-      kind: "poison-batch",
-      reason: `the batch was delivered ${failedDeliveries} times without an outcome (not counting ${analysis.released} released on SIGTERM) and ${analysis.unattributed} of those deliveries died before any single call could be blamed (limit ${maxDeliveries})`,
-    };
-  }
+  const reason = givenUpReason(analysis, delivery, slices.length, maxDeliveries);
+  if (reason) return { kind: "poison-batch", reason };
   await log.createIfNotExists();
   await append(log, { d: delivery, w: context.workerId });
   const runCall = await loadBatch(message, delivery, context);
