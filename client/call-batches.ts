@@ -1,6 +1,14 @@
 import { dataKey, functionKey } from "../protocol/keys.ts";
-import { callSlices, encodeMessage, MAX_CALLS_PER_MESSAGE, MAX_INLINE_PAYLOAD_BYTES, type CallBatchMessage, type PayloadRef } from "../protocol/message.ts";
-import { attachSignature, sha256, signingIdentity } from "../protocol/signing.ts";
+import {
+  callSlices,
+  decodeMessage,
+  encodeMessage,
+  MAX_CALLS_PER_MESSAGE,
+  MAX_INLINE_PAYLOAD_BYTES,
+  type CallBatchMessage,
+  type PayloadRef,
+} from "../protocol/message.ts";
+import { attachSignature, detachSignature, sha256, signingIdentity } from "../protocol/signing.ts";
 import { NODE_MAJOR, PROTOCOL_VERSION } from "../protocol/version.ts";
 
 /** More batches than parallel slots, so that slow batches do not leave workers idle. */
@@ -82,8 +90,7 @@ export function batchCalls(input: BatchInput): BatchedCalls {
   const submitted = Date.now();
   // Sent only when set: workers that predate the field still read every other message.
   const env = input.env && Object.keys(input.env).length > 0 ? { env: input.env } : {};
-  const signer = input.signingKey === undefined ? undefined : signingIdentity(input.signingKey);
-  const grant = signer?.grant === undefined ? {} : { dlg: signer.grant };
+  const grant = grantOf(input.signingKey);
   groupCalls(input.calls, input.parallelism, input.callsPerMessage).forEach((indexes, batch) => {
     const offsets = [0];
     for (const index of indexes) offsets.push(offsets[offsets.length - 1] + input.calls[index].length);
@@ -113,10 +120,31 @@ export function batchCalls(input: BatchInput): BatchedCalls {
       ...env,
       ...grant,
     };
-    const text = encodeMessage(message);
-    messages.push(signer ? attachSignature(text, signer.key) : text);
+    messages.push(signed(message, input.signingKey));
     batches.push({ batch, callIds: callSlices(calls).map((slice) => slice.id) });
   });
   if (blobParts.length > 0) uploads.push({ key: dataKey(input.executorId, input.jobId), bytes: Buffer.concat(blobParts) });
   return { uploads, messages, batches };
+}
+
+/** The grant field a nested job's messages carry (none when signed with the stack's key, or unsigned). */
+function grantOf(signingKey: string | undefined): { dlg?: string } {
+  const grant = signingKey === undefined ? undefined : signingIdentity(signingKey).grant;
+  return grant === undefined ? {} : { dlg: grant };
+}
+
+function signed(message: CallBatchMessage, signingKey: string | undefined): string {
+  const text = encodeMessage(message);
+  return signingKey === undefined ? text : attachSignature(text, signingIdentity(signingKey).key);
+}
+
+/**
+ * A backup copy of a queued batch (`speculative`, client/speculation.ts): the same calls, the
+ * same payloads, under batch number `batch`, so that its status document has a key of its own
+ * and the two outcomes can be told apart. Re-signed: the batch number is part of what is signed,
+ * and a message is accepted once (its delivery marker names its digest).
+ */
+export function backupMessage(original: string, batch: number, signingKey: string | undefined): string {
+  const message = decodeMessage(detachSignature(original)?.unsigned ?? original);
+  return signed({ ...message, batch, submitted: Date.now() }, signingKey);
 }

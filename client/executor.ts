@@ -39,6 +39,7 @@ import { reducerInputs } from "./reduce-input.ts";
 import { newStats, ResponseFuture, type FutureStats } from "./response-future.ts";
 import { ReturnedFutures } from "./returned-futures.ts";
 import { shipFunction } from "./ship-function.ts";
+import { Speculation } from "./speculation.ts";
 import { Storage } from "./storage.ts";
 import { collectResults, waitFor, waitForCount } from "./wait-loop.ts";
 
@@ -70,6 +71,7 @@ export class FunctionExecutor implements AsyncDisposable, FutureOwner<ResponseFu
   /** Job memory sizes for cost estimates, read from the job manifests once. */
   private readonly costs = new JobCosts(async () => (await this.session.running()).backend.jobs);
   private readonly dashboards: Dashboard[] = [];
+  private readonly speculation = new Speculation();
   private jobCount = 0;
   private closed = false;
   private objectStorage?: Storage;
@@ -306,9 +308,12 @@ export class FunctionExecutor implements AsyncDisposable, FutureOwner<ResponseFu
     );
   }
 
-  /** FutureOwner: reads what finished among futures this executor created. */
+  /** FutureOwner: reads what finished among futures this executor created, then backs up stragglers (client/speculation.ts). */
   async refresh(futures: ResponseFuture[]): Promise<number> {
-    return this.session.begun ? (await this.session.running()).monitor.refresh(futures) : 0;
+    if (!this.session.begun) return 0;
+    const completed = await (await this.session.running()).monitor.refresh(futures);
+    await this.speculation.backUpStragglers();
+    return completed;
   }
 
   /** FutureOwner: follows the futures this executor's calls returned (nested jobs). */
@@ -332,6 +337,7 @@ export class FunctionExecutor implements AsyncDisposable, FutureOwner<ResponseFu
     const functionText = await shipFunction(fn);
     const { backend, monitor } = await running;
     const target: RuntimeTarget = await this.session.prepareRuntime(backend, memory);
+    const signingKey = this.config.signingKey ?? backend.signingKey;
     const batches = batchCalls({
       executorId: this.executorId,
       jobId,
@@ -340,7 +346,7 @@ export class FunctionExecutor implements AsyncDisposable, FutureOwner<ResponseFu
       parallelism: this.config.maxWorkers * this.config.workerProcesses,
       timeout: Math.min(options.timeout ?? this.config.executionTimeout, this.config.runtimeTimeout),
       queue: target.queue,
-      signingKey: this.config.signingKey ?? backend.signingKey,
+      signingKey,
       callsPerMessage: options.chunksize ?? this.config.chunksize,
       env: options.extraEnv,
     });
@@ -369,6 +375,8 @@ export class FunctionExecutor implements AsyncDisposable, FutureOwner<ResponseFu
       futures.push(...batchFutures);
     }
     monitor.watch(this.executorId, jobId, futuresOfBatch);
+    if (options.speculative ?? this.config.speculative)
+      this.speculation.track({ jobId, messages: batches.messages, futuresOfBatch, backend, monitor, target, signingKey });
     await backend.send(target, batches.messages);
     for (const future of futures) this.futures.push(future); // not push(...futures): a huge map would overflow the stack
     this.log.debug(`${jobId}: ${calls.length} calls in ${batches.messages.length} messages to ${target.queue}`);

@@ -2,6 +2,7 @@ import type { ExecutionBackend, JobStorage } from "../runtime-model/backend.ts";
 import type { ExecutorConfig } from "./config.ts";
 import { type BilledCall, type CostReport, DEFAULT_AZURE_COOLDOWN_SECONDS, estimateCost, pricesFrom } from "./cost.ts";
 import { readManifest } from "./job-manifest.ts";
+import { losingCopy } from "./speculation.ts";
 import type { CallPricing } from "./job-summary.ts";
 import type { ResponseFuture } from "./response-future.ts";
 
@@ -30,7 +31,11 @@ export class JobCosts {
   async report(executor: CostedExecutor, futures: readonly ResponseFuture[], all: boolean, account?: ExecutionBackend): Promise<CostReport> {
     const { config } = executor;
     const known = await this.memoriesOf(futures);
-    const calls: BilledCall[] = futures.map((future) => ({ ...future.stats, memory: known.get(jobKey(future)) ?? config.runtimeMemory }));
+    const calls: BilledCall[] = futures.flatMap((future) => {
+      const memory = known.get(jobKey(future)) ?? config.runtimeMemory;
+      const other = losingCopy(future, memory); // `speculative`: both copies of a backed-up call ran
+      return other ? [{ ...future.stats, memory }, other] : [{ ...future.stats, memory }];
+    });
     return estimateCost({
       calls,
       lifetimes: account?.replicaLifetimes?.(),

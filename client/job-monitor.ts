@@ -12,6 +12,8 @@ interface WatchedJob {
   progressRead: Map<number, string>;
   /** When progress was last looked for without a listing (a job down to its last batches). */
   progressFetched: number;
+  /** A batch and its backup copy (`speculative`), each to the other: the first status document read settles both. */
+  twins: Map<number, number>;
 }
 
 interface BlobToRead {
@@ -48,10 +50,19 @@ export class JobMonitor {
   watch(executorId: string, jobId: string, batches: Map<number, ResponseFuture[]>): void {
     const job = this.jobs.get(`${executorId}/${jobId}`);
     if (!job) {
-      this.jobs.set(`${executorId}/${jobId}`, { executorId, jobId, pending: batches, progressRead: new Map(), progressFetched: Date.now() });
+      this.jobs.set(`${executorId}/${jobId}`, { executorId, jobId, pending: batches, progressRead: new Map(), progressFetched: Date.now(), twins: new Map() });
       return;
     }
     for (const [batch, futures] of batches) job.pending.set(batch, [...(job.pending.get(batch) ?? []), ...futures]);
+  }
+
+  /** Watches the pending batch `original`'s futures under `backup` too (client/speculation.ts): whichever status document comes first gives their outcomes. */
+  watchBackup(executorId: string, jobId: string, original: number, backup: number): void {
+    const job = this.jobs.get(`${executorId}/${jobId}`);
+    const futures = job?.pending.get(original);
+    if (!job || !futures) return;
+    job.pending.set(backup, futures);
+    job.twins.set(original, backup).set(backup, original);
   }
 
   /** Reads what finished since the last refresh; returns how many calls completed. Concurrent callers share one refresh. */
@@ -139,8 +150,12 @@ export class JobMonitor {
     const output = decodeBatchOutput(bytes, this.signingKey, key);
     const futures = job.pending.get(output.batch);
     if (!futures) return 0;
-    job.pending.delete(output.batch);
-    job.progressRead.delete(output.batch);
+    // The other copy's outcomes, if it has any, are never read: each call is reported once.
+    const twin = job.twins.get(output.batch);
+    for (const batch of twin === undefined ? [output.batch] : [output.batch, twin]) {
+      job.pending.delete(batch);
+      job.progressRead.delete(batch);
+    }
     this.workerStorageOps += output.storageOps;
     // By call id from the outcomes' side: a call may have more than one future (a followed nested call).
     const outcomes = new Map(output.calls.map((outcome) => [outcome.callId, outcome]));
@@ -148,7 +163,9 @@ export class JobMonitor {
     let completed = 0;
     for (const future of futures) {
       const outcome = outcomes.get(future.callId);
-      if (outcome && future.complete(outcome, collected)) completed += 1;
+      if (!outcome || !future.complete(outcome, collected)) continue;
+      completed += 1;
+      if (twin !== undefined) future.stats.speculative = output.batch > twin ? "backup" : "original";
     }
     return completed;
   }

@@ -60,6 +60,10 @@ export const executorOptionsSchema = z.strictObject({
     doc: "With `stack`: deploy a runtime that is not deployed yet (`runtime deploy`) instead of failing.",
     default: "false",
   }),
+  speculative: documented(z.boolean(), {
+    doc: "Queue one backup copy of a call running far longer than the job's finished calls (mean + 3 standard deviations); the first outcome wins. Functions must be safe to run twice.",
+    default: "false",
+  }),
 });
 
 /** Options of `new FunctionExecutor(options)`: they win over the config file. */
@@ -84,6 +88,8 @@ const callFields = {
   runtimeMemory: memorySchema.optional(),
   /** Environment variables set while the calls run (Lithops's extra_env). */
   extraEnv: callEnvSchema.optional(),
+  /** Queue one backup copy of a straggling call (client/speculation.ts's rule); default: the executor's `speculative`. */
+  speculative: z.boolean().optional(),
 };
 
 const mapFields = {

@@ -36,6 +36,10 @@ export interface FutureStats {
   peakMemoryBytes?: number;
   argumentBytes: number;
   batch: number;
+  /** With `speculative`, once a backup of the call's batch was queued: which copy's outcome this is (client/speculation.ts). */
+  speculative?: "original" | "backup";
+  /** When the client saw the original running and queued the backup (epoch ms): the losing copy is billed from then (client/job-costs.ts). */
+  copies?: { originalRunning: number; backupQueued: number };
 }
 
 /**
@@ -55,6 +59,8 @@ export function newStats(submitted: number, batch: number, argumentBytes: number
     peakMemoryBytes: undefined,
     argumentBytes,
     batch,
+    speculative: undefined,
+    copies: undefined,
   };
 }
 
