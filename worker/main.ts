@@ -32,7 +32,9 @@ const storageSettings = storageSettingsFromEnv(process.env);
 if (!storageSettings) throw new InvalidArgumentError(`worker environment is invalid: set ${ENV.container} and ${ENV.queue}`);
 const storage = connectStorage(storageSettings);
 const memory = env[ENV.runtimeMemory];
-const processes = env[ENV.workerProcesses];
+// A Container Apps Job execution (ENV.oneMessage) takes one message, runs it, and exits.
+const oneMessage = process.env[ENV.oneMessage] === "1";
+const processes = oneMessage ? 1 : env[ENV.workerProcesses];
 // The pool splits the container's memory between its call threads and the worker process itself.
 const pool = new CallThreadPool(processes, memory);
 const consumer = new QueueConsumer(
@@ -55,6 +57,7 @@ const consumer = new QueueConsumer(
     idlePollMaxMs: env[ENV.idlePollMaxMs],
     signingKey: env[ENV.signingKey],
     allowUnsigned: env[ENV.allowUnsigned] === "1",
+    maxMessages: oneMessage ? 1 : undefined,
     log,
   },
 );
@@ -85,3 +88,5 @@ void recordRuntimeMetadata(storage.container, env[ENV.runtimeName], memory, env[
   log(`could not record runtime metadata: ${error.message}`),
 );
 await consumer.run();
+// The execution is done: its one message was run (or handed back); the call threads need not linger.
+if (oneMessage) process.exit(0);

@@ -22,6 +22,8 @@ export interface ConsumerSettings {
   /** The stack's key; without one the consumer refuses to start unless `allowUnsigned` (ENV.allowUnsigned). */
   signingKey?: string;
   allowUnsigned?: boolean;
+  /** Take this many messages, run them, and return (a Container Apps Job execution takes one); unlimited by default. */
+  maxMessages?: number;
   log: (line: string) => void;
 }
 
@@ -63,6 +65,9 @@ export class QueueConsumer {
     }
   }
 
+  /** Messages received so far (for `maxMessages`). */
+  private taken = 0;
+
   async run(): Promise<void> {
     while (!this.stopping) {
       const room = this.batch.pool.capacity - this.inFlight.size;
@@ -75,7 +80,7 @@ export class QueueConsumer {
       let failed = false;
       try {
         const response = await this.queue.receiveMessages({
-          numberOfMessages: Math.min(32, room),
+          numberOfMessages: Math.min(32, room, (this.settings.maxMessages ?? Number.POSITIVE_INFINITY) - this.taken),
           visibilityTimeout: this.settings.visibilityTimeout,
         });
         received = response.receivedMessageItems;
@@ -90,6 +95,11 @@ export class QueueConsumer {
         break;
       }
       for (const item of received) this.track(this.handle(item));
+      this.taken += received.length;
+      if (this.taken >= (this.settings.maxMessages ?? Number.POSITIVE_INFINITY)) {
+        await Promise.all(this.inFlight);
+        break;
+      }
       if (received.length > 0) {
         this.lastBusy = Date.now();
         continue;
