@@ -1,3 +1,4 @@
+import { isNotFound } from "../azure/storage-connection.ts";
 import { pricesFrom, DEFAULT_AZURE_COOLDOWN_SECONDS } from "../client/cost.ts";
 import { serveDashboard } from "../client/dashboard/server.ts";
 import { StorageSource } from "../client/dashboard/storage-source.ts";
@@ -39,7 +40,13 @@ export async function runDashboard(
       prices: pricesFrom(config.cost),
     });
     // Read once now: storage that cannot be read fails the command, not just the page.
-    if ((await source.calls()).length === 0) io.err(`No jobs of executor ${executorId} in storage yet: the page shows them once they are submitted`);
+    const calls = await source.calls().catch((error: unknown) => {
+      if (!isNotFound(error)) throw error;
+      throw new DashboardError(
+        `no job data in this storage (container '${config.storage.container}' does not exist): no job ran here yet, or another backend or stack holds it`,
+      );
+    });
+    if (calls.length === 0) io.err(`No jobs of executor ${executorId} in storage yet: the page shows them once they are submitted`);
     const dashboard = await serveDashboard(source, { holdProcess: true });
     io.out(dashboard.url);
     io.err(`Dashboard of executor ${executorId} on ${context.backend}: open the URL above on this machine (Ctrl-C to stop)`);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -200,6 +200,24 @@ describe("dashboard: a running map watched in headless Chromium", () => {
       }
     }
     assert.equal(child.exitCode, 0);
+  });
+
+  it("the command refuses a bad executor id, and storage without job data, naming them", async () => {
+    const config = join(dir, "config.yaml");
+    await writeFile(config, "{}\n", { mode: 0o600 });
+    const run = (executorId: string, env: NodeJS.ProcessEnv = process.env) =>
+      spawnSync(process.execPath, [CLI_BIN, "dashboard", executorId, "-b", "local", "-c", config], { encoding: "utf8", timeout: 60_000, env });
+    const bad = run("a/b");
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /DashboardError|executor id "a\/b" is not valid.*e\.g\. 3fa2c1-1/);
+    const empty = await mkdtemp(join(tmpdir(), "lithops-dashboard-empty-"));
+    try {
+      const none = run("abc-1", { ...process.env, LITHOPS_LOCAL_DATA_DIR: empty });
+      assert.equal(none.status, 1);
+      assert.match(none.stderr, /no job data in this storage \(container '[^']+' does not exist\)/);
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
   });
 
   it("stops with close(), and with fexec.close()", async () => {
