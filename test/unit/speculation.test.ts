@@ -4,6 +4,7 @@ import { encodeCompact } from "../../protocol/data-codec.ts";
 import { decodeMessage } from "../../protocol/message.ts";
 import { detachSignature, verifySignature } from "../../protocol/signing.ts";
 import { batchCalls } from "../../client/call-batches.ts";
+import { ConfigError, FunctionExecutor } from "../../client/index.ts";
 import { estimateCost, DEFAULT_PRICES } from "../../client/cost.ts";
 import type { FutureOwner } from "../../client/future-owner.ts";
 import { JobMonitor } from "../../client/job-monitor.ts";
@@ -154,5 +155,41 @@ describe("backup copies over the in-memory backend", () => {
     const both = estimateCost({ ...input, calls: [...calls, other ?? calls[0]] });
     assert.equal(both.replicas, alone.replicas + 1, "a replica for the losing copy");
     assert.ok(both.replicaSeconds - alone.replicaSeconds >= 9.9, `${both.replicaSeconds - alone.replicaSeconds} s more`);
+  });
+});
+
+describe("the speculative option", () => {
+  it("is off by default, set on the executor as the default of its jobs, and refused when not a boolean", async () => {
+    const backend = new MemoryBackend();
+    const options = { backend: "local", progress: false, logLevel: "WARNING", config: {} } as const;
+    try {
+      assert.equal(new FunctionExecutor(options, { backend }).config.speculative, false);
+      await using fexec = new FunctionExecutor({ ...options, speculative: true }, { backend });
+      assert.equal(fexec.config.speculative, true);
+      assert.throws(
+        () => new FunctionExecutor({ ...options, speculative: "yes" as unknown as boolean }, { backend }),
+        (error: Error) => {
+          assert.ok(error instanceof ConfigError);
+          assert.match(error.message, /new FunctionExecutor: speculative: "yes" is not valid/);
+          return true;
+        },
+      );
+      for (const call of [
+        () => fexec.map((x: number) => x, [1], { speculative: 1 as unknown as boolean }),
+        () => fexec.callAsync((x: number) => x, 1, { speculative: "no" as unknown as boolean }),
+        () =>
+          fexec.mapReduce(
+            (x: number) => x,
+            [1],
+            (xs) => xs.length,
+            { speculative: null as unknown as boolean },
+          ),
+      ]) {
+        await assert.rejects(call, (error: Error) => error instanceof ConfigError && /speculative: .* is not valid/.test(error.message));
+      }
+      assert.deepEqual(await fexec.getResult(await fexec.map((x: number) => x + 1, [1, 2], { speculative: true })), [2, 3]);
+    } finally {
+      await backend.close();
+    }
   });
 });
