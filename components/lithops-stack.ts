@@ -307,19 +307,7 @@ export class LithopsStack extends pulumi.ComponentResource {
     this.registryPrefix = pulumi.output(registry?.repositoryPrefix);
     this.runtimes = pulumi.output(runtimes);
     this.clientConfig = clientConfigText(config, { signingKey, storage, resourceGroupName, location, environmentId: environment.id, runtimes });
-    this.registerOutputs({
-      resourceGroupName: this.resourceGroupName,
-      region: this.region,
-      environmentId: this.environmentId,
-      logAnalyticsWorkspaceId: this.logAnalyticsWorkspaceId,
-      storageAccountName: this.storageAccountName,
-      containerName: this.containerName,
-      blobEndpoint: this.blobEndpoint,
-      queueEndpoint: this.queueEndpoint,
-      registryPrefix: this.registryPrefix,
-      runtimes: this.runtimes,
-      clientConfig: this.clientConfig,
-    });
+    this.registerOutputs(this.outputs());
   }
 
   /** The stack's outputs, as a program exports them (`export = stack.outputs()` or one `export const` each). */
