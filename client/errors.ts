@@ -115,6 +115,12 @@ export class CallExitedError extends RemoteCallError {}
  */
 export class PoisonCallError extends RemoteCallError {}
 
+/**
+ * The call was cancelled before it finished (name `CallCancelledError`): by fexec.cancel(),
+ * by close() on the local backend, or by `lithops-aca job cancel` from another process.
+ */
+export class CallCancelledError extends RemoteCallError {}
+
 /** The worker refused the message that carried the call: schema, protocol version or signature (name `MessageRejectedError`). */
 export class MessageRejectedError extends RemoteCallError {}
 

@@ -11,6 +11,7 @@ import type { ExecutorConfig, ExecutorOptions } from "./config.ts";
 import { ConfigError, ExecutorClosedError, FutureNotWatchedError } from "./errors.ts";
 import type { FutureOwner, WaitSettings } from "./future-owner.ts";
 import { attachJobs } from "./job-attach.ts";
+import { cancelFutures } from "./job-cancel.ts";
 import { buildManifest, manifestUpload } from "./job-manifest.ts";
 import { collectMapInput, type Iterdata } from "./object-input.ts";
 import { batchCalls } from "./call-batches.ts";
@@ -276,9 +277,26 @@ export class FunctionExecutor implements AsyncDisposable, FutureOwner<ResponseFu
     await Promise.all(keys.map((key) => jobs.delete(key).catch(() => undefined)));
   }
 
-  /** Stops everything this executor started (local workers, Azurite). Safe to call twice. */
+  /**
+   * Cancels the unfinished calls among fs (default: every unfinished call of this executor):
+   * queued ones never start, running ones are stopped by their workers, and their futures
+   * reject with CallCancelledError at once. See client/job-cancel.ts.
+   */
+  async cancel(fs?: Futures): Promise<void> {
+    const unfinished = this.selectFutures(fs).filter((f) => !f.done);
+    if (unfinished.length === 0 || !this.session.begun) return;
+    await cancelFutures((await this.session.running()).backend.jobs, unfinished);
+  }
+
+  /**
+   * Stops everything this executor started (local workers, Azurite). On the local backend the
+   * unfinished calls are cancelled first (nothing else would run them); on Azure they keep
+   * running, as in Lithops: cancel() stops them. Safe to call twice.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
+    if (this.session.started?.backend.account?.kind === "local")
+      await this.cancel().catch((error: Error) => this.log.warn(`close: unfinished calls not cancelled: ${error.message}`));
     this.closed = true;
     await Promise.all(this.dashboards.map((dashboard) => dashboard.close()));
     if (this.config.dataCleaner) await this.clean().catch((error: Error) => this.log.warn(`data_cleaner: job data not removed: ${error.message}`));

@@ -25,6 +25,7 @@ export {
   MessageRejectedError,
   OutOfMemoryError,
   PoisonCallError,
+  CallCancelledError,
   RemoteCallError,
   ResultTimeoutError,
   UnserializableResultError,

@@ -4,6 +4,7 @@ import {
   OutOfMemoryError,
   CallExitedError,
   PoisonCallError,
+  CallCancelledError,
   MessageRejectedError,
   UnserializableResultError,
 } from "./errors.ts";
@@ -19,6 +20,7 @@ const KINDS: ReadonlyMap<string, RemoteCallErrorClass> = new Map<string, RemoteC
   [REMOTE_ERROR_NAMES.poisonCall, PoisonCallError],
   [REMOTE_ERROR_NAMES.poisonMessage, PoisonCallError],
   [REMOTE_ERROR_NAMES.messageRejected, MessageRejectedError],
+  [REMOTE_ERROR_NAMES.cancelled, CallCancelledError],
   [REMOTE_ERROR_NAMES.unserializable, UnserializableResultError],
 ]);
 

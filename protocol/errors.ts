@@ -30,6 +30,8 @@ export const REMOTE_ERROR_NAMES = {
   poisonMessage: "PoisonMessageError",
   /** The worker refused the call's message (schema, protocol version, signature). */
   messageRejected: "MessageRejectedError",
+  /** The call's job was cancelled (fexec.cancel, close() on the local backend, `lithops-aca job cancel`) before it finished. */
+  cancelled: "CallCancelledError",
   /** The call's return value cannot be serialized (protocol/data-codec.ts's UnserializableValueError). */
   unserializable: "UnserializableValueError",
   /** The client's Node.js major differs from the runtime's. */

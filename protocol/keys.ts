@@ -67,6 +67,11 @@ export function jobManifestKey(executorId: string, jobId: string): string {
   return `${jobPrefix(executorId, jobId)}job.json`;
 }
 
+/** A job's cancel marker (protocol/job-cancel.ts): written by a client or `lithops-aca job cancel`, read by workers before and while they run its calls. */
+export function cancelMarkerKey(executorId: string, jobId: string): string {
+  return `${jobPrefix(executorId, jobId)}cancel.json`;
+}
+
 /** Append blob a worker keeps while it re-runs a redelivered batch: which call was running when a worker died. */
 export function attemptLogKey(executorId: string, jobId: string, batch: number): string {
   return `${jobPrefix(executorId, jobId)}attempts/${String(batch).padStart(BATCH_DIGITS, "0")}.log`;

@@ -9,6 +9,7 @@ import { NODE_MAJOR, PROTOCOL_VERSION } from "../protocol/version.ts";
 import { callEnvironment } from "./call-key.ts";
 import type { PayloadReader } from "./payloads.ts";
 import type { CallThreadPool } from "./thread-pool.ts";
+import type { CancelWatch } from "./cancel-watch.ts";
 
 export interface BatchContext {
   container: ContainerClient;
@@ -23,7 +24,7 @@ export interface BatchContext {
 }
 
 /** Runs every call of a batch and stores the batch's status document. */
-export async function runBatch(message: CallBatchMessage, attempt: number, context: BatchContext): Promise<void> {
+export async function runBatch(message: CallBatchMessage, attempt: number, context: BatchContext, cancel?: CancelWatch): Promise<void> {
   let calls: CallOutcome[];
   if (message.nodeMajor !== NODE_MAJOR) {
     calls = failAll(message, attempt, context.workerId, {
@@ -33,7 +34,7 @@ export async function runBatch(message: CallBatchMessage, attempt: number, conte
   } else {
     const progress = new ProgressRecorder(context.container.getBlockBlobClient(progressKey(message.executorId, message.jobId, message.batch)));
     try {
-      const runCall = await loadBatch(message, attempt, context, progress);
+      const runCall = await loadBatch(message, attempt, context, progress, cancel);
       calls = await Promise.all(callSlices(message.calls).map(runCall));
     } finally {
       await progress.stop();
@@ -104,6 +105,7 @@ export async function loadBatch(
   attempt: number,
   context: BatchContext,
   progress?: ProgressRecorder,
+  cancel?: CancelWatch,
 ): Promise<(call: CallSlice) => Promise<CallOutcome>> {
   const [funcText, data] = await Promise.all([context.payloads.functionText(message.func), context.payloads.bytes(message.data)]);
   const funcId = createHash("sha256").update(funcText).digest("hex").slice(0, 16);
@@ -111,7 +113,10 @@ export async function loadBatch(
   // A call may wait for a free thread behind the batch's others: its call key lasts that long too.
   const rounds = Math.ceil(callSlices(message.calls).length / context.pool.capacity);
   return async (call) => {
+    if (cancel?.cancelled(call.id)) return failedOutcome(call.id, attempt, context.workerId, cancel.error);
     const result = await context.pool.run({
+      signal: cancel?.signal(call.id),
+      cancelledError: cancel?.error,
       funcId,
       funcText,
       args: data.subarray(call.start, call.end),

@@ -10,6 +10,7 @@ import { nextPollDelay } from "../protocol/polling.ts";
 import { blobExists, downloadBytes } from "../azure/storage-connection.ts";
 import { checkGrant, detachSignature, messageKey, sha256, verifySignature } from "../protocol/signing.ts";
 import { failAll, runBatch, storeBatchOutput, type BatchContext } from "./batch-runner.ts";
+import { CancelWatch } from "./cancel-watch.ts";
 import { recordRelease, runRedelivered } from "./redelivery.ts";
 
 export interface ConsumerSettings {
@@ -31,6 +32,8 @@ interface HeldMessage {
   item: DequeuedMessageItem;
   popReceipt: string;
   renewal: NodeJS.Timeout;
+  /** Its job's cancel marker, read again at each renewal. */
+  cancel?: CancelWatch;
 }
 
 const FIRST_IDLE_POLL_MS = 5;
@@ -181,9 +184,12 @@ export class QueueConsumer {
       // A batch runs at most once to an outcome: a replayed message (or one redelivered after its
       // outcome was stored) is recorded and dropped, never run again.
       // The replay marker and the output check do not depend on each other: one round trip for both.
+      // The job's cancel marker is read alongside: cancelled calls do not start (worker/cancel-watch.ts).
+      held.cancel = new CancelWatch(this.container, message);
       const [replayed, hasOutput] = await Promise.all([
         this.replayed(item),
         blobExists(this.container, outputKey(message.executorId, message.jobId, message.batch)),
+        held.cancel.check(),
       ]);
       if (replayed) {
         await this.reject(
@@ -199,7 +205,7 @@ export class QueueConsumer {
       }
       if (item.dequeueCount > 1) {
         // Redelivered: its worker died (or let it go). Run it call by call to find a call that kills workers.
-        const outcome = await runRedelivered(message, item.dequeueCount, this.batch, this.settings.maxDeliveries);
+        const outcome = await runRedelivered(message, item.dequeueCount, this.batch, this.settings.maxDeliveries, held.cancel);
         if (outcome.kind === "poison-batch") {
           await this.poison(item, message, held, outcome.reason);
           return;
@@ -211,7 +217,7 @@ export class QueueConsumer {
           await this.poisonQueue.sendMessage(item.messageText);
         }
       } else {
-        await runBatch(message, item.dequeueCount, this.batch);
+        await runBatch(message, item.dequeueCount, this.batch, held.cancel);
       }
       await this.delete(held);
     } catch (error) {
@@ -324,7 +330,11 @@ export class QueueConsumer {
 
   private async renew(held: HeldMessage): Promise<void> {
     try {
-      const response = await this.queue.updateMessage(held.item.messageId, held.popReceipt, undefined, this.settings.visibilityTimeout);
+      const [response] = await Promise.all([
+        this.queue.updateMessage(held.item.messageId, held.popReceipt, undefined, this.settings.visibilityTimeout),
+        // A failed read of the marker must not lose the new pop receipt: the next renewal reads again.
+        held.cancel?.check().catch(() => undefined),
+      ]);
       if (response.popReceipt) held.popReceipt = response.popReceipt;
     } catch (error) {
       this.settings.log(`could not renew message ${held.item.messageId}: ${(error as Error).message}`);

@@ -5,6 +5,7 @@ import { callSlices, type BatchAddress, type CallBatchMessage } from "../protoco
 import type { CallOutcome } from "../protocol/output.ts";
 import { isNotFound } from "../azure/storage-connection.ts";
 import { NODE_MAJOR } from "../protocol/version.ts";
+import type { CancelWatch } from "./cancel-watch.ts";
 import { failedOutcome, loadBatch, runBatch, storeBatchOutput, type BatchContext } from "./batch-runner.ts";
 
 /**
@@ -102,7 +103,13 @@ export async function recordRelease(container: ContainerClient, batch: BatchAddr
   await append(log, { r: delivery, w: workerId });
 }
 
-export async function runRedelivered(message: CallBatchMessage, delivery: number, context: BatchContext, maxDeliveries: number): Promise<RedeliveryOutcome> {
+export async function runRedelivered(
+  message: CallBatchMessage,
+  delivery: number,
+  context: BatchContext,
+  maxDeliveries: number,
+  cancel?: CancelWatch,
+): Promise<RedeliveryOutcome> {
   const slices = callSlices(message.calls);
   if (message.nodeMajor !== NODE_MAJOR) {
     // Fails every call without running anything: nothing here can have killed a worker.
@@ -115,7 +122,7 @@ export async function runRedelivered(message: CallBatchMessage, delivery: number
   if (reason) return { kind: "poison-batch", reason };
   await log.createIfNotExists();
   await append(log, { d: delivery, w: context.workerId });
-  const runCall = await loadBatch(message, delivery, context);
+  const runCall = await loadBatch(message, delivery, context, undefined, cancel);
   const calls: CallOutcome[] = [];
   const poisonedCalls: string[] = [];
   for (const call of slices) {

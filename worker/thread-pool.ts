@@ -18,6 +18,10 @@ export interface CallRequest {
   env?: Record<string, string>;
   /** Told when a thread starts the call. */
   onStart?: () => void;
+  /** Aborted when the call is cancelled (worker/cancel-watch.ts): it does not start, or its thread is ended. */
+  signal?: AbortSignal;
+  /** The outcome's error when `signal` ends the call. */
+  cancelledError?: RemoteErrorInfo;
 }
 
 interface QueuedCall extends CallRequest {
@@ -115,9 +119,26 @@ export class CallThreadPool {
 
   run(request: CallRequest): Promise<CallResult> {
     return new Promise((resolve) => {
-      this.queued.push({ ...request, resolve });
-      this.dispatch();
+      const call: QueuedCall = { ...request, resolve };
+      this.queued.push(call);
+      request.signal?.addEventListener("abort", () => this.cancel(call), { once: true });
+      if (request.signal?.aborted) this.cancel(call);
+      else this.dispatch();
     });
+  }
+
+  /** A cancelled call: taken out of the queue, or its thread ended (the thread's other calls are interrupted, as by a timeout). */
+  private cancel(call: QueuedCall): void {
+    const error = call.cancelledError ?? { name: REMOTE_ERROR_NAMES.cancelled, message: "the call was cancelled" };
+    const index = this.queued.indexOf(call);
+    if (index >= 0) {
+      this.queued.splice(index, 1);
+      const now = Date.now();
+      call.resolve({ ok: false, error, started: now, finished: now });
+      return;
+    }
+    const running = [...this.running.values()].find((r) => r.call === call);
+    if (running) void this.failThread(running.thread, error, running.seq);
   }
 
   private spawn(): CallThread {

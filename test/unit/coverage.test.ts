@@ -118,6 +118,8 @@ const END_TO_END: Record<string, string> = {
   "worker/revive-refs.ts": WORKER,
   "worker/runtime-metadata.ts": WORKER,
   "worker/thread-messages.ts": WORKER,
+  "worker/cancel-watch.ts":
+    "reads a job's cancel marker from blob storage before and while a batch runs: tested through real workers (test/local/cancel.test.ts)",
   "worker/errors.ts": ERRORS,
 };
 
