@@ -83,6 +83,7 @@ describe("storage keys from ids", () => {
     const base = {
       v: PROTOCOL_VERSION,
       kind: "calls",
+      queue: "lithops-default-512",
       executorId: "e-1",
       jobId: "M000",
       batch: 0,
@@ -92,6 +93,8 @@ describe("storage keys from ids", () => {
       calls: { first: 0, offsets: [0, 1] },
     };
     const func = { inline: Buffer.from("exports.handler = () => 1").toString("base64") };
+    // A well-formed digest: only the key may be wrong.
+    const sha256 = "A".repeat(43);
     for (const key of [
       "lithops.jobs/e-2/M000/data.bin",
       "lithops.jobs/e-1/M000/../../e-2/M000/data.bin",
@@ -100,12 +103,12 @@ describe("storage keys from ids", () => {
       "lithops.jobs/e-1/M000/./x",
     ]) {
       assert.throws(
-        () => decodeMessage(JSON.stringify({ ...base, func, data: { key, start: 0, end: 1 } })),
+        () => decodeMessage(JSON.stringify({ ...base, func, data: { key, start: 0, end: 1, sha256 } })),
         (error: unknown) => error instanceof MalformedMessageError && /outside its job's prefix/.test(error.message),
         key,
       );
     }
-    assert.equal(decodeMessage(JSON.stringify({ ...base, func, data: { key: "lithops.jobs/e-1/M000/data.bin", start: 0, end: 1 } })).jobId, "M000");
+    assert.equal(decodeMessage(JSON.stringify({ ...base, func, data: { key: "lithops.jobs/e-1/M000/data.bin", start: 0, end: 1, sha256 } })).jobId, "M000");
   });
 });
 
