@@ -362,6 +362,8 @@ function fakeWorld() {
   });
   const container = {
     getBlockBlobClient: blockBlob,
+    // Whole-blob reads (downloadBytes: the job's cancel marker) go through the blob client.
+    getBlobClient: blockBlob,
     getAppendBlobClient: (key: string) => ({
       downloadToBuffer: async () => {
         if (!blobs.has(key)) throw Object.assign(new Error("not found"), { statusCode: 404 });
