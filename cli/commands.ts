@@ -226,6 +226,9 @@ export async function execute(request: CliRequest, io: CliIO, env: NodeJS.Proces
       case "logs poll":
         await (await import("./logs.ts")).runLogs(request, context, io);
         break;
+      case "job cancel":
+        await (await import("./job-cancel.ts")).runJobCancel(request, context, io);
+        break;
       case "dashboard":
         await (await import("./dashboard.ts")).runDashboard(request, context, io);
         break;

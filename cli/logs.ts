@@ -23,7 +23,7 @@ interface JobSelector {
   jobId?: string;
 }
 
-function parseJobSelector(text: string): JobSelector {
+export function parseJobSelector(text: string): JobSelector {
   const [executorId, jobId, ...rest] = text.split("/");
   try {
     if (rest.length > 0 || executorId === undefined) throw new LogsError("too many parts");

@@ -31,6 +31,7 @@ export type CliRequest =
   | ({ command: "stack destroy"; yes: boolean } & CommonOptions)
   | ({ command: "logs get"; job: string } & CommonOptions)
   | ({ command: "logs poll"; job?: string } & CommonOptions)
+  | ({ command: "job cancel"; job: string } & CommonOptions)
   | ({ command: "dashboard"; executorId: string } & CommonOptions);
 
 export const STORAGES = ["azure_storage", "local"] as const;
@@ -117,6 +118,11 @@ export function buildProgram(onRequest: (request: CliRequest) => void, output: P
     .description("follow the logs of running jobs: print each call's output as its batch finishes, until Ctrl-C")
     .argument("[job]", `${jobHelp} (default: every job)`)
     .action((job: string | undefined, options: Record<string, unknown>) => onRequest({ command: "logs poll", job, ...commonOf(options) }));
+
+  common(program.command("job").description("jobs in storage").command("cancel"))
+    .description("cancel a job's unfinished calls (all jobs of an executor without /<jobId>): queued ones never start, running ones are stopped")
+    .argument("<job>", "<executorId>/<jobId> as futures and errors name it (e.g. 3fa2c1-1/M000), or an executor id for all of its jobs")
+    .action((job: string, options: Record<string, unknown>) => onRequest({ command: "job cancel", job, ...commonOf(options) }));
 
   program.addCommand(common(dashboardCommand((executorId, options) => onRequest({ command: "dashboard", executorId, ...commonOf(options) }))));
 

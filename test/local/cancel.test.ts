@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { fileURLToPath } from "node:url";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -100,5 +103,28 @@ describe("a call left unfinished by a closed executor", () => {
     } finally {
       await other.close();
     }
+  });
+});
+
+describe("lithops-aca job cancel, from another process", () => {
+  const fexec = testExecutor({ maxWorkers: 1 });
+  after(() => fexec.close());
+
+  it("cancels the job's running and queued calls: the program's futures reject with CallCancelledError", async () => {
+    const beat = join(scratch, "cli-beat");
+    const running = await fexec.callAsync(heartbeat, beat);
+    const queued = await fexec.map(markStarted, [join(scratch, "cli-q0")]);
+    await until(() => existsSync(beat), 60_000, "the first call starts");
+    const cli = fileURLToPath(new URL("../../cli/bin.ts", import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", cli, "job", "cancel", fexec.executorId, "-b", "local"], {
+      env: { ...process.env, LITHOPS_STACK: "" },
+    });
+    assert.match(stdout, new RegExp(`cancelled ${fexec.executorId}/A000`));
+    assert.match(stdout, new RegExp(`cancelled ${fexec.executorId}/M001`));
+    // Nothing cancelled these futures in this process: the worker's outcomes say so.
+    await assert.rejects(running.result({ timeout: 60 }), CallCancelledError);
+    await assert.rejects(queued[0].result({ timeout: 60 }), CallCancelledError);
+    await stopsGrowing(beat, 20_000);
+    assert.equal(existsSync(join(scratch, "cli-q0")), false, "a cancelled queued call ran");
   });
 });
