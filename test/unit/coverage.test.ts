@@ -37,6 +37,7 @@ const END_TO_END: Record<string, string> = {
   "cli/commands.ts": CLI,
   "cli/dashboard.ts": CLI,
   "cli/dashboard-command.ts": CLI,
+  "cli/job-cancel.ts": CLI,
   "cli/local-state.ts": CLI,
   "cli/logs.ts": CLI,
   "cli/main.ts": CLI,
