@@ -5,7 +5,9 @@ import { assignRole } from "./roles.ts";
 
 /** A principal given data access, under a stable key (its logical name in the stack). */
 export interface PrincipalRef {
+  /** A name for the principal unique in the stack, part of its role assignments' resource names (e.g. `deployer`). */
   key: string;
+  /** The principal's object id (user, group or service principal). */
   id: pulumi.Input<string>;
 }
 
