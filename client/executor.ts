@@ -330,7 +330,7 @@ export class FunctionExecutor implements AsyncDisposable, FutureOwner<ResponseFu
   async refresh(futures: ResponseFuture[]): Promise<number> {
     if (!this.session.begun) return 0;
     const completed = await (await this.session.running()).monitor.refresh(futures);
-    await this.speculation.backUpStragglers();
+    await this.speculation.backUpStragglers(futures);
     return completed;
   }
 

@@ -1,3 +1,4 @@
+import { backupBatchOf } from "../protocol/backup-batches.ts";
 import type { Backend, RuntimeTarget } from "../runtime-model/backend.ts";
 import { backupMessage } from "./call-batches.ts";
 import type { BilledCall } from "./cost.ts";
@@ -15,7 +16,7 @@ import type { ResponseFuture } from "./response-future.ts";
  *   times the mean, so that a job of near-identical calls does not back up calls merely a
  *   little late) is a straggler;
  * - a straggler's batch is queued once more, whole (a batch's outcomes are written together),
- *   under a batch number of its own; whichever copy's status document the client reads first
+ *   under a batch number of its own (protocol/backup-batches.ts); whichever copy's status document the client reads first
  *   gives the calls' outcomes, the other is never read (client/job-monitor.ts). Each batch
  *   gets at most one backup.
  *
@@ -77,7 +78,7 @@ export class Speculation {
   /** Watches a job just queued with `speculative: true`. */
   track(job: SpeculativeJob): void {
     const unfinished = [...job.futuresOfBatch.values()].flat();
-    this.jobs.set(job.jobId, {
+    this.jobs.set(`${unfinished[0]?.executorId}/${job.jobId}`, {
       ...job,
       total: unfinished.length,
       unfinished,
@@ -87,12 +88,19 @@ export class Speculation {
     });
   }
 
-  /** After a refresh of outcomes: takes in what finished and queues a backup of each straggling batch. */
-  async backUpStragglers(now = Date.now()): Promise<void> {
-    for (const [jobId, job] of this.jobs) {
+  /**
+   * After a wait's refresh of `refreshed`: takes in what finished and queues a backup of each
+   * straggling batch. A tracked job none of whose futures were refreshed (a mapReduce's maps
+   * while getResult waits on the reducer alone) is refreshed here, so its stragglers are seen.
+   */
+  async backUpStragglers(refreshed: readonly ResponseFuture[], now = Date.now()): Promise<void> {
+    if (this.jobs.size === 0) return;
+    const seen = jobsOf(refreshed);
+    for (const [key, job] of this.jobs) {
+      if (!seen.has(key) && job.unfinished.length > 0) await job.monitor.refresh(job.unfinished);
       this.account(job, now);
       if (job.unfinished.length === 0) {
-        this.jobs.delete(jobId);
+        this.jobs.delete(key);
         continue;
       }
       const threshold = stragglerThreshold(job.finished, job.total);
@@ -126,11 +134,23 @@ export class Speculation {
   }
 
   private async queueBackup(job: TrackedJob, batch: number, now: number): Promise<void> {
-    const backup = job.messages.length + job.backups.size;
+    const backup = backupBatchOf(batch);
     job.backups.set(batch, backup);
     const futures = job.futuresOfBatch.get(batch) ?? [];
     for (const future of futures) future.stats.copies = { originalRunning: job.runningSince.get(future) ?? now, backupQueued: now };
     job.monitor.watchBackup(futures[0].executorId, job.jobId, batch, backup);
     await job.backend.send(job.target, [backupMessage(job.messages[batch], backup, job.signingKey)]);
   }
+}
+
+/** The `executorId/jobId` keys of the futures, scanned by runs (a job's futures come together). */
+function jobsOf(futures: readonly ResponseFuture[]): Set<string> {
+  const keys = new Set<string>();
+  let last: ResponseFuture | undefined;
+  for (const future of futures) {
+    if (last && future.jobId === last.jobId && future.executorId === last.executorId) continue;
+    keys.add(`${future.executorId}/${future.jobId}`);
+    last = future;
+  }
+  return keys;
 }

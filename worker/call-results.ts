@@ -1,12 +1,13 @@
 import { MapCallError } from "./errors.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ContainerClient } from "@azure/storage-blob";
+import { originalBatchOf } from "../protocol/backup-batches.ts";
 import type { CallResultsRef } from "../protocol/call-refs.ts";
 import { decodeValue } from "../protocol/data-codec.ts";
 import { batchOfOutputKey, callId, outputKey, outputPrefix } from "../protocol/keys.ts";
 import { nestedWaitHook } from "../protocol/nested-wait.ts";
 import { nextPollDelay } from "../protocol/polling.ts";
-import type { BatchOutput } from "../protocol/output.ts";
+import { decodeBatchOutput } from "../protocol/output.ts";
 import { downloadBytes } from "../azure/storage-connection.ts";
 
 const FIRST_POLL_MS = 25;
@@ -39,10 +40,15 @@ async function collect(container: ContainerClient, ref: CallResultsRef, values: 
     const finished: number[] = [];
     for await (const blob of container.listBlobsFlat({ prefix: outputPrefix(ref.executorId, ref.jobId) })) {
       const batch = batchOfOutputKey(blob.name);
-      if (batch !== undefined && pending.has(batch)) finished.push(batch);
+      // A backup copy's document (`speculative`) stands for its original batch: the first one read is used.
+      if (batch !== undefined && pending.has(originalBatchOf(batch))) finished.push(batch);
     }
     for (const batch of finished) {
-      const output = decodeValue(await downloadBytes(container, outputKey(ref.executorId, ref.jobId, batch))) as BatchOutput;
+      if (!pending.has(originalBatchOf(batch))) continue;
+      const key = outputKey(ref.executorId, ref.jobId, batch);
+      // Framed as every status document is (protocol/output.ts). Its MAC is not checked here: the
+      // reducer's thread holds only its own call key, which cannot check the maps' (the stack's).
+      const output = decodeBatchOutput(await downloadBytes(container, key), undefined, key);
       for (const outcome of output.calls) {
         const index = Number(outcome.callId) - ref.first;
         if (index < 0 || index >= ref.count) continue;
@@ -53,7 +59,7 @@ async function collect(container: ContainerClient, ref: CallResultsRef, values: 
         }
         values[index] = decodeValue(outcome.result);
       }
-      pending.delete(batch);
+      pending.delete(originalBatchOf(batch));
     }
     if (pending.size === 0) break;
     // Back off while no batch finishes, poll fast again when they do (protocol/polling.ts).

@@ -97,6 +97,25 @@ describe("speculative: true", () => {
   });
 });
 
+describe("speculative: true on mapReduce", () => {
+  const { fexec, dir } = warmExecutor();
+
+  it("the reducer takes the backup's results instead of waiting for the straggler", { timeout: 120_000 }, async (t) => {
+    const started = Date.now();
+    const futures = await fexec().mapReduce(straggling, CALLS, (values: number[]) => values.reduce((a, b) => a + b, 0), {
+      extraArgs: [dir()],
+      speculative: true,
+    });
+    const total = await fexec().getResult(futures, { timeout: 60 });
+    const elapsed = Date.now() - started;
+    assert.equal(total, 380);
+    // Well under the straggler's 30 s; looser than the map's bound, as the reducer shares the two workers.
+    assert.ok(elapsed < 20_000, `the mapReduce took ${elapsed} ms`);
+    assert.ok(!existsSync(join(dir(), "straggler-finished")), "the original was still running");
+    t.diagnostic(`mapReduce of 20 calls in ${elapsed} ms with speculative: true`);
+  });
+});
+
 describe("speculative off (the default)", () => {
   const { fexec, dir } = warmExecutor();
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
+import { backupBatchOf, originalBatchOf } from "../../protocol/backup-batches.ts";
 import { encodeCompact } from "../../protocol/data-codec.ts";
 import { decodeMessage } from "../../protocol/message.ts";
 import { detachSignature, verifySignature } from "../../protocol/signing.ts";
@@ -89,8 +90,8 @@ describe("backup copies over the in-memory backend", () => {
     await monitor.refresh(futures);
     futures[5].progressed("running");
     const now = Date.now();
-    await speculation.backUpStragglers(now);
-    await speculation.backUpStragglers(now + 3_600_000);
+    await speculation.backUpStragglers(futures, now);
+    await speculation.backUpStragglers(futures, now + 3_600_000);
     assert.equal(sent.length, 4, "no backup queued");
   });
 
@@ -101,19 +102,21 @@ describe("backup copies over the in-memory backend", () => {
     assert.equal(await monitor.refresh(futures), 5);
     futures[5].progressed("running");
     const now = Date.now();
-    await speculation.backUpStragglers(now); // first seen running now: age 0, not a straggler yet
+    await speculation.backUpStragglers(futures, now); // first seen running now: age 0, not a straggler yet
     assert.equal(sent.length, 5);
-    await speculation.backUpStragglers(now + 60_000);
+    await speculation.backUpStragglers(futures, now + 60_000);
     assert.equal(sent.length, 6, "one backup queued");
     const backupText = sent[5];
     const signed = detachSignature(backupText);
     assert.ok(signed && verifySignature(signed.unsigned, signed.sig, SIGNING_KEY), "the backup carries a valid signature");
     const backup = decodeMessage(backupText);
     const original = decodeMessage(batches.messages[5]);
-    assert.equal(backup.batch, 6, "the batch after the job's last");
+    assert.equal(backup.batch, backupBatchOf(5), "a batch number of its own");
+    assert.equal(originalBatchOf(backup.batch), 5, "that says which batch it copies");
+    assert.equal(originalBatchOf(5), 5);
     assert.deepEqual({ ...backup, batch: original.batch, submitted: original.submitted, sig: original.sig }, original, "the same calls and payloads");
 
-    await speculation.backUpStragglers(now + 120_000);
+    await speculation.backUpStragglers(futures, now + 120_000);
     assert.equal(sent.length, 6, "at most one backup per batch");
 
     await backend.idle();
@@ -129,6 +132,18 @@ describe("backup copies over the in-memory backend", () => {
     assert.equal(futures[5].stats.speculative, "backup");
   });
 
+  it("a job the wait did not refresh (a mapReduce's maps while getResult waits on the reducer) is refreshed for its stragglers", async () => {
+    const { target, batches, futures, speculation } = await sixCallJob();
+    await backend.send(target, batches.messages.slice(0, 5));
+    await backend.idle();
+    futures[5].progressed("running");
+    const now = Date.now();
+    await speculation.backUpStragglers([], now);
+    assert.equal(futures.filter((f) => f.done).length, 5, "the job's outcomes were read");
+    await speculation.backUpStragglers([], now + 60_000);
+    assert.equal(sent.length, 6, "and its straggler backed up");
+  });
+
   it("the losing copy is billed from when the client knew it ran until the winner was collected", async () => {
     const { target, batches, futures, monitor, speculation } = await sixCallJob();
     await backend.send(target, batches.messages.slice(0, 5));
@@ -136,8 +151,8 @@ describe("backup copies over the in-memory backend", () => {
     await monitor.refresh(futures);
     futures[5].progressed("running");
     const now = Date.now();
-    await speculation.backUpStragglers(now - 10_000);
-    await speculation.backUpStragglers(now);
+    await speculation.backUpStragglers(futures, now - 10_000);
+    await speculation.backUpStragglers(futures, now);
     await backend.idle();
     await monitor.refresh(futures);
     const straggler = futures[5];
