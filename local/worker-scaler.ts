@@ -80,14 +80,14 @@ export class LocalWorkerScaler {
       if (worker.connected) worker.send(WAKE_MESSAGE, () => undefined);
     }
     this.scaleUpTo(messages);
-    this.schedule(BUSY_POLL_MS);
+    this.scheduleBusy();
   }
 
   /** A job is about to be queued: start the first worker now, so it boots while the client batches and uploads. */
   prestart(): void {
     this.lastBusy = Date.now();
     this.scaleUpTo(1);
-    this.schedule(BUSY_POLL_MS);
+    this.scheduleBusy();
   }
 
   async close(): Promise<void> {
@@ -101,6 +101,15 @@ export class LocalWorkerScaler {
     this.closed = true;
     clearTimeout(this.timer);
     for (const worker of this.workers) worker.kill(signal);
+  }
+
+  /** Work was queued: look soon while more workers could start, else at the idle pace (only the cooldown needs timing). */
+  private scheduleBusy(): void {
+    this.schedule(this.canGrow() ? BUSY_POLL_MS : IDLE_POLLING.minMs);
+  }
+
+  private canGrow(): boolean {
+    return this.workers.size < this.settings.maxWorkers;
   }
 
   private schedule(ms: number): void {
@@ -125,8 +134,9 @@ export class LocalWorkerScaler {
     if (queued === 0 && this.workers.size > 0 && now - this.lastBusy >= this.settings.cooldownMs) {
       await Promise.all([...this.workers].map((worker) => stopChild(worker, WORKER_STOP_TIMEOUT_MS)));
     }
-    // Messages waiting: look again soon (scale up for a nested job, say). Nothing queued: back off.
-    this.schedule(queued !== 0 ? BUSY_POLL_MS : nextPollDelay(now - this.lastBusy, IDLE_POLLING));
+    // Messages waiting and room for more workers: look again soon (scale up for a nested job, say).
+    // All workers up or nothing queued: only the cooldown needs timing, and submits poke at once.
+    this.schedule(queued !== 0 && this.canGrow() ? BUSY_POLL_MS : nextPollDelay(now - this.lastBusy, IDLE_POLLING));
   }
 
   private scaleUpTo(messages: number): void {
