@@ -6,7 +6,8 @@
  *
  * Each delay runs in a fresh process. A process measures, on 2 workers of 1 call each:
  * - a warm call's latency (callAsync + getResult, back to back) and its storage requests;
- * - a 1,000-call no-op map: wall time and storage requests per call;
+ * - a 1,000-call no-op map: wall time and storage requests per call (as batched by default, 4
+ *   batches per slot, and in 2 per slot: the batch count sets most of its requests);
  * - idle: what client, scaler and workers request per minute with nothing to do;
  * and, on 4 workers of 5 calls each, a 100-call map of 1 s calls.
  * Requests come from the proxy (client, scaler and workers together) and the SDK counters
@@ -43,6 +44,9 @@ interface DelayResult {
   warmWorkers: number;
   mapMs: number;
   mapProxied: number;
+  /** The same map in 2 batches per slot (chunksize), to show what the batch count costs in requests. */
+  chunkedMapMs: number;
+  chunkedMapProxied: number;
   sleepMapMs: number;
   sleepMapProxied: number;
   idle: { seconds: number; client: number; scaler: number; workers: number; workerCount: number };
@@ -86,6 +90,14 @@ async function measure(delayMs: number): Promise<DelayResult> {
     const mapProxied = proxied() - mapBefore;
     log(`${delayMs} ms: ${SIZES.mapCalls}-call map ${seconds(mapMs)}`);
 
+    const chunkedBefore = proxied();
+    const chunkedStarted = performance.now();
+    await fexec.map(noop, range(SIZES.mapCalls), { chunksize: SIZES.mapCalls / (2 * 2) });
+    await fexec.getResult();
+    const chunkedMapMs = performance.now() - chunkedStarted;
+    await sleep(300);
+    const chunkedMapProxied = proxied() - chunkedBefore;
+
     // Idle: workers up (the bench cooldown is 120 s), nothing queued, nobody waiting.
     await sleep(5000);
     const idleBefore = { proxied: proxied(), client: fexec.storageOperations().client, scaler: backend.storageRequests() };
@@ -107,6 +119,8 @@ async function measure(delayMs: number): Promise<DelayResult> {
       warmWorkers: (after.workers - before.workers) / n,
       mapMs,
       mapProxied,
+      chunkedMapMs,
+      chunkedMapProxied,
       idle,
     };
   } finally {
@@ -163,6 +177,7 @@ function report(label: string, info: ReturnType<typeof machineInfo>, loadAfter: 
     `| Warm call: of which client / workers (counters) | ${results.map((r) => `${r.warmClient.toFixed(1)} / ${r.warmWorkers.toFixed(1)}`).join(" | ")} |`,
     `| ${SIZES.mapCalls.toLocaleString("en-US")}-call no-op map: wall | ${results.map((r) => seconds(r.mapMs)).join(" | ")} |`,
     `| ${SIZES.mapCalls.toLocaleString("en-US")}-call no-op map: storage requests per call (proxy) | ${results.map((r) => (r.mapProxied / SIZES.mapCalls).toFixed(3)).join(" | ")} |`,
+    `| Same map in 4 batches (chunksize ${SIZES.mapCalls / 4}, 2 per slot): wall / storage requests per call (proxy) | ${results.map((r) => `${seconds(r.chunkedMapMs)} / ${(r.chunkedMapProxied / SIZES.mapCalls).toFixed(3)}`).join(" | ")} |`,
     `| ${SIZES.sleepCalls}-call map of 1 s calls on 20 slots: wall (ideal ${Math.ceil(SIZES.sleepCalls / 20)} s) | ${results.map((r) => seconds(r.sleepMapMs)).join(" | ")} |`,
     `| ${SIZES.sleepCalls}-call map of 1 s calls: storage requests per call (proxy) | ${results.map((r) => (r.sleepMapProxied / SIZES.sleepCalls).toFixed(2)).join(" | ")} |`,
     `| Idle, per minute (over ${SIZES.idleSeconds} s): client with no job | ${results.map((r) => perMinute(r.idle.client, r.idle.seconds)).join(" | ")} |`,
