@@ -290,12 +290,14 @@ export class FunctionExecutor implements AsyncDisposable, FutureOwner<ResponseFu
 
   /**
    * Stops everything this executor started (local workers, Azurite). On the local backend the
-   * unfinished calls are cancelled first (nothing else would run them); on Azure they keep
+   * unfinished calls are cancelled first (no other program's workers run them; a nested job's
+   * executor inside a worker excepted); on Azure they keep
    * running, as in Lithops: cancel() stops them. Safe to call twice.
    */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.session.started?.backend.account?.kind === "local")
+    // Inside a worker (a nested job) the calls may outlive this executor: the outer program's workers run them, its client may follow them.
+    if (this.session.started?.backend.account?.kind === "local" && this.config.local.startWorkers)
       await this.cancel().catch((error: Error) => this.log.warn(`close: unfinished calls not cancelled: ${error.message}`));
     this.closed = true;
     await Promise.all(this.dashboards.map((dashboard) => dashboard.close()));
