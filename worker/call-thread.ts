@@ -9,6 +9,7 @@ import { MAX_CALL_LOG_BYTES, TRUNCATED_LOG_MARKER } from "../protocol/output.ts"
 import { reviveArguments, transferableResult } from "./revive-refs.ts";
 import { functionDir, loadFunction } from "./load-function.ts";
 import type { ThreadReply, ThreadRequest } from "./thread-messages.ts";
+import { reportSpawns } from "./child-spawns.ts";
 import { LithopsError } from "../protocol/errors.ts";
 
 /**
@@ -39,6 +40,15 @@ const currentCall = new AsyncLocalStorage<RunningCall>();
 const running = new Set<RunningCall>();
 
 const post = (reply: ThreadReply): void => port.postMessage(reply);
+
+// The pool ends the processes a call started when the call ends (worker/call-children.ts).
+reportSpawns((child) => {
+  const call = currentCall.getStore();
+  const pid = child.pid;
+  if (!call || pid === undefined) return;
+  post({ type: "childStarted", seq: call.seq, pid });
+  child.once("exit", () => post({ type: "childExited", seq: call.seq, pid }));
+});
 
 /** V8 heap in use plus memory held by buffers: what a call's data costs this thread. */
 function heapInUse(): number {

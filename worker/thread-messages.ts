@@ -20,5 +20,8 @@ export type ThreadReply =
   /** The call waits on futures of a nested job: its slot is free until it resumes. */
   | { type: "waiting"; seq: number; on: string }
   | { type: "resumed"; seq: number }
+  /** The call started a child process (worker/child-spawns.ts): it is ended with the call (worker/call-children.ts). */
+  | { type: "childStarted"; seq: number; pid: number }
+  | { type: "childExited"; seq: number; pid: number }
   /** What the thread's heap and buffers hold, sent every 100 ms while it runs calls: how the pool finds the call that takes the process over its memory. */
   | { type: "memory"; bytes: number };

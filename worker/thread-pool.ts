@@ -1,6 +1,7 @@
 import { Worker } from "node:worker_threads";
 import type { RemoteErrorInfo } from "../protocol/data-codec.ts";
 import { REMOTE_ERROR_NAMES } from "../protocol/errors.ts";
+import { CallChildren } from "./call-children.ts";
 import { memoryLimit, type MemoryLimit } from "./memory-limit.ts";
 import type { CallEnd, ThreadReply, ThreadRequest } from "./thread-messages.ts";
 
@@ -90,6 +91,8 @@ export class CallThreadPool {
   private memoryCheck?: NodeJS.Timeout;
   /** A thread stopped for memory is being torn down: its memory is not free yet, so no other call is blamed meanwhile. */
   private reclaiming = false;
+  /** The child processes each call started, ended with it. */
+  private readonly children = new CallChildren();
 
   constructor(
     private readonly size: number,
@@ -271,6 +274,12 @@ export class CallThreadPool {
         this.stopWaiting(running);
         this.signalCapacity();
         return;
+      case "childStarted":
+        this.children.spawned(reply.seq, reply.pid);
+        return;
+      case "childExited":
+        this.children.exited(reply.seq, reply.pid);
+        return;
       case "done": {
         const { type: _type, seq: _seq, ...result } = reply;
         this.settle(running, result);
@@ -305,6 +314,7 @@ export class CallThreadPool {
     this.stopWaiting(running);
     this.running.delete(running.seq);
     running.thread.calls.delete(running.seq);
+    this.children.end(running.seq);
     const logs = running.output.length > 0 ? running.output.join("") : undefined;
     running.call.resolve(logs === undefined ? result : { ...result, logs });
     this.signalCapacity();
