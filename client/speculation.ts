@@ -67,8 +67,8 @@ interface TrackedJob extends SpeculativeJob {
   finished: { count: number; sumMs: number; sumSquaresMs: number };
   /** When the client first saw each unfinished call running. */
   runningSince: Map<ResponseFuture, number>;
-  /** Original batch number to its backup's. */
-  backups: Map<number, number>;
+  /** The batches backed up already. */
+  backedUp: Set<number>;
 }
 
 /** An executor's speculative jobs: each check backs up the stragglers found among them. */
@@ -84,7 +84,7 @@ export class Speculation {
       unfinished,
       finished: { count: 0, sumMs: 0, sumSquaresMs: 0 },
       runningSince: new Map(),
-      backups: new Map(),
+      backedUp: new Set(),
     });
   }
 
@@ -107,7 +107,7 @@ export class Speculation {
       if (threshold === undefined) continue;
       const batches = new Set<number>();
       for (const [future, since] of job.runningSince) {
-        if (now - since > threshold && !job.backups.has(future.stats.batch)) batches.add(future.stats.batch);
+        if (now - since > threshold && !job.backedUp.has(future.stats.batch)) batches.add(future.stats.batch);
       }
       for (const batch of batches) await this.queueBackup(job, batch, now);
     }
@@ -135,8 +135,8 @@ export class Speculation {
 
   private async queueBackup(job: TrackedJob, batch: number, now: number): Promise<void> {
     const backup = backupBatchOf(batch);
-    job.backups.set(batch, backup);
-    const futures = job.futuresOfBatch.get(batch) ?? [];
+    job.backedUp.add(batch);
+    const futures = job.unfinished.filter((future) => future.stats.batch === batch);
     for (const future of futures) future.stats.copies = { originalRunning: job.runningSince.get(future) ?? now, backupQueued: now };
     job.monitor.watchBackup(futures[0].executorId, job.jobId, batch, backup);
     await job.backend.send(job.target, [backupMessage(job.messages[batch], backup, job.signingKey)]);
