@@ -63,15 +63,18 @@ function callLines(output: BatchOutput, outcome: CallOutcome): string[] {
   return [header, ...(text === "" ? [] : text.replace(/\n$/, "").split("\n"))];
 }
 
-/** Prints the output of every call in one status document, in call order; returns how many calls it held. */
-async function printOutput(container: ContainerClient, key: string, io: CliIO): Promise<number> {
-  // Not checked against the signing key here (no key at hand): outputs are only printed.
-  const output = decodeBatchOutput(await downloadBytes(container, key), undefined, key);
+/**
+ * Prints the output of every call in one status document, in call order; returns how many
+ * calls it held. With the signing key, an output without a valid MAC is refused
+ * (OutputIntegrityError), as the client refuses it: logs are what a user trusts to debug.
+ */
+async function printOutput(container: ContainerClient, key: string, signingKey: string | undefined, io: CliIO): Promise<number> {
+  const output = decodeBatchOutput(await downloadBytes(container, key), signingKey, key);
   for (const outcome of output.calls) for (const line of callLines(output, outcome)) io.out(line);
   return output.calls.length;
 }
 
-async function getLogs(container: ContainerClient, selector: JobSelector, io: CliIO): Promise<void> {
+async function getLogs(container: ContainerClient, signingKey: string | undefined, selector: JobSelector, io: CliIO): Promise<void> {
   const keys = await outputKeys(container, selector);
   if (keys.length === 0) {
     const job = selector.jobId === undefined ? `executor ${selector.executorId}` : `job ${selector.executorId}/${selector.jobId}`;
@@ -80,7 +83,7 @@ async function getLogs(container: ContainerClient, selector: JobSelector, io: Cl
     );
   }
   let calls = 0;
-  for (const key of keys) calls += await printOutput(container, key, io);
+  for (const key of keys) calls += await printOutput(container, key, signingKey, io);
   io.err(`${calls} calls`);
 }
 
@@ -89,7 +92,14 @@ async function getLogs(container: ContainerClient, selector: JobSelector, io: Cl
  * checking every `intervalMs`, until `signal` aborts. Each check is one listing of the jobs'
  * keys plus a download per newly finished batch.
  */
-async function pollLogs(container: ContainerClient, selector: JobSelector | undefined, io: CliIO, signal: AbortSignal, intervalMs = 1000): Promise<void> {
+async function pollLogs(
+  container: ContainerClient,
+  signingKey: string | undefined,
+  selector: JobSelector | undefined,
+  io: CliIO,
+  signal: AbortSignal,
+  intervalMs = 1000,
+): Promise<void> {
   const seen = new Set(await outputKeys(container, selector));
   io.err(
     `Following the logs of ${selector ? `${selector.executorId}${selector.jobId ? `/${selector.jobId}` : ""}` : "every job"}: new output appears as batches of calls finish (Ctrl-C to stop)`,
@@ -110,7 +120,7 @@ async function pollLogs(container: ContainerClient, selector: JobSelector | unde
     for (const key of await outputKeys(container, selector)) {
       if (seen.has(key)) continue;
       seen.add(key);
-      await printOutput(container, key, io);
+      await printOutput(container, key, signingKey, io);
     }
   }
 }
@@ -118,19 +128,20 @@ async function pollLogs(container: ContainerClient, selector: JobSelector | unde
 /**
  * Runs `use` on the job container of the backend the command acts on: the local data
  * folder's storage (or local.connection_string), or Azure Storage from the config file or
- * the stack's clientConfig output.
+ * the stack's clientConfig output. `signingKey` is the one the rest of the client uses:
+ * the config's, else (local backend) the data folder's.
  */
 export async function withJobContainer(
   request: CliRequest,
   context: CliContext,
-  use: (container: ContainerClient, clients: StorageClients, config: ExecutorConfig) => Promise<void>,
+  use: (container: ContainerClient, clients: StorageClients, config: ExecutorConfig, signingKey: string | undefined) => Promise<void>,
 ): Promise<void> {
   if (context.backend === "local") {
     const config = resolveConfig({ backend: "local", config: context.file }, context.env);
     const local = config.local.connectionString ? undefined : await openLocalStorage(config.local.dataDir);
     try {
       const clients = connectStorage({ connectionString: config.local.connectionString ?? local?.connectionString, container: config.storage.container });
-      await use(clients.container, clients, config);
+      await use(clients.container, clients, config, config.signingKey ?? local?.signingKey);
     } finally {
       await local?.close();
     }
@@ -140,14 +151,14 @@ export async function withJobContainer(
   const file = stack ? await (await import("../deploy/stack-session.ts")).readStackClientConfig(stack, pulumiProject(context.env, context.cwd)) : context.file;
   const config = resolveConfig({ backend: "azure_containers", config: file }, context.env);
   const clients = connectStorage(config.storage);
-  await use(clients.container, clients, config);
+  await use(clients.container, clients, config, config.signingKey);
 }
 
 /** Runs `logs get` or `logs poll` (poll stops on SIGINT or SIGTERM). */
 export async function runLogs(request: Extract<CliRequest, { command: "logs get" | "logs poll" }>, context: CliContext, io: CliIO): Promise<void> {
   if (request.command === "logs get") {
     const selector = parseJobSelector(request.job);
-    await withJobContainer(request, context, (container) => getLogs(container, selector, io));
+    await withJobContainer(request, context, (container, _clients, _config, signingKey) => getLogs(container, signingKey, selector, io));
     return;
   }
   const selector = request.job === undefined ? undefined : parseJobSelector(request.job);
@@ -155,7 +166,7 @@ export async function runLogs(request: Extract<CliRequest, { command: "logs get"
   const onSignal = (): void => stop.abort();
   process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
   try {
-    await withJobContainer(request, context, (container) => pollLogs(container, selector, io, stop.signal));
+    await withJobContainer(request, context, (container, _clients, _config, signingKey) => pollLogs(container, signingKey, selector, io, stop.signal));
   } finally {
     process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
   }

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
-import { MAX_CALL_LOG_BYTES, TRUNCATED_LOG_MARKER } from "../../protocol/output.ts";
+import { connectStorage } from "../../azure/storage-connection.ts";
+import type { LocalBackend } from "../../local/local-backend.ts";
+import { outputKey } from "../../protocol/keys.ts";
+import { decodeBatchOutput, encodeBatchOutput, MAX_CALL_LOG_BYTES, TRUNCATED_LOG_MARKER } from "../../protocol/output.ts";
 import { suiteExecutor } from "../support/executor.ts";
 import { CLI_BIN } from "../support/package-paths.ts";
 import { sleep } from "../support/processes.ts";
@@ -60,6 +63,21 @@ describe("call logs on the local backend", () => {
     const bad = spawnSync(process.execPath, [CLI_BIN, "logs", "get", "no/such/job", "-b", "local"], { encoding: "utf8", timeout: 60_000, env: cliEnv });
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /job "no\/such\/job" is not valid .*<executorId>\/<jobId>/);
+  });
+
+  it("`logs get` checks each output's MAC with the data folder's key: an output forged in storage is refused, not printed", { timeout: 90_000 }, async () => {
+    const future = await fexec().callAsync(() => console.log("the genuine output"), null);
+    await fexec().getResult(future);
+    const job = `${fexec().executorId}/${future.jobId}`;
+    const key = outputKey(future.executorId, future.jobId, 0);
+    const { container } = connectStorage(((await fexec().backend()) as LocalBackend).storage);
+    const genuine = decodeBatchOutput(await container.getBlockBlobClient(key).downloadToBuffer(), undefined, key);
+    const forged = { ...genuine, calls: genuine.calls.map((call) => ({ ...call, logs: "a forged line\n" })) };
+    await container.getBlockBlobClient(key).uploadData(encodeBatchOutput(forged, "a-key-the-attacker-made-up-0123456789", undefined));
+    const result = spawnSync(process.execPath, [CLI_BIN, "logs", "get", job, "-b", "local"], { encoding: "utf8", timeout: 60_000, env: cliEnv });
+    assert.equal(result.status, 1, result.stdout);
+    assert.doesNotMatch(result.stdout, /a forged line/);
+    assert.match(result.stderr, new RegExp(`batch output ${key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} .*its results were not read`));
   });
 
   it("`logs poll` prints the output of calls that finish while it runs, and stops on Ctrl-C", { timeout: 90_000 }, async () => {
