@@ -4,12 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { suiteExecutor, testExecutor } from "../support/executor.ts";
-import { aliveAfter, isAlive, sleep } from "../support/processes.ts";
+import { aliveAfter, childProcesses, isAlive, sleep } from "../support/processes.ts";
 
 /**
  * The child processes a call starts end with it (worker/call-children.ts): when it returns,
- * times out or is cancelled by close(), each `sleep 300` it started, what those started,
- * and a detached one in a process group of its own, is gone within a few seconds.
+ * times out, is cancelled by close() or its worker stops, each `sleep 300` it started, what
+ * those started, and a detached one in a process group of its own, is gone within seconds.
  */
 
 const scratch = mkdtempSync(join(tmpdir(), "lithops-children-test-"));
@@ -71,7 +71,7 @@ describe("a call's child processes end with it", () => {
   });
 });
 
-describe("a running call's child processes end when its executor closes", () => {
+describe("a running call's child processes end when its executor closes or its worker stops", () => {
   it("close() cancels the call and its sleeps are gone", { timeout: 60_000 }, async () => {
     const executor = testExecutor({ maxWorkers: 1, workerProcesses: 1 });
     const path = join(scratch, "closed.json");
@@ -82,6 +82,26 @@ describe("a running call's child processes end when its executor closes", () => 
       assert.ok(pids.every(isAlive), "the sleeps run while the call does");
       await executor.close();
       assert.deepEqual(await aliveAfter(pids, 5000), [], "sleeps still running 5 s after close()");
+    } finally {
+      await executor.close();
+    }
+  });
+});
+
+describe("a running call's child processes end when its worker process exits", () => {
+  it("SIGTERM to the worker: it hands the call back and exits, and the sleeps are gone", { timeout: 60_000 }, async () => {
+    const executor = testExecutor({ maxWorkers: 1, workerProcesses: 1 });
+    const path = join(scratch, "worker-stopped.json");
+    try {
+      await executor.callAsync(startSleepsAndHang, path, { timeout: 120 });
+      const pids = await pidsWritten(path, 30_000);
+      assertStarted(pids);
+      const workers = childProcesses(process.pid).filter((child) => child.command.includes("worker.mjs"));
+      assert.equal(workers.length, 1, `one worker runs: ${JSON.stringify(workers)}`);
+      process.kill(workers[0].pid, "SIGTERM");
+      // The worker drains for the local grace less its release margin (5 s), then exits.
+      assert.deepEqual(await aliveAfter([workers[0].pid], 15_000), [], "the worker did not exit");
+      assert.deepEqual(await aliveAfter(pids, 3000), [], "sleeps still running after their worker exited");
     } finally {
       await executor.close();
     }
