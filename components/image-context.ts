@@ -23,8 +23,9 @@ export interface StagedContext {
 
 /**
  * The worker layer every runtime image gets on top of the user's Dockerfile: the bundled
- * worker as a package at the file-system root, and the command that runs it. A user's
- * Dockerfile names only its own packages and system libraries.
+ * worker as a package at the file-system root, and the command that runs it as a non-root
+ * user (uid:gid 1000, the Node.js images' `node`; the worker writes only to the OS temp
+ * directory). A user's Dockerfile names only its own packages and system libraries.
  */
 export function workerLayer(): string {
   return [
@@ -34,6 +35,8 @@ export function workerLayer(): string {
     "ARG LITHOPS_CONTEXT_DIGEST=none",
     "ARG LITHOPS_REVISION=0",
     'LABEL org.lithops-aca.context="${LITHOPS_CONTEXT_DIGEST}" org.lithops-aca.revision="${LITHOPS_REVISION}"',
+    "ARG LITHOPS_USER=1000:1000",
+    "USER ${LITHOPS_USER}",
     `CMD ["node", "${IMAGE_PACKAGE_DIR}/${WORKER_BUNDLE}"]`,
     "",
   ].join("\n");

@@ -1,6 +1,7 @@
 import * as azure from "@pulumi/azure-native";
 import * as pulumi from "@pulumi/pulumi";
 import { ENV } from "../protocol/env.ts";
+import { POISON_MARKER } from "../protocol/log-markers.ts";
 import { PACKAGE_VERSION } from "../protocol/version.ts";
 import { containerMemoryString } from "../runtime-model/memory.ts";
 import { containerApp, containerAppJob } from "./container-apps.ts";
@@ -80,18 +81,16 @@ export interface LithopsRuntimeArgs {
   azureName?: string;
 }
 
-/** Text every poison-queue move of the worker logs (worker/queue-consumer.ts); the alert searches for it. */
-export const POISON_LOG_TEXT = "to the poison queue";
-
 /**
  * The poison alert's query. It reads `ContainerAppConsoleLogs`, the table an environment whose
  * logs go to Azure Monitor (diagnostic settings) writes to: a built-in table that exists in
  * every workspace from its creation, so Azure Monitor's check of the query at rule creation
  * passes on a fresh stack (https://learn.microsoft.com/azure/azure-monitor/reference/tables/containerappconsolelogs).
- * A job's executions log under the job's name, as an app's replicas under the app's.
+ * A job's executions log under the job's name, as an app's replicas under the app's. It matches
+ * the structured marker every poison-queue move of the worker logs (protocol/log-markers.ts).
  */
 export function poisonAlertQuery(azureName: string): string {
-  return `ContainerAppConsoleLogs | where ContainerAppName == "${azureName}" and Log has "${POISON_LOG_TEXT}"`;
+  return `ContainerAppConsoleLogs | where ContainerAppName == "${azureName}" and Log has "${POISON_MARKER}"`;
 }
 
 /**

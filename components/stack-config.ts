@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { DEFAULT_MAX_WORKERS, DEFAULT_RUNTIME_TIMEOUT_S } from "../runtime-model/defaults.ts";
+import { DEFAULT_COOLDOWN_PERIOD_S, DEFAULT_MAX_WORKERS, DEFAULT_POLLING_INTERVAL_S, DEFAULT_RUNTIME_TIMEOUT_S } from "../runtime-model/defaults.ts";
 import { uniqueSuffix } from "../azure/resource-names.ts";
 import { cpuForMemory, DEFAULT_MEMORY_MB, memorySchema, needsWorkloadProfile } from "../runtime-model/memory.ts";
 import { assertRuntimeName, DEFAULT_RUNTIME, runtimeQueues, runtimeResourceName } from "../azure/runtime-name.ts";
@@ -78,9 +78,9 @@ const runtimeSchema = z.strictObject({
   /** Calls run in parallel per replica; also the queue length per replica in the scale rule. */
   workerProcesses: intIn(1, 256).default(1),
   /** Seconds between KEDA queue checks: lower starts idle runtimes sooner, at one metadata read per check. */
-  pollingInterval: intIn(1, 3600).default(10),
+  pollingInterval: intIn(1, 3600).default(DEFAULT_POLLING_INTERVAL_S),
   /** Seconds without messages before replicas scale back to zero. */
-  cooldownPeriod: intIn(0, 86_400).default(300),
+  cooldownPeriod: intIn(0, 86_400).default(DEFAULT_COOLDOWN_PERIOD_S),
   /**
    * Longest pause, in ms, between an idle worker's queue polls. Each poll is a billed
    * request, and idle replicas keep polling until KEDA's cooldown scales them in.

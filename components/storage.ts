@@ -1,6 +1,6 @@
 import * as azure from "@pulumi/azure-native";
 import * as pulumi from "@pulumi/pulumi";
-import { JOBS_PREFIX, RUNTIMES_PREFIX } from "../protocol/keys.ts";
+import { DELIVERIES_PREFIX, JOBS_PREFIX, RUNTIMES_PREFIX } from "../protocol/keys.ts";
 import { assignRole } from "./roles.ts";
 
 /** A principal given data access, under a stable key (its logical name in the stack). */
@@ -33,6 +33,13 @@ export interface JobStorageArgs {
  * blobs for data, outputs and records; append blobs for the redelivery attempt logs).
  */
 export const EXPIRED_BLOB_TYPES = ["blockBlob", "appendBlob"] as const;
+
+/**
+ * Days a delivery marker (replay protection, `lithops.deliveries/`) is kept. The worker accepts
+ * a message for at most 7 days and an hour (worker/queue-consumer.ts, Azure's default message
+ * time-to-live), so a marker must outlive that, whatever the job data's retention.
+ */
+export const DELIVERY_MARKER_RETENTION_DAYS = 8;
 
 /**
  * The storage account that carries jobs: the blob container for job data and, per
@@ -98,6 +105,15 @@ export class JobStorage extends pulumi.ComponentResource {
                   prefixMatch: [`${args.containerName}/${JOBS_PREFIX}/`, `${args.containerName}/${RUNTIMES_PREFIX}/`],
                 },
                 actions: { baseBlob: { delete: { daysAfterModificationGreaterThan: args.jobDataRetentionDays } } },
+              },
+            },
+            {
+              name: "expire-delivery-markers",
+              type: azure.storage.RuleType.Lifecycle,
+              enabled: true,
+              definition: {
+                filters: { blobTypes: [...EXPIRED_BLOB_TYPES], prefixMatch: [`${args.containerName}/${DELIVERIES_PREFIX}/`] },
+                actions: { baseBlob: { delete: { daysAfterModificationGreaterThan: DELIVERY_MARKER_RETENTION_DAYS } } },
               },
             },
           ],

@@ -6,9 +6,9 @@ import { before, describe, it } from "node:test";
 import { parse } from "yaml";
 import * as keys from "../../protocol/keys.ts";
 import { ENV } from "../../protocol/env.ts";
+import { POISON_MARKER } from "../../protocol/log-markers.ts";
 import { CONTAINER_APPS_API_VERSION } from "../../components/container-apps.ts";
 import { ACR_AUDIENCE } from "../../components/registry.ts";
-import { POISON_LOG_TEXT } from "../../components/runtime.ts";
 import { ROLES } from "../../components/roles.ts";
 import { EXPIRED_BLOB_TYPES } from "../../components/storage.ts";
 import { armProperties, kindOf, named, ofType, runProgram, type MockResource, type ProgramRun } from "../support/pulumi-harness.ts";
@@ -152,8 +152,23 @@ describe("12.4: nothing grows forever", () => {
     assert.equal(rule.definition.actions.baseBlob.delete.daysAfterModificationGreaterThan, 7);
   });
 
+  it("delivery markers outlive the longest a worker accepts a message (7 days), whatever the job data's retention", async () => {
+    const markers = (r: ProgramRun) =>
+      named(r, "lithops-storage-lifecycle").inputs.policy.rules.find((rule: { definition: { filters: { prefixMatch: string[] } } }) =>
+        rule.definition.filters.prefixMatch.includes(`lithops-jobs/${keys.DELIVERIES_PREFIX}/`),
+      );
+    const short = await runProgram({ config: { ...DEV, storage: { jobDataRetentionDays: 1 } } });
+    for (const r of [run, short]) {
+      const rule = markers(r);
+      assert.ok(rule, "a rule expires the delivery markers");
+      assert.deepEqual(rule.definition.filters.blobTypes, [...EXPIRED_BLOB_TYPES]);
+      assert.ok(rule.definition.actions.baseBlob.delete.daysAfterModificationGreaterThan >= 8);
+    }
+  });
+
   it("every key the protocol builds lies under a prefix the rule expires", () => {
-    const prefixes: string[] = named(run, "lithops-storage-lifecycle").inputs.policy.rules[0].definition.filters.prefixMatch;
+    const rules: { definition: { filters: { prefixMatch: string[] } } }[] = named(run, "lithops-storage-lifecycle").inputs.policy.rules;
+    const prefixes = rules.flatMap((rule) => rule.definition.filters.prefixMatch);
     const builders = Object.entries(keys).filter(([name, value]) => typeof value === "function" && /(Key|Prefix)$/.test(name) && !name.startsWith("batchOf"));
     assert.ok(builders.length >= 8, builders.map(([n]) => n).join(", "));
     for (const [name, build] of builders) {
@@ -255,13 +270,17 @@ describe("12.8: operations", () => {
       assert.deepEqual(alert.inputs.actions, { actionGroups: [ACTION_GROUP] });
       const app = ofType(run, APP).find((a) => alert.inputs.criteria.allOf[0].query.includes(`"${a.inputs.resourceName}"`));
       assert.ok(app, `the query names one of the apps: ${alert.inputs.criteria.allOf[0].query}`);
-      assert.ok(alert.inputs.criteria.allOf[0].query.includes(POISON_LOG_TEXT));
+      assert.ok(alert.inputs.criteria.allOf[0].query.includes(`Log has "${POISON_MARKER}"`));
     }
-    // Both ways a worker moves a message to the poison queue log that text.
+    // Both ways a worker moves a message to the poison queue log the marker (a log call may span lines).
     const consumer = readFileSync(join(root, "worker/queue-consumer.ts"), "utf8");
-    const poisonLogs = consumer.split("\n").filter((line) => line.includes("settings.log(") && line.includes("poison queue"));
+    const logCalls = consumer
+      .split("this.settings.log(")
+      .slice(1)
+      .map((call) => call.slice(0, call.indexOf(");")));
+    const poisonLogs = logCalls.filter((call) => call.includes("poison queue"));
     assert.equal(poisonLogs.length, 2, poisonLogs.join("\n"));
-    for (const line of poisonLogs) assert.ok(line.includes(POISON_LOG_TEXT), line);
+    for (const call of poisonLogs) assert.ok(call.trimStart().startsWith("`${POISON_MARKER} "), call);
     const plain = await runProgram({ config: DEV });
     assert.equal(ofType(plain, "azure-native:monitor:ScheduledQueryRule").length, 0, "no alert unless asked for");
   });

@@ -39,6 +39,11 @@ describe("runtime image build context", () => {
     const text = readFileSync(join(staged.dir, STAGED_DOCKERFILE), "utf8");
     assert.ok(text.startsWith(readFileSync(dockerfile, "utf8").trimEnd()), "the user's Dockerfile comes first, unchanged");
     assert.ok(text.includes(`CMD ["node", "${IMAGE_PACKAGE_DIR}/${WORKER_BUNDLE}"]`));
+    const layer = text.slice(readFileSync(dockerfile, "utf8").trimEnd().length);
+    const user = layer.match(/^USER (.+)$/m);
+    assert.ok(user && layer.indexOf(user[0]) < layer.indexOf("CMD "), "the worker layer sets a USER before its CMD");
+    assert.equal(user[1], "${LITHOPS_USER}");
+    assert.match(layer, /^ARG LITHOPS_USER=1000:1000$/m, "non-root by default");
     const manifest = JSON.parse(readFileSync(join(staged.dir, ".lithops-aca-worker/package.json"), "utf8")) as {
       name: string;
       exports: Record<string, string>;
