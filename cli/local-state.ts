@@ -3,6 +3,7 @@ import { openLocalStorage } from "../local/data-dir.ts";
 import { JOBS_PREFIX, RUNTIMES_PREFIX } from "../protocol/keys.ts";
 import type { RuntimeMetadata } from "../protocol/output.ts";
 import { connectStorage, downloadBytes } from "../azure/storage-connection.ts";
+import { runtimeQueues } from "../azure/runtime-name.ts";
 
 /** A runtime the local backend ran, from the metadata its workers recorded (`lithops.runtimes/<queue>/metadata.json`). */
 export interface LocalRuntime {
@@ -12,6 +13,24 @@ export interface LocalRuntime {
   nodeVersion: string;
   workerVersion: string;
   startedAt: string;
+}
+
+/**
+ * Each program's workers record the runtime under the program's own queue (azure/runtime-name.ts's
+ * programQueues): the runtime is listed once, as its latest worker recorded it, under the runtime's queue name.
+ */
+function onePerRuntime(runtimes: LocalRuntime[]): LocalRuntime[] {
+  const latest = new Map<string, LocalRuntime>();
+  for (const runtime of runtimes) {
+    if (runtime.memory === 0) {
+      latest.set(`unreadable|${runtime.queue}`, runtime);
+      continue;
+    }
+    const key = `${runtime.name}|${runtime.memory}`;
+    const seen = latest.get(key);
+    if (!seen || seen.startedAt < runtime.startedAt) latest.set(key, { ...runtime, queue: runtimeQueues(runtime.name, runtime.memory).queue });
+  }
+  return [...latest.values()];
 }
 
 /**
@@ -48,7 +67,7 @@ export async function readLocalState(dir: string, container: string): Promise<{ 
       if (item.kind === "prefix") executors.add(item.name);
     }
     runtimes.sort((a, b) => a.name.localeCompare(b.name) || a.memory - b.memory);
-    return { runtimes, executors: executors.size };
+    return { runtimes: onePerRuntime(runtimes), executors: executors.size };
   } finally {
     await storage.close();
   }
