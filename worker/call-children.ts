@@ -1,4 +1,4 @@
-import { type ProcessEntry, processTrees, signalProcesses, stillRunning } from "./process-tree.ts";
+import { descendantsOf, type ProcessEntry, processTrees, signalProcesses, stillRunning } from "./process-tree.ts";
 
 /** How long a call's processes get to exit on SIGTERM before they are killed. */
 export const CHILD_GRACE_MS = 2000;
@@ -8,6 +8,10 @@ const trackers = new Set<CallChildren>();
 
 function endAllAtExit(): void {
   for (const tracker of trackers) tracker.killAllNow();
+  // The pool runs in the worker process, which starts no process of its own: every child left
+  // is a call's, including those no thread reported (a spawnSync or execSync still running,
+  // whose blocked thread would otherwise hold the exit until that child ends).
+  signalProcesses(descendantsOf(process.pid), "SIGKILL");
 }
 
 /**
@@ -17,6 +21,8 @@ function endAllAtExit(): void {
  * still runs, and what those started in turn, gets SIGTERM, then SIGKILL after
  * CHILD_GRACE_MS. When the worker process exits (after SIGTERM's drain, a one-message job,
  * an uncaught error), whatever is left is killed at once: nothing asynchronous runs then.
+ * Not ended with its call: the child of a spawnSync/execSync the call is stopped in (no
+ * thread can say whose it is); it goes at the worker's exit.
  */
 export class CallChildren {
   private readonly byCall = new Map<number, Set<number>>();

@@ -53,6 +53,12 @@ export function processTrees(roots: Iterable<number>): ProcessEntry[] {
   return [...found.values()];
 }
 
+/** Every process that descends from `parent`: its children, theirs, and so on. */
+export function descendantsOf(parent: number): ProcessEntry[] {
+  const children = [...processTable().values()].filter((entry) => entry.ppid === parent);
+  return processTrees(children.map((entry) => entry.pid));
+}
+
 /** Of `entries`, those still running as the same processes (same pid and start time), with what they started since. */
 export function stillRunning(entries: readonly ProcessEntry[]): ProcessEntry[] {
   const table = processTable();

@@ -106,4 +106,28 @@ describe("a running call's child processes end when its worker process exits", (
       await executor.close();
     }
   });
+
+  it("SIGTERM to the worker while its call waits in execSync: the child is killed at the exit, which it no longer holds up", { timeout: 60_000 }, async () => {
+    const executor = testExecutor({ maxWorkers: 1, workerProcesses: 1 });
+    const path = join(scratch, "sync-child.json");
+    try {
+      await executor.callAsync(
+        async (pidFile: string) => {
+          const { execSync } = await import("node:child_process");
+          // The shell records its pid, then becomes the sleep.
+          execSync(`echo "[$$]" > ${pidFile}; exec sleep 300`);
+        },
+        path,
+        { timeout: 120 },
+      );
+      const pids = await pidsWritten(path, 30_000);
+      const workers = childProcesses(process.pid).filter((child) => child.command.includes("worker.mjs"));
+      assert.equal(workers.length, 1, `one worker runs: ${JSON.stringify(workers)}`);
+      process.kill(workers[0].pid, "SIGTERM");
+      assert.deepEqual(await aliveAfter([workers[0].pid], 15_000), [], "the worker did not exit");
+      assert.deepEqual(await aliveAfter(pids, 3000), [], "the sleep still runs after its worker exited");
+    } finally {
+      await executor.close();
+    }
+  });
 });
