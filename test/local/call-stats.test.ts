@@ -45,10 +45,11 @@ describe("per-call stats and states", () => {
   });
 
   it("futures go invoked -> running -> ready -> success as their batch runs", { timeout: 60_000 }, async () => {
-    // One batch of three 1.2 s calls run one after the other: its progress is written every second.
+    // One batch of three 3 s calls run one after the other: its progress is written every second,
+    // so each call is seen running over a few writes even when a loaded machine delays some.
     const futures = await fexec().map(
       async (n: number) => {
-        await new Promise((resolve) => setTimeout(resolve, 1200));
+        await new Promise((resolve) => setTimeout(resolve, 3000));
         return n;
       },
       [0, 1, 2],
