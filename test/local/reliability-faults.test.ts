@@ -54,13 +54,15 @@ describe("worker processes killed at random moments during a map", () => {
         Array.from({ length: calls }, (_, i) => i),
       );
       const backend = (await fexec.backend()) as LocalBackend;
+      // The kill window opens once the map is submitted: submitting 2000 calls can take seconds on a loaded machine.
+      const submitted = Date.now();
       let kills = 0;
       let finished = false;
       const gathering = fexec.getResult(fs).finally(() => {
         finished = true;
       });
       // Kill a random running worker every 0.3-1.5 s while the map runs (for at most the kill window).
-      while (!finished && Date.now() - started < KILL_WINDOW_MS) {
+      while (!finished && Date.now() - submitted < KILL_WINDOW_MS) {
         await sleep(300 + Math.random() * 1200);
         const pids = backend.runningWorkers();
         if (finished || pids.length === 0) continue;
@@ -145,8 +147,9 @@ describe("worker processes killed at random moments during a map", () => {
         return `${kind} done`;
       },
       ["a", "oom", "b", "hang", "c", "exit", "d", "throw", "e"],
-      // Long enough that the OOM call reaches its memory limit first even on a loaded machine.
-      { timeout: 6 },
+      // Long enough that the OOM call reaches its memory limit first even on a loaded machine
+      // (6 s was not, with two cores shared by several test runs): the hang call costs this long.
+      { timeout: 20 },
     );
     const results = (await fexec.getResult(fs, { throwExcept: false })) as unknown[];
     const names = results.map((r) => (r instanceof RemoteCallError ? r.name : r));
