@@ -127,6 +127,22 @@ describe("Azure's contracts: each check fails on a body broken in its field", ()
       },
     },
     {
+      what: "a window that is no ISO 8601 duration",
+      kind: "alert",
+      check: "api-definition",
+      breakIt: (b) => {
+        b.windowSize = "15m";
+      },
+    },
+    {
+      what: "a time aggregation the API does not list",
+      kind: "alert",
+      check: "api-definition",
+      breakIt: (b) => {
+        b.criteria.allOf[0].timeAggregation = "count";
+      },
+    },
+    {
       what: "a severity outside 0-4",
       kind: "alert",
       check: "api-definition",

@@ -46,8 +46,12 @@ function inlineAllOf(definitions: Record<string, any>): Record<string, any> {
   return out;
 }
 
+/** ISO 8601 durations as the alert's `format: duration` fields take them, e.g. `PT15M`, `P1D`. */
+const ISO_DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
+
 function validator(file: string, root: string): ValidateFunction {
-  const ajv = new Ajv({ strict: false, allErrors: true });
+  const ajv = new Ajv({ strict: false, allErrors: true, logger: false });
+  ajv.addFormat("duration", ISO_DURATION);
   const definitions = closed(inlineAllOf(spec(file).definitions));
   return ajv.compile({ definitions, $ref: `#/definitions/${root}` });
 }
@@ -57,9 +61,11 @@ const ALERT_SPEC = "microsoft-insights-scheduledqueryrules-2025-01-01-preview.js
 const validators = {
   app: validator(APP_SPEC, "ContainerAppProperties"),
   job: validator(APP_SPEC, "JobProperties"),
-  criteria: validator(ALERT_SPEC, "ScheduledQueryRuleCriteria"),
-  severity: validator(ALERT_SPEC, "AlertSeverity"),
+  alert: validator(ALERT_SPEC, "ScheduledQueryRuleProperties"),
 };
+
+/** What of the scheduled query rule's inputs goes to ARM as `properties` (the rest is the URL, location and tags). */
+const ALERT_ENVELOPE = new Set(["ruleName", "resourceGroupName", "location", "tags", "kind", "identity"]);
 
 /** Built-in role definition ids (Azure built-in roles, learn.microsoft.com/azure/role-based-access-control/built-in-roles). */
 export const BUILT_IN_ROLES: Record<string, string> = {
@@ -221,8 +227,7 @@ export function check(body: Body): Problem[] {
       }
     }
   } else if (body.kind === "alert") {
-    add("api-definition", ajvProblems(validators.criteria, b.criteria));
-    add("api-definition", ajvProblems(validators.severity, b.severity));
+    add("api-definition", ajvProblems(validators.alert, Object.fromEntries(Object.entries(b).filter(([k]) => !ALERT_ENVELOPE.has(k)))));
   } else {
     const id = String(b.roleDefinitionId);
     const guid = /^\/subscriptions\/[^/]+\/providers\/Microsoft\.Authorization\/roleDefinitions\/([0-9a-f-]{36})$/.exec(id)?.[1];
