@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ComponentProvider } from "@pulumi/pulumi/provider/experimental/index.js";
+import ts from "typescript";
 import { LithopsRuntime, LithopsStack } from "../../components/index.ts";
 import { DEPLOYER, runProgram, SUBSCRIPTION } from "../support/pulumi-harness.ts";
 
@@ -16,6 +20,11 @@ import { DEPLOYER, runProgram, SUBSCRIPTION } from "../support/pulumi-harness.ts
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const pluginDir = `${root}pulumi-plugin`;
 const { version } = JSON.parse(readFileSync(`${root}package.json`, "utf8")) as { version: string };
+// @pulumi/pulumi's own gRPC stubs and runtime, as the Pulumi engine talks to a provider.
+const require = createRequire(import.meta.url);
+const grpc = require("@grpc/grpc-js") as typeof import("@grpc/grpc-js");
+const { ResourceProviderClient } = require("@pulumi/pulumi/proto/provider_grpc_pb.js");
+const { Empty } = require("google-protobuf/google/protobuf/empty_pb.js");
 const STACK = "lithops-aca:index:LithopsStack";
 const RUNTIME = "lithops-aca:index:LithopsRuntime";
 
@@ -228,5 +237,40 @@ describe("the component provider's schema (pulumi-plugin/)", () => {
       stackRuntimes.map((r) => [r.memory, r.kind]),
       [[1024, "app"]],
     );
+  });
+
+  it("pulumi-plugin/index.ts type-checks against the package's declarations (the analyzer reports no type errors itself)", () => {
+    const config = ts.getParsedCommandLineOfConfigFile(`${pluginDir}/tsconfig.json`, undefined, {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (diagnostic) => assert.fail(ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n")),
+    })!;
+    const diagnostics = ts.getPreEmitDiagnostics(ts.createProgram(config.fileNames, config.options));
+    assert.deepEqual(
+      diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")),
+      [],
+    );
+  });
+
+  it("the plugin's entry (index.js), started as Pulumi starts it, serves the provider over gRPC under the package's version", async () => {
+    const child = spawn(process.execPath, [`${pluginDir}/index.js`], { stdio: ["ignore", "pipe", "pipe"] });
+    const exited = once(child, "exit");
+    try {
+      // A provider's first line of output is the port it listens on (loopback).
+      const [firstLine] = (await once(child.stdout, "data")) as [Buffer];
+      const port = Number(String(firstLine).trim());
+      assert.ok(Number.isInteger(port) && port > 0, `not a port: ${String(firstLine)}`);
+      const client = new ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+      try {
+        const info = await new Promise<{ getVersion(): string }>((resolve, reject) =>
+          client.getPluginInfo(new Empty(), (error: Error | null, reply: { getVersion(): string }) => (error ? reject(error) : resolve(reply))),
+        );
+        assert.equal(info.getVersion(), version);
+      } finally {
+        client.close();
+      }
+    } finally {
+      child.kill();
+      await exited;
+    }
   });
 });
