@@ -1,10 +1,8 @@
 import { randomBytes } from "node:crypto";
-import type { Backend, ExecutionBackend, RuntimeTarget } from "../runtime-model/backend.ts";
-import { encodeCompact } from "../protocol/data-codec.ts";
+import type { Backend, ExecutionBackend } from "../runtime-model/backend.ts";
 import { LithopsError } from "../protocol/errors.ts";
 import { executorPrefix } from "../protocol/keys.ts";
 import type { FutureRef, StorageObject } from "../protocol/call-refs.ts";
-import { callArguments } from "./args.ts";
 import { BackendSession } from "./backend-session.ts";
 import type { Elements, MapReduceFutures, ObjectElement, OneArgumentFunction, ResultOf, Settled, SettledAll, SpreadArguments } from "./call-types.ts";
 import type { ExecutorConfig, ExecutorOptions } from "./config.ts";
@@ -12,9 +10,7 @@ import { ConfigError, ExecutorClosedError, FutureNotWatchedError } from "./error
 import type { FutureOwner, WaitSettings } from "./future-owner.ts";
 import { attachJobs } from "./job-attach.ts";
 import { cancelFutures } from "./job-cancel.ts";
-import { buildManifest, manifestUpload } from "./job-manifest.ts";
 import { collectMapInput, type Iterdata } from "./object-input.ts";
-import { batchCalls } from "./call-batches.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { jobSummary, type JobSummaryOptions, type JobSummaryRow } from "./job-summary.ts";
 import { plotCalls, type PlotPaths } from "./plot.ts";
@@ -41,6 +37,7 @@ import { newStats, ResponseFuture, type FutureStats } from "./response-future.ts
 import { ReturnedFutures } from "./returned-futures.ts";
 import { shipFunction } from "./ship-function.ts";
 import { Speculation } from "./speculation.ts";
+import { type SubmissionContext, submitJob } from "./job-submission.ts";
 import { Storage } from "./storage.ts";
 import { collectResults, waitFor, waitForCount } from "./wait-loop.ts";
 
@@ -73,6 +70,7 @@ export class FunctionExecutor implements AsyncDisposable, FutureOwner<ResponseFu
   private readonly costs = new JobCosts(async () => (await this.session.running()).backend.jobs);
   private readonly dashboards: Dashboard[] = [];
   private readonly speculation = new Speculation();
+  private readonly submission: SubmissionContext;
   private jobCount = 0;
   private closed = false;
   private objectStorage?: Storage;
@@ -88,6 +86,14 @@ export class FunctionExecutor implements AsyncDisposable, FutureOwner<ResponseFu
     this.session = new BackendSession(options, { debug: (l) => log?.debug(l), info: (l) => log?.info(l), warn: (l) => log?.warn(l) }, hooks.backend);
     log = createLogger(this.config.logLevel, this.executorId);
     this.log = log;
+    this.submission = {
+      executorId: this.executorId,
+      config: () => this.config,
+      session: this.session,
+      speculation: this.speculation,
+      log: this.log,
+      newFuture: (jobId, callId, fromMap, stats) => this.futureFor(this.executorId, jobId, callId, fromMap, stats),
+    };
   }
 
   /** Runs fn(data) once; with `data = args(a, b)`, fn(a, b). */
@@ -344,65 +350,10 @@ export class FunctionExecutor implements AsyncDisposable, FutureOwner<ResponseFu
   /** Queues the calls; `options` were checked by the public method's schema. */
   protected async submit(kind: "A" | "M" | "R", fn: unknown, elements: unknown[], options: MapOptions, fromMap: boolean): Promise<ResponseFuture[]> {
     this.assertOpen();
-    // Bound to a stack: the stack's config (default runtime, memory) applies from the first call on.
-    if (this.config.stack) await this.session.running();
-    const memory = options.runtimeMemory ?? this.config.runtimeMemory;
     const jobId = `${kind}${String(this.jobCount).padStart(3, "0")}`;
     this.jobCount += 1;
-    const extraArgs = options.extraArgs ?? [];
-    const calls = elements.map((element, index) => encodeCompact(callArguments(element, extraArgs), `the argument of call ${index}`));
-    // The backend (Azurite and the workers, on first use) starts while the function is serialized.
-    const running = this.session.running();
-    running.catch(() => undefined); // a failed start is reported by the await below, after any shipping error
-    const functionText = await shipFunction(fn);
-    const { backend, monitor } = await running;
-    const target: RuntimeTarget = await this.session.prepareRuntime(backend, memory);
-    const signingKey = this.config.signingKey ?? backend.signingKey;
-    const batches = batchCalls({
-      executorId: this.executorId,
-      jobId,
-      functionText,
-      calls,
-      parallelism: this.config.maxWorkers * this.config.workerProcesses,
-      timeout: Math.min(options.timeout ?? this.config.executionTimeout, this.config.runtimeTimeout),
-      queue: target.queue,
-      signingKey,
-      callsPerMessage: options.chunksize ?? this.config.chunksize,
-      env: options.extraEnv,
-    });
-    // The job manifest goes with the payloads, before any message: another client can re-attach by the job's ids.
-    const manifest = manifestUpload(
-      buildManifest({
-        executorId: this.executorId,
-        jobId,
-        fromMap,
-        submitted: Date.now(),
-        runtime: target.name,
-        memory,
-        queue: target.queue,
-        batches: batches.batches,
-      }),
-    );
-    await Promise.all([...batches.uploads, manifest].map(({ key, bytes }) => backend.jobs.put(key, bytes)));
-    const submitted = Date.now();
-    const futuresOfBatch = new Map<number, ResponseFuture[]>();
-    const futures: ResponseFuture[] = [];
-    for (const { batch, callIds } of batches.batches) {
-      const batchFutures = callIds.map((callId) =>
-        this.futureFor(this.executorId, jobId, callId, fromMap, newStats(submitted, batch, calls[Number(callId)].length)),
-      );
-      futuresOfBatch.set(batch, batchFutures);
-      futures.push(...batchFutures);
-    }
-    monitor.watch(this.executorId, jobId, futuresOfBatch);
-    if (options.speculative ?? this.config.speculative)
-      this.speculation.track({ jobId, messages: batches.messages, futuresOfBatch, backend, monitor, target, signingKey });
-    await backend.send(target, batches.messages);
+    const futures = await submitJob(this.submission, { jobId, fn, elements, options, fromMap });
     for (const future of futures) this.futures.push(future); // not push(...futures): a huge map would overflow the stack
-    this.log.debug(`${jobId}: ${calls.length} calls in ${batches.messages.length} messages to ${target.queue}`);
-    // The inspector session the function serializer keeps open (function-serializer/scope-inspector.ts) can keep
-    // the latest async call's variables alive after it returns: let go of the encoded arguments (a Buffer per call).
-    calls.length = 0;
     return futures;
   }
 
