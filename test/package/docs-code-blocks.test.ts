@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { packageRoot } from "../../protocol/version.ts";
 import { type DocBlock, docBlocks } from "../support/doc-blocks.ts";
-import { packPackage, removeTrial, run, runOk, userProject } from "../support/package-trial.ts";
+import { removeTrial, run, runOk, trialProject } from "../support/package-trial.ts";
 
 const repoManifest = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as {
   devDependencies: Record<string, string>;
@@ -28,9 +28,7 @@ describe("every code block of the README and docs/ runs from the installed packa
   const typeErrors = new Map<string, string[]>();
 
   before(() => {
-    let tarball: string;
-    ({ dir, tarball } = packPackage());
-    app = userProject(dir, tarball);
+    ({ dir, app } = trialProject());
     // docs/plots-and-summaries.md's plot() needs the optional plotting peers, as its text says.
     const dev = repoManifest.devDependencies;
     runOk("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", `vega@${dev.vega}`, `vega-lite@${dev["vega-lite"]}`], app);

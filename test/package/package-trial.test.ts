@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { PulumiStandIn } from "../support/pulumi-standin.ts";
-import { ownProgram, packPackage, removeTrial, run, runOk, userProject } from "../support/package-trial.ts";
+import { ownProgram, removeTrial, run, runOk, trialProject } from "../support/package-trial.ts";
 
 /**
  * What a new user does with the published package, outside this repository: install the
@@ -48,8 +48,7 @@ describe("the package from outside the repository (npm pack, installed from the 
   let program: string | undefined;
 
   before(() => {
-    ({ dir, tarball } = packPackage());
-    app = userProject(dir, tarball);
+    ({ dir, tarball, app } = trialProject());
   });
 
   after(() => {

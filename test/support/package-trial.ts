@@ -1,7 +1,8 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, dirname, join } from "node:path";
+import { basename, delimiter, dirname, join, relative } from "node:path";
 import { packageRoot } from "../../protocol/version.ts";
 
 /**
@@ -91,7 +92,124 @@ export function ownProgram(parent: string, tarball: string): string {
   return dir;
 }
 
-/** Removes the trial's folders: the packed tarball's and the trial home. */
+/**
+ * The files `npm pack` ships (package.json's files: dist and runtimes, plus package.json
+ * and README.md), hashed with the Node.js major: the key of a shared trial.
+ */
+function buildHash(): string {
+  const root = packageRoot();
+  const hash = createHash("sha256").update(`node ${process.versions.node.split(".")[0]}\n`);
+  const add = (path: string): void => {
+    if (!existsSync(path)) return;
+    if (statSync(path).isDirectory()) {
+      for (const entry of readdirSync(path).sort()) add(join(path, entry));
+    } else if (!path.endsWith(".tsbuildinfo")) {
+      hash
+        .update(`${relative(root, path)}\0`)
+        .update(readFileSync(path))
+        .update("\0");
+    }
+  };
+  for (const part of ["package.json", "README.md", "dist", "runtimes"]) add(join(root, part));
+  return hash.digest("hex").slice(0, 16);
+}
+
+const SHARED_PREFIX = "lithops-package-trial-shared-";
+const sharedDir = (hash: string) => join(tmpdir(), `${SHARED_PREFIX}${hash}`);
+/** Written last: the shared folder holds a whole tarball and installed project. */
+const READY = "ready.json";
+/** Older shared trials (of earlier builds) are removed when a new one is made after this long. */
+const STALE_MS = 6 * 3_600_000;
+
+/** Holds a lock (a folder: mkdir is atomic) across processes while `work` runs; a dead holder's lock is taken over. */
+function withLock<T>(lock: string, work: () => T): T {
+  const deadline = Date.now() + 30 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, "pid"), String(process.pid));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      if (holderIsGone(lock)) rmSync(lock, { recursive: true, force: true });
+      else if (Date.now() > deadline) throw new Error(`the package trial lock ${lock} was held for 30 minutes`);
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500); // the callers are synchronous test hooks
+    }
+  }
+  try {
+    return work();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function holderIsGone(lock: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(lock, "pid"), "utf8"));
+  } catch {
+    // Just made, pid not written yet; or left by a holder killed between the two steps.
+    return Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? 0) > 60_000;
+  }
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+/**
+ * One `npm pack` and one install of it per build (and Node.js major), shared by every test
+ * file that tries the package: the first to ask packs (npm runs the build) and installs
+ * under a lock, the others wait and reuse it. Keyed by the hash of the packed files, so a
+ * changed build is packed again.
+ */
+function sharedTrial(): { tarball: string; app: string } {
+  const ready = (hash: string) => {
+    const file = join(sharedDir(hash), READY);
+    return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as { tarball: string; app: string }) : undefined;
+  };
+  const known = ready(buildHash());
+  if (known) return known;
+  return withLock(join(tmpdir(), `${SHARED_PREFIX}lock`), () => {
+    const again = ready(buildHash()); // another process packed this build while this one waited
+    if (again) return again;
+    const { dir: staging, tarball: packed } = packPackage();
+    const hash = buildHash(); // after the build npm pack ran
+    const dir = sharedDir(hash);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(staging, dir);
+    const tarball = join(dir, relative(staging, packed));
+    const trial = { tarball, app: userProject(dir, tarball) };
+    writeFileSync(join(dir, READY), JSON.stringify(trial));
+    for (const entry of readdirSync(tmpdir())) {
+      const other = join(tmpdir(), entry);
+      if (entry.startsWith(SHARED_PREFIX) && other !== dir && !entry.endsWith("lock") && Date.now() - statSync(other).mtimeMs > STALE_MS) {
+        rmSync(other, { recursive: true, force: true });
+      }
+    }
+    return trial;
+  });
+}
+
+/**
+ * A test file's own copy of the shared trial's user project and tarball (a new folder: test
+ * files write programs and a tsconfig.json there, and may install more).
+ * removeTrial(dir) removes the copy.
+ */
+export function trialProject(): { dir: string; tarball: string; app: string } {
+  const shared = sharedTrial();
+  const dir = mkdtempSync(join(tmpdir(), "lithops-package-trial-"));
+  const app = join(dir, "user-app");
+  cpSync(shared.app, app, { recursive: true, verbatimSymlinks: true });
+  // The project's package.json names the tarball by a relative path (npm saves it so): keep it valid.
+  const tarball = join(dir, basename(shared.tarball));
+  cpSync(shared.tarball, tarball);
+  return { dir, tarball, app };
+}
+
+/** Removes the trial's folders: the packed tarball's (or a trialProject's copy) and the trial home. */
 export function removeTrial(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
   if (home) rmSync(home, { recursive: true, force: true });
