@@ -77,6 +77,7 @@ const END_TO_END: Record<string, string> = {
   "client/azure-backend.ts": STORAGE,
   "client/backend-session.ts": PROCESSES,
   "client/executor.ts": STORAGE,
+  "client/job-submission.ts": STORAGE,
   "client/job-attach.ts": STORAGE,
   "client/job-costs.ts": STORAGE,
   "client/job-manifest.ts": STORAGE,
@@ -121,6 +122,9 @@ const END_TO_END: Record<string, string> = {
   "worker/thread-messages.ts": WORKER,
   "worker/cancel-watch.ts":
     "reads a job's cancel marker from blob storage before and while a batch runs: tested through real workers (test/local/cancel.test.ts)",
+  "worker/call-children.ts": PROCESSES,
+  "worker/child-spawns.ts": PROCESSES,
+  "worker/process-tree.ts": PROCESSES,
   "worker/errors.ts": ERRORS,
 };
 
