@@ -77,7 +77,11 @@ describe("layout: one direction of dependency", () => {
 function importCycles(files: string[]): string[][] {
   const edges = new Map<string, string[]>();
   const targetsOf = (file: string): string[] => {
-    if (!edges.has(file)) edges.set(file, [...importsOf(file).static].filter((target) => target !== file && target.endsWith(".ts")));
+    if (!edges.has(file))
+      edges.set(
+        file,
+        [...importsOf(file).static].filter((target) => target !== file && target.endsWith(".ts")),
+      );
     return edges.get(file) ?? [];
   };
   const cycles: string[][] = [];
