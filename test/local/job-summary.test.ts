@@ -97,8 +97,11 @@ describe("jobSummary: per-call rows and CSV on the local backend", () => {
         // The default runtime: 512 MB, 0.25 vCPU, at the default prices.
         vcpuSeconds: ((finished - started) / 1000) * 0.25,
         gibSeconds: ((finished - started) / 1000) * 0.5,
-        usd: ((finished - started) / 1000) * (0.25 * DEFAULT_PRICES.vcpuSecondUsd + 0.5 * DEFAULT_PRICES.gibSecondUsd),
+        usd: row.usd,
       });
+      // The price per call, to rounding: the sum of its vCPU and GiB parts may round differently in its last bit.
+      const usd = ((finished - started) / 1000) * (0.25 * DEFAULT_PRICES.vcpuSecondUsd + 0.5 * DEFAULT_PRICES.gibSecondUsd);
+      assert.ok(Math.abs((row.usd ?? Number.NaN) - usd) <= usd * 1e-12, `usd ${row.usd} is not ${usd}`);
       assert.match(row.workerId ?? "", /^local-/);
       assert.ok(row.durationMs !== undefined && row.durationMs >= 10 * i - 5, `call ${i} slept ${10 * i} ms, took ${row.durationMs}`);
       assert.ok(row.argumentBytes > 0);
