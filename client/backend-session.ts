@@ -30,6 +30,8 @@ export class BackendSession {
     private readonly log: Logger,
     /** A backend to run on instead of the configured one; its maker closes it. */
     private readonly given?: Backend,
+    /** What a Ctrl-C (or SIGTERM, SIGHUP) does before the local backend lets the process end: cancel the unfinished calls. */
+    private readonly onInterrupt?: () => Promise<void>,
   ) {
     this.resolved = resolveConfig(options);
   }
@@ -126,6 +128,7 @@ export class BackendSession {
         dataDir: config.local.dataDir,
         connectionString: config.local.connectionString,
         startWorkers: config.local.startWorkers,
+        onInterrupt: config.local.startWorkers ? this.onInterrupt : undefined,
         log: this.log.info,
       }),
     );

@@ -83,7 +83,9 @@ export class FunctionExecutor implements AsyncDisposable, FutureOwner<ResponseFu
     executorCount += 1;
     this.executorId = `${randomBytes(3).toString("hex")}-${executorCount}`;
     let log: Logger | undefined;
-    this.session = new BackendSession(options, { debug: (l) => log?.debug(l), info: (l) => log?.info(l), warn: (l) => log?.warn(l) }, hooks.backend);
+    this.session = new BackendSession(options, { debug: (l) => log?.debug(l), info: (l) => log?.info(l), warn: (l) => log?.warn(l) }, hooks.backend, () =>
+      this.cancel(),
+    );
     log = createLogger(this.config.logLevel, this.executorId);
     this.log = log;
     this.submission = {

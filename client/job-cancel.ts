@@ -1,5 +1,5 @@
 import { REMOTE_ERROR_NAMES } from "../protocol/errors.ts";
-import { addToCancelMarker, cancelledMessage, encodeCancelMarker, parseCancelMarker } from "../protocol/job-cancel.ts";
+import { addToCancelMarker, type CancelMarker, cancelledMessage, encodeCancelMarker, parseCancelMarker } from "../protocol/job-cancel.ts";
 import { cancelMarkerKey } from "../protocol/keys.ts";
 import type { CallOutcome } from "../protocol/output.ts";
 import type { JobStorage } from "../runtime-model/backend.ts";
@@ -12,10 +12,15 @@ import type { ResponseFuture } from "./response-future.ts";
  * `lithops-aca job cancel`.
  */
 export async function cancelJobCalls(jobs: JobStorage, executorId: string, jobId: string, callIds?: readonly string[]): Promise<void> {
+  const existing = await readCancelMarker(jobs, executorId, jobId);
+  await jobs.put(cancelMarkerKey(executorId, jobId), encodeCancelMarker(addToCancelMarker(existing, callIds)));
+}
+
+/** The job's cancel marker, if any of its calls were cancelled. */
+export async function readCancelMarker(jobs: JobStorage, executorId: string, jobId: string): Promise<CancelMarker | undefined> {
   const key = cancelMarkerKey(executorId, jobId);
   const bytes = await jobs.get(key);
-  const existing = bytes ? parseCancelMarker(bytes, key) : undefined;
-  await jobs.put(key, encodeCancelMarker(addToCancelMarker(existing, callIds)));
+  return bytes ? parseCancelMarker(bytes, key) : undefined;
 }
 
 /** The outcome a cancelling client gives its own futures at once, without waiting for a worker to report. */

@@ -7,7 +7,7 @@ import { LithopsError } from "../protocol/errors.ts";
 import { programQueues, queuesNamed, runtimeQueues } from "../azure/runtime-name.ts";
 import { connectStorage, type StorageClients, type StorageSettings } from "../azure/storage-connection.ts";
 import { openLocalStorage, type LocalStorage } from "./data-dir.ts";
-import { onProcessEnd } from "./process-end.ts";
+import { onInterrupt, onProcessEnd } from "./process-end.ts";
 import { delayStorageEndpoints, type StorageProxy, storageDelayFromEnv } from "./storage-delay-proxy.ts";
 import { ownedTempDir, sweepOrphanedTempDirs, TEMP_PREFIXES } from "./temp-folders.ts";
 import { LOCAL_TERMINATION_GRACE_SECONDS, LocalWorkerScaler } from "./worker-scaler.ts";
@@ -45,6 +45,8 @@ export interface LocalBackendOptions {
   connectionString?: string;
   /** false inside a worker: nested jobs use the workers the outer client already runs. */
   startWorkers: boolean;
+  /** Run when a signal ends the process, before its workers are stopped (process-end.ts's onInterrupt): the client cancels its unfinished calls. */
+  onInterrupt?: () => Promise<void>;
   /** The program whose queues calls go to (a worker's nested job: the program running it); default a new id for this backend. */
   programId?: string;
   log: (line: string) => void;
@@ -66,6 +68,8 @@ export class LocalBackend implements ExecutionBackend {
   private workerLog?: { dir: string; fd: number };
   /** Unregisters abandon() from the process's end (close() does the same work properly). */
   private readonly forgetOnEnd = onProcessEnd(() => this.abandon());
+  /** Unregisters the client's interrupt step (options.onInterrupt). */
+  private readonly forgetOnInterrupt: () => void;
 
   private constructor(
     readonly storage: StorageSettings,
@@ -78,6 +82,7 @@ export class LocalBackend implements ExecutionBackend {
   ) {
     // Inside a worker (a nested job) the calls belong to the program whose worker runs them.
     this.programId = options.programId ?? (options.startWorkers ? undefined : process.env[ENV.programId]) ?? randomBytes(4).toString("hex");
+    this.forgetOnInterrupt = options.onInterrupt ? onInterrupt(options.onInterrupt) : () => undefined;
   }
 
   /** Appended to the runtime queues' names: this program's calls go to queues of their own. */
@@ -198,6 +203,7 @@ export class LocalBackend implements ExecutionBackend {
 
   async close(): Promise<void> {
     this.forgetOnEnd();
+    this.forgetOnInterrupt();
     await Promise.all([...this.scalers.values()].map((s) => s.close()));
     await Promise.all(this.delayProxies.map((p) => p.close()));
     await this.dataStorage?.close();

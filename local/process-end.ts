@@ -8,17 +8,25 @@ import { readFileSync, statSync } from "node:fs";
  * them (parent-watchdog.cjs) and the next start of the local backend sweeps what is left.
  *
  * Signals: while a cleanup is registered, one listener per signal is installed (and removed
- * with the last cleanup). When the signal comes and that listener is the only one, it runs
- * the cleanups and raises the signal again, so the process ends as it would have without
- * lithops-aca (the shell sees 130 for SIGINT, 143 for SIGTERM). When the user has a
- * listener of their own, the user decides: nothing is done at the signal, and the cleanups
- * run at 'exit' if the user's handler ends the process.
+ * with the last cleanup). When the signal comes and that listener is the only one, it first
+ * gives the interrupt steps (onInterrupt: asynchronous, such as cancelling the unfinished
+ * calls in storage) up to INTERRUPT_GRACE_MS, then runs the cleanups and raises the signal
+ * again, so the process ends as it would have without lithops-aca (the shell sees 130 for
+ * SIGINT, 143 for SIGTERM). A second signal during the grace ends it at once. When the user
+ * has a listener of their own, the user decides: nothing is done at the signal, and the
+ * cleanups run at 'exit' if the user's handler ends the process (the interrupt steps do not:
+ * call close() from the handler to cancel).
  */
 
 type Cleanup = () => void;
+type InterruptStep = () => Promise<void>;
 
 const cleanups = new Set<Cleanup>();
+const interruptSteps = new Set<InterruptStep>();
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+/** How long a signal waits for the interrupt steps: a few storage requests, with room for a loaded machine. */
+export const INTERRUPT_GRACE_MS = 3000;
+let interrupting = false;
 
 /** Runs `cleanup` once when the process ends (see above); the returned function unregisters it. */
 export function onProcessEnd(cleanup: Cleanup): () => void {
@@ -26,6 +34,17 @@ export function onProcessEnd(cleanup: Cleanup): () => void {
   cleanups.add(cleanup);
   return () => {
     if (cleanups.delete(cleanup) && cleanups.size === 0) uninstall();
+  };
+}
+
+/**
+ * Runs `step` when a signal ends the process, before the cleanups (see above), for as long as
+ * a cleanup is registered; the returned function unregisters it.
+ */
+export function onInterrupt(step: InterruptStep): () => void {
+  interruptSteps.add(step);
+  return () => {
+    interruptSteps.delete(step);
   };
 }
 
@@ -89,8 +108,24 @@ function runAll(): void {
 
 function onSignal(signal: NodeJS.Signals): void {
   if (process.listenerCount(signal) > 1) return;
-  runAll();
-  process.kill(process.pid, signal);
+  const end = () => {
+    runAll();
+    process.kill(process.pid, signal);
+  };
+  if (interrupting || interruptSteps.size === 0) {
+    end();
+    return;
+  }
+  interrupting = true;
+  const steps = [...interruptSteps].map((step) => step().catch(() => undefined));
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise((resolve) => {
+    timer = setTimeout(resolve, INTERRUPT_GRACE_MS);
+  });
+  Promise.race([Promise.all(steps), grace]).then(() => {
+    clearTimeout(timer);
+    end();
+  });
 }
 
 function install(): void {

@@ -37,5 +37,5 @@ export function encodeCancelMarker(marker: CancelMarker): Buffer {
 
 /** What a cancelled call's outcome says. */
 export function cancelledMessage(executorId: string, jobId: string): string {
-  return `the call's job ${executorId}/${jobId} was cancelled (fexec.cancel, close() on the local backend, or \`lithops-aca job cancel\`) before the call finished`;
+  return `the call's job ${executorId}/${jobId} was cancelled (fexec.cancel; close() or a Ctrl-C of its program on the local backend; or \`lithops-aca job cancel\`) before the call finished`;
 }

@@ -7,6 +7,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { after, describe, it } from "node:test";
+import { CallCancelledError } from "../../client/index.ts";
 import { testExecutor } from "../support/executor.ts";
 
 /**
@@ -21,14 +22,20 @@ const scratch = mkdtempSync(join(tmpdir(), "lithops-program-queues-test-"));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe("a program interrupted with Ctrl-C", () => {
-  it("leaves nothing in the way of the next program: its one call finishes in seconds, not after the 200 x 2 s left behind", async () => {
+  it("ends as Ctrl-C ends it, cancels its unfinished calls (an attach says so at once), and leaves nothing in the way of the next program", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../support/interrupted-map-child.ts", import.meta.url))], {
       stdio: ["ignore", "pipe", "inherit"],
     });
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    for await (const line of createInterface({ input: child.stdout })) if (line === "running") break;
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
+    let executorId = "";
+    for await (const line of createInterface({ input: child.stdout }))
+      if (line.startsWith("running ")) {
+        executorId = line.slice("running ".length);
+        break;
+      }
     child.kill("SIGINT");
-    await exited;
+    // The signal is raised again once the calls are cancelled, so the shell sees a Ctrl-C (exit status 130).
+    assert.equal(await exited, "SIGINT");
     const fexec = testExecutor({ maxWorkers: 2 });
     try {
       const started = Date.now();
@@ -36,6 +43,14 @@ describe("a program interrupted with Ctrl-C", () => {
       // Before per-program queues this took minutes: the next program's workers ran the 200 calls first.
       const seconds = (Date.now() - started) / 1000;
       assert.ok(seconds < 30, `the one call took ${seconds} s`);
+
+      const attached = await fexec.attach(executorId);
+      assert.equal(attached.length, 200);
+      const cancelled = attached.filter((future) => future.done && future.error() instanceof CallCancelledError);
+      // The two running calls may have finished before the signal; every other one was cancelled, and attach knows it without a worker.
+      assert.ok(cancelled.length >= 196, `${cancelled.length} of 200 settled as cancelled at attach`);
+      await fexec.wait(attached, { returnWhen: "ALL_COMPLETED", throwExcept: false, timeout: 60 });
+      assert.ok(attached.every((future) => future.done));
     } finally {
       await fexec.close();
     }

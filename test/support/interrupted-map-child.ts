@@ -1,6 +1,6 @@
 /**
  * A program that test/local/program-queues.test.ts interrupts: it maps 200 calls of 2 s on
- * two local workers and prints "running" once both run, then waits for SIGINT (Ctrl-C).
+ * two local workers and prints "running <executorId>" once both run, then waits for SIGINT (Ctrl-C).
  */
 import type { LocalBackend } from "../../local/local-backend.ts";
 import { testExecutor } from "./executor.ts";
@@ -15,5 +15,5 @@ await fexec.map(
   Array.from({ length: 200 }, (_, i) => i),
 );
 while (backend.runningWorkers().length < 2) await new Promise((resolve) => setTimeout(resolve, 50));
-process.stdout.write("running\n");
+process.stdout.write(`running ${fexec.executorId}\n`);
 setInterval(() => undefined, 60_000);
