@@ -98,34 +98,45 @@ export function encodeBatchOutput(output: BatchOutput, stackKey: string | undefi
  * key, or a call key token (nested jobs).
  */
 export function decodeBatchOutput(bytes: Uint8Array, signingKey: string | undefined, key: string): BatchOutput {
+  const output = decodeValue(checkedBatchOutput(bytes, signingKey, key)) as BatchOutput;
+  if (outputKey(output.executorId, output.jobId, output.batch) !== key) {
+    throw refusal(key, `names another batch (${output.executorId}/${output.jobId} batch ${output.batch})`);
+  }
+  return output;
+}
+
+/**
+ * The V8-encoded BatchOutput inside the output stored at `key`, its framing and MAC checked
+ * as decodeBatchOutput does, without deserializing anything: how a worker's main thread
+ * checks, with the stack's key, a map output its reducer's call thread read (worker/thread-pool.ts).
+ */
+export function checkedBatchOutput(bytes: Uint8Array, signingKey: string | undefined, key: string): Buffer {
   const blob = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const refuse = (why: string) => new OutputIntegrityError(`batch output ${key} ${why}; its results were not read`);
   const tag = blob.subarray(0, 4);
-  let payload: Buffer;
   if (tag.equals(SIGNED_TAG) && blob.length >= 6) {
     const grantEnd = 6 + blob.readUInt16BE(4);
     const grant = grantEnd > 6 ? blob.subarray(6, grantEnd).toString("utf8") : undefined;
     const mac = blob.subarray(grantEnd, grantEnd + MAC_BYTES);
-    payload = blob.subarray(grantEnd + MAC_BYTES);
+    const payload = blob.subarray(grantEnd + MAC_BYTES);
     if (signingKey !== undefined) {
       const identity = signingIdentity(signingKey);
       // The stack's key derives any call key; a call key checks only its own call's jobs.
       const macKey = identity.grant === undefined ? messageKey(identity.key, grant) : identity.grant === grant ? identity.key : undefined;
       if (macKey === undefined || mac.length !== MAC_BYTES || !sameMac(outputMac(macKey, key, payload), mac)) {
-        throw refuse("does not carry a valid MAC for this job's key: it was altered or written by someone without the key");
+        throw refusal(key, "does not carry a valid MAC for this job's key: it was altered or written by someone without the key");
       }
     }
-  } else if (tag.equals(UNSIGNED_TAG)) {
-    if (signingKey !== undefined) throw refuse("is not MACed but this client signs its jobs: it was not written by the runtime's worker");
-    payload = blob.subarray(4);
-  } else {
-    throw refuse("is not a lithops-aca batch output (unknown format)");
+    return payload;
   }
-  const output = decodeValue(payload) as BatchOutput;
-  if (outputKey(output.executorId, output.jobId, output.batch) !== key) {
-    throw refuse(`names another batch (${output.executorId}/${output.jobId} batch ${output.batch})`);
+  if (tag.equals(UNSIGNED_TAG)) {
+    if (signingKey !== undefined) throw refusal(key, "is not MACed but its job is signed: it was not written by the runtime's worker");
+    return blob.subarray(4);
   }
-  return output;
+  throw refusal(key, "is not a lithops-aca batch output (unknown format)");
+}
+
+function refusal(key: string, why: string): OutputIntegrityError {
+  return new OutputIntegrityError(`batch output ${key} ${why}; its results were not read`);
 }
 
 /** Runtime metadata a worker records when it starts: what the client checks against. */

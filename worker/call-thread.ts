@@ -115,6 +115,20 @@ installNestedWaitHook({
   },
 });
 
+// Map output checks asked of the worker's main thread (worker/call-results.ts), by id, until it answers.
+const outputChecks = new Map<number, (refused: string | undefined) => void>();
+let lastOutputCheck = 0;
+
+/** Has the worker's main thread, which alone holds the stack's key, check a map output's MAC. */
+function checkOutputMac(key: string, bytes: Uint8Array): Promise<string | undefined> {
+  lastOutputCheck += 1;
+  const id = lastOutputCheck;
+  return new Promise((resolve) => {
+    outputChecks.set(id, resolve);
+    post({ type: "checkOutput", id, key, bytes });
+  });
+}
+
 async function runCall(
   funcId: string,
   argBytes: Uint8Array,
@@ -122,7 +136,7 @@ async function runCall(
   try {
     const handler = handlers.get(funcId);
     if (!handler) throw new LithopsError(`function ${funcId} was not loaded in this thread`);
-    const positional = await reviveArguments(decodeValue(argBytes) as unknown[]);
+    const positional = await reviveArguments(decodeValue(argBytes) as unknown[], checkOutputMac);
     const value = await handler(...positional);
     return { ok: true, result: encodeCompact(transferableResult(value), "the call's return value") };
   } catch (thrown) {
@@ -168,6 +182,11 @@ async function measuredCall(request: Extract<ThreadRequest, { type: "call" }>): 
 }
 
 port.on("message", (request: ThreadRequest) => {
+  if (request.type === "outputChecked") {
+    outputChecks.get(request.id)?.(request.refused);
+    outputChecks.delete(request.id);
+    return;
+  }
   if (request.type === "load") {
     try {
       handlers.set(request.funcId, loadFunction(request.text, "handler", join(functionFolder, `.lithops-function-${request.funcId}.cjs`)));

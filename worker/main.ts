@@ -35,8 +35,9 @@ const memory = env[ENV.runtimeMemory];
 // A Container Apps Job execution (ENV.oneMessage) takes one message, runs it, and exits.
 const oneMessage = process.env[ENV.oneMessage] === "1";
 const processes = oneMessage ? 1 : env[ENV.workerProcesses];
-// The pool splits the container's memory between its call threads and the worker process itself.
-const pool = new CallThreadPool(processes, memory);
+// The pool splits the container's memory between its call threads and the worker process itself;
+// it keeps the stack's key to check, for reducers' threads, the map outputs they read.
+const pool = new CallThreadPool(processes, memory, env[ENV.signingKey]);
 const consumer = new QueueConsumer(
   storage.queueService.getQueueClient(env[ENV.queue]),
   storage.queueService.getQueueClient(env[ENV.poisonQueue]),

@@ -1,6 +1,7 @@
 import { isCallResultsRef, isFutureRefSource, isObjectPartRef, TO_FUTURE_REF } from "../protocol/call-refs.ts";
 import type { StorageClients } from "../azure/storage-connection.ts";
 import { LithopsError } from "../protocol/errors.ts";
+import type { OutputMacCheck } from "./call-results.ts";
 
 /**
  * Turns the references in a call's arguments into what the function works with (a
@@ -26,27 +27,30 @@ function workerStorage(): Promise<StorageClients> {
   return storage;
 }
 
-async function revive(value: unknown): Promise<unknown> {
+async function revive(value: unknown, checkMac: OutputMacCheck): Promise<unknown> {
   if (isObjectPartRef(value)) {
     const [{ ObjectPart }, clients] = await Promise.all([import("./object-part.ts"), workerStorage()]);
     return new ObjectPart(value, clients.blobService.getContainerClient(value.bucket));
   }
   if (isCallResultsRef(value)) {
     const [{ readCallResults }, clients] = await Promise.all([import("./call-results.ts"), workerStorage()]);
-    return readCallResults(clients.container, value);
+    return readCallResults(clients.container, value, checkMac);
   }
   return value;
 }
 
-/** Each argument, or the `obj` of an argument holding named values (`{ obj, ...named }`), may be a reference. */
-export async function reviveArguments(positional: unknown[]): Promise<unknown[]> {
+/**
+ * Each argument, or the `obj` of an argument holding named values (`{ obj, ...named }`), may
+ * be a reference. `checkMac` checks the map outputs a reducer's call results are read from.
+ */
+export async function reviveArguments(positional: unknown[], checkMac: OutputMacCheck): Promise<unknown[]> {
   return Promise.all(
     positional.map(async (argument) => {
       const named = argument as { obj?: unknown } | null;
       if (typeof named === "object" && named !== null && !Array.isArray(named) && isObjectPartRef(named.obj)) {
-        return { ...named, obj: await revive(named.obj) };
+        return { ...named, obj: await revive(named.obj, checkMac) };
       }
-      return revive(argument);
+      return revive(argument, checkMac);
     }),
   );
 }

@@ -1,6 +1,7 @@
 import { Worker } from "node:worker_threads";
 import type { RemoteErrorInfo } from "../protocol/data-codec.ts";
 import { REMOTE_ERROR_NAMES } from "../protocol/errors.ts";
+import { checkedBatchOutput } from "../protocol/output.ts";
 import { CallChildren } from "./call-children.ts";
 import { memoryLimit, type MemoryLimit } from "./memory-limit.ts";
 import type { CallEnd, ThreadReply, ThreadRequest } from "./thread-messages.ts";
@@ -78,6 +79,9 @@ const STALE_REPORT_MS = 500;
  * memory allows one more, else in the thread of a waiting call (whose event loop is free
  * meanwhile). `capacity` grows by the calls waiting, so the worker takes more messages:
  * bounded by memory, not by the slot count, and nested jobs never deadlock.
+ *
+ * The pool holds the stack's key, which its threads never get: a reducer's thread asks it
+ * to check the MACs of the map outputs it reads (worker/call-results.ts).
  */
 export class CallThreadPool {
   private readonly threads: CallThread[] = [];
@@ -98,6 +102,8 @@ export class CallThreadPool {
     private readonly size: number,
     /** The runtime's memory (MB): split between the threads, and the bound on extra threads and calls. */
     private readonly runtimeMemoryMb: number,
+    /** The stack's key, undefined on a worker that runs unsigned messages (its outputs are then read unchecked, as clients without a key do). */
+    private readonly signingKey: string | undefined,
   ) {
     this.memoryPerThreadMb = Math.max(64, Math.floor((runtimeMemoryMb * CALLS_MEMORY_SHARE) / size));
     this.memoryLimit = memoryLimit(runtimeMemoryMb);
@@ -153,6 +159,7 @@ export class CallThreadPool {
     const thread: CallThread = { worker, loaded: new Set(), calls: new Map() };
     worker.on("message", (reply: ThreadReply) => {
       if (reply.type === "memory") thread.memory = { bytes: reply.bytes, at: Date.now() };
+      else if (reply.type === "checkOutput") this.post(thread, { type: "outputChecked", id: reply.id, refused: this.outputRefusal(reply.key, reply.bytes) });
       else this.onReply(reply);
     });
     worker.on("error", (error: Error & { code?: string }) => {
@@ -252,11 +259,21 @@ export class CallThreadPool {
     return busy.reduce((a, b) => (estimate(b) > estimate(a) ? b : a));
   }
 
+  /** Why the output stored at `key` must not be read (protocol/output.ts's checks, with the stack's key), or undefined. */
+  private outputRefusal(key: string, bytes: Uint8Array): string | undefined {
+    try {
+      checkedBatchOutput(bytes, this.signingKey, key);
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+
   private post(thread: CallThread, request: ThreadRequest): void {
     thread.worker.postMessage(request);
   }
 
-  private onReply(reply: Exclude<ThreadReply, { type: "memory" }>): void {
+  private onReply(reply: Exclude<ThreadReply, { type: "memory" | "checkOutput" }>): void {
     const running = this.running.get(reply.seq);
     if (!running) return;
     switch (reply.type) {

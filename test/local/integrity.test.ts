@@ -1,14 +1,16 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { LithopsError, MessageRejectedError, type FunctionExecutor } from "../../client/index.ts";
+import { LithopsError, MessageRejectedError, RemoteCallError, type FunctionExecutor } from "../../client/index.ts";
 import type { LocalBackend } from "../../local/local-backend.ts";
 import { connectStorage, type StorageClients } from "../../azure/storage-connection.ts";
 import { OutputIntegrityError } from "../../protocol/errors.ts";
 import { functionKey, outputKey } from "../../protocol/keys.ts";
-import { decodeBatchOutput, encodeBatchOutput, MAX_CALL_LOG_BYTES } from "../../protocol/output.ts";
+import { encodeCompact } from "../../protocol/data-codec.ts";
+import { decodeBatchOutput, encodeBatchOutput, MAX_CALL_LOG_BYTES, type BatchOutput } from "../../protocol/output.ts";
+import { PROTOCOL_VERSION } from "../../protocol/version.ts";
 import { testExecutor } from "../support/executor.ts";
 
 /**
@@ -92,5 +94,137 @@ describe("integrity of the blobs a signed message references and of batch output
     } finally {
       await reader.close();
     }
+  });
+});
+
+/**
+ * A reducer reads its map calls' outputs itself, in a worker's call thread that holds no key
+ * able to check them: the worker's main thread checks their MACs for it. The attack: write
+ * a map batch's output, as the same user with the real storage key, before the reducer reads
+ * it. One map call waits for a file this test writes, so its batch's output is forged while
+ * the call still runs and the reducer waits for it: the reducer can only read the forgery.
+ */
+describe("integrity of the map outputs a reducer reads", () => {
+  let fexec: FunctionExecutor;
+  let clients: StorageClients;
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "lithops-integrity-reduce-"));
+    // Two workers: the held map call keeps one slot, the other map and the reducer (which gives its slot back while it waits) share the other.
+    fexec = testExecutor({ maxWorkers: 2 });
+    clients = connectStorage(((await fexec.backend()) as LocalBackend).storage);
+  });
+  after(async () => {
+    await fexec.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function untilExists(path: string): Promise<void> {
+    for (let waited = 0; !existsSync(path); waited += 50) {
+      if (waited > 60_000) throw new Error(`${path} did not appear within 60 s`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Until the output at `key` is one the stack's key authenticates (its worker wrote it). */
+  async function untilGenuine(key: string): Promise<void> {
+    const stackKey = ((await fexec.backend()) as LocalBackend).signingKey;
+    for (let waited = 0; ; waited += 50) {
+      try {
+        decodeBatchOutput(await clients.container.getBlockBlobClient(key).downloadToBuffer(), stackKey, key);
+        return;
+      } catch (error) {
+        if (!(error instanceof OutputIntegrityError) || waited > 60_000) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  it("a map output forged before the reducer reads it (no MAC, or a MAC made with another key) fails the reducer with MapOutputIntegrityError", async () => {
+    for (const [variant, forgerKey] of [
+      ["unmaced", undefined],
+      ["foreign-key", "a-key-the-attacker-made-up-0123456789"],
+    ] as const) {
+      const started = join(dir, `${variant}-started`);
+      const release = join(dir, `${variant}-release`);
+      const fs = await fexec.mapReduce(
+        async (n: number) => {
+          if (n === 1) {
+            const { existsSync: exists, writeFileSync } = await import("node:fs");
+            writeFileSync(started, "");
+            while (!exists(release)) await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+          return n * 10;
+        },
+        [0, 1],
+        (values: number[]) => values,
+        { spawnReducer: 0, chunksize: 1 },
+      );
+      const held = fs[1]!;
+      const reducer = fs.at(-1)!;
+      await untilExists(started);
+      const key = outputKey(held.executorId, held.jobId, held.stats.batch);
+      const forged: BatchOutput = {
+        v: PROTOCOL_VERSION,
+        executorId: held.executorId,
+        jobId: held.jobId,
+        batch: held.stats.batch,
+        workerId: "forger",
+        storageOps: 0,
+        calls: [
+          {
+            callId: held.callId,
+            ok: true,
+            result: encodeCompact(666, "forged result"),
+            stats: { started: 0, finished: 0, workerId: "forger", attempt: 1, resultBytes: 3 },
+          },
+        ],
+      };
+      await clients.container.getBlockBlobClient(key).uploadData(encodeBatchOutput(forged, forgerKey, undefined));
+      // Another client follows the reducer alone: this one would read (and refuse) the forgery itself while it waits.
+      const reader = testExecutor();
+      try {
+        const [attached] = await reader.attach(reducer.executorId, [reducer.jobId]);
+        await assert.rejects(attached!.result(), (error: unknown) => {
+          assert.ok(error instanceof RemoteCallError && error instanceof LithopsError, String(error));
+          assert.equal(error.name, "MapOutputIntegrityError");
+          assert.ok(error.message.includes(key), error.message);
+          assert.match(error.message, forgerKey === undefined ? /is not MACed/ : /does not carry a valid MAC .*altered/);
+          return true;
+        });
+      } finally {
+        writeFileSync(release, "");
+        await reader.close();
+      }
+      // The held call goes on and writes its genuine output over the forgery.
+      await untilGenuine(key);
+      assert.equal(await held.result(), 10);
+    }
+  });
+
+  it("untouched map outputs are read: a mapReduce, and one a running call submits (its maps MACed with its call key), give the right values", async () => {
+    const fs = await fexec.mapReduce(
+      (n: number) => n * n,
+      [1, 2, 3, 4],
+      (squares: number[]) => squares.reduce((a, b) => a + b, 0),
+      { spawnReducer: 0 },
+    );
+    assert.equal(await fexec.getResult(fs), 30);
+    const nested = await fexec.callAsync(async (n: number) => {
+      const { FunctionExecutor } = await import("lithops-aca");
+      const inner = new FunctionExecutor();
+      try {
+        await inner.mapReduce(
+          (x: number) => x + n,
+          [1, 2, 3],
+          (values: number[]) => values.join(","),
+          { spawnReducer: 0 },
+        );
+        return await inner.getResult();
+      } finally {
+        await inner.close();
+      }
+    }, 100);
+    assert.equal(await fexec.getResult(nested), "101,102,103");
   });
 });
