@@ -10,7 +10,7 @@ import { openLocalStorage, type LocalStorage } from "./data-dir.ts";
 import { onInterrupt, onProcessEnd } from "./process-end.ts";
 import { delayStorageEndpoints, type StorageProxy, storageDelayFromEnv } from "./storage-delay-proxy.ts";
 import { ownedTempDir, sweepOrphanedTempDirs, TEMP_PREFIXES } from "./temp-folders.ts";
-import { LOCAL_TERMINATION_GRACE_SECONDS, LocalWorkerScaler } from "./worker-scaler.ts";
+import { LOCAL_TERMINATION_GRACE_SECONDS, LocalWorkerScaler, SpareWorker } from "./worker-scaler.ts";
 
 /**
  * The folder of the program that runs the client (its main script's, or the current folder
@@ -64,8 +64,6 @@ export class LocalBackend implements ExecutionBackend {
   private readonly scalers = new Map<string, LocalWorkerScaler>();
   /** The memory size of each scaled queue's runtime: the cpu/memory pair its replicas are billed at. */
   private readonly queueMemory = new Map<string, number>();
-  /** Created with the first worker pool: a backend inside a worker (nested jobs) starts no workers and needs none. */
-  private workerLog?: { dir: string; fd: number };
   /** Unregisters abandon() from the process's end (close() does the same work properly). */
   private readonly forgetOnEnd = onProcessEnd(() => this.abandon());
   /** Unregisters the client's interrupt step (options.onInterrupt). */
@@ -79,6 +77,10 @@ export class LocalBackend implements ExecutionBackend {
     private readonly dataStorage: LocalStorage | undefined,
     /** The delaying proxies in front of the data folder's Azurite (storage-delay-proxy.ts); none unless asked for. */
     private readonly delayProxies: StorageProxy[],
+    /** The workers' output file; none inside a worker (nested jobs start no workers). */
+    private workerLog: WorkerLog | undefined,
+    /** The first worker process, started beside Azurite; the first runtime prepared adopts it. */
+    private readonly spare: SpareWorker | undefined,
   ) {
     // Inside a worker (a nested job) the calls belong to the program whose worker runs them.
     this.programId = options.programId ?? (options.startWorkers ? undefined : process.env[ENV.programId]) ?? randomBytes(4).toString("hex");
@@ -91,14 +93,23 @@ export class LocalBackend implements ExecutionBackend {
   static async start(options: LocalBackendOptions): Promise<LocalBackend> {
     // What earlier clients killed with SIGKILL left behind.
     sweepOrphanedTempDirs();
-    const dataStorage = options.connectionString ? undefined : await openLocalStorage(options.dataDir);
+    // The first worker process starts now, so that it loads while Azurite starts (worker-scaler.ts's SpareWorker).
+    const workerLog = options.startWorkers ? newWorkerLog() : undefined;
+    const spare = workerLog && new SpareWorker(workerLog.fd);
+    const dataStorage = options.connectionString
+      ? undefined
+      : await openLocalStorage(options.dataDir).catch((error: unknown) => {
+          spare?.stop();
+          removeWorkerLog(workerLog);
+          throw error;
+        });
     // Local workers, like Azure ones, run only signed invocations: the configured key, else the
     // data folder's (its processes share the runtime queues), else one for this backend.
     options = { ...options, signingKey: options.signingKey ?? dataStorage?.signingKey ?? randomBytes(32).toString("base64url") };
     // Azure-like latency for benchmarks: client, scaler and workers all get the proxies' endpoints. Only
     // in front of the folder's own Azurite: a nested job's storage already goes through its client's proxies.
     const delayMs = dataStorage ? storageDelayFromEnv(process.env) : undefined;
-    const delayed = dataStorage && delayMs !== undefined ? await delayStorageEndpoints(dataStorage.connectionString, { delayMs }) : undefined;
+    const delayed = dataStorage && delayMs !== undefined ? await delayStorageEndpoints(dataStorage.connectionString, { delayMs, onRequest: process.env.H2_TRACE ? (m, u) => process.stderr.write(`TRACE ${Date.now()} ${m} ${u.slice(0, 140)}\n`) : undefined }) : undefined;
     const storage: StorageSettings = {
       connectionString: options.connectionString ?? delayed?.connectionString ?? dataStorage?.connectionString,
       container: options.container,
@@ -108,11 +119,13 @@ export class LocalBackend implements ExecutionBackend {
     try {
       await clients.container.createIfNotExists();
     } catch (error) {
+      spare?.stop();
+      removeWorkerLog(workerLog);
       await Promise.all(proxies.map((p) => p.close()));
       await dataStorage?.close();
       throw new LithopsError(`local backend: cannot reach storage to create container '${options.container}': ${(error as Error).message}`);
     }
-    return new LocalBackend(storage, clients, options, dataStorage, proxies);
+    return new LocalBackend(storage, clients, options, dataStorage, proxies, workerLog, spare);
   }
 
   /** The key this backend's workers verify invocations with (configured, or generated for this backend). */
@@ -140,11 +153,8 @@ export class LocalBackend implements ExecutionBackend {
     return join(this.openWorkerLog().dir, "workers.log");
   }
 
-  private openWorkerLog(): { dir: string; fd: number } {
-    if (!this.workerLog) {
-      const dir = ownedTempDir(TEMP_PREFIXES.workerLog);
-      this.workerLog = { dir, fd: openSync(join(dir, "workers.log"), "a") };
-    }
+  private openWorkerLog(): WorkerLog {
+    this.workerLog ??= newWorkerLog();
     return this.workerLog;
   }
 
@@ -167,6 +177,7 @@ export class LocalBackend implements ExecutionBackend {
       cooldownMs: this.options.cooldown * 1000,
       env: this.workerEnv(target),
       logFd: this.openWorkerLog().fd,
+      spare: this.spare,
     });
     this.scalers.set(target.queue, scaler);
     // A runtime is prepared to submit to it: its first worker starts now, in parallel with the batching and uploads.
@@ -204,6 +215,7 @@ export class LocalBackend implements ExecutionBackend {
   async close(): Promise<void> {
     this.forgetOnEnd();
     this.forgetOnInterrupt();
+    this.spare?.stop();
     await Promise.all([...this.scalers.values()].map((s) => s.close()));
     await Promise.all(this.delayProxies.map((p) => p.close()));
     await this.dataStorage?.close();
@@ -216,14 +228,13 @@ export class LocalBackend implements ExecutionBackend {
    * folder's lease goes with data-dir.ts's own cleanup, and Azurite stops if it was the last.
    */
   private abandon(): void {
+    this.spare?.stop();
     for (const scaler of this.scalers.values()) scaler.signalAll("SIGTERM");
     this.removeWorkerLog();
   }
 
   private removeWorkerLog(): void {
-    if (!this.workerLog) return;
-    closeSync(this.workerLog.fd);
-    rmSync(this.workerLog.dir, { recursive: true, force: true });
+    removeWorkerLog(this.workerLog);
     this.workerLog = undefined;
   }
 
@@ -248,4 +259,21 @@ export class LocalBackend implements ExecutionBackend {
     if (this.options.signingKey) env[ENV.signingKey] = this.options.signingKey;
     return env;
   }
+}
+
+interface WorkerLog {
+  dir: string;
+  fd: number;
+}
+
+/** A private temporary file for the workers' output: functions' console.log lands here. */
+function newWorkerLog(): WorkerLog {
+  const dir = ownedTempDir(TEMP_PREFIXES.workerLog);
+  return { dir, fd: openSync(join(dir, "workers.log"), "a") };
+}
+
+function removeWorkerLog(log: WorkerLog | undefined): void {
+  if (!log) return;
+  closeSync(log.fd);
+  rmSync(log.dir, { recursive: true, force: true });
 }

@@ -4,6 +4,7 @@ import type { QueueClient } from "@azure/storage-queue";
 import { ENV } from "../protocol/env.ts";
 import { nextPollDelay, type PollPacing, WAKE_MESSAGE } from "../protocol/polling.ts";
 import { packageRoot, WORKER_BUNDLE } from "../protocol/version.ts";
+import { isWorkerReadyMessage, workerEnvMessage } from "../protocol/worker-env-message.ts";
 import { PARENT_WATCHDOG, stopChild } from "./azurite.ts";
 
 export interface ScalerSettings {
@@ -16,6 +17,8 @@ export interface ScalerSettings {
   env: Record<string, string>;
   /** File descriptor the workers' stdout and stderr go to. */
   logFd: number;
+  /** A worker process already started (and loaded) that the first worker this scaler needs becomes. */
+  spare?: SpareWorker;
 }
 
 const BUSY_POLL_MS = 200;
@@ -35,6 +38,57 @@ const WORKER_STOP_TIMEOUT_MS = LOCAL_TERMINATION_GRACE_SECONDS * 1000;
 
 /** The bundled worker a runtime image runs (tools/build.mjs): local workers run the very same file. */
 const WORKER_ENTRY = join(packageRoot(), WORKER_BUNDLE);
+
+/** Starts a worker process: the bundle with parent-watchdog.cjs preloaded, `env` added to this process's environment. */
+function spawnWorker(env: Record<string, string>, logFd: number): ChildProcess {
+  const worker = spawn(process.execPath, ["--require", PARENT_WATCHDOG, WORKER_ENTRY], {
+    env: { ...process.env, ...env },
+    // The IPC channel tells the worker when this process is gone (parent-watchdog.cjs), and the scaler's wake-ups.
+    stdio: ["ignore", logFd, logFd, "ipc"],
+  });
+  worker.unref();
+  worker.channel?.unref();
+  return worker;
+}
+
+/**
+ * A worker process started before its runtime is known: the local backend starts one beside
+ * Azurite, so that Node's start and the worker's modules (a few hundred ms of CPU) overlap
+ * Azurite's start instead of following the runtime's queues. It waits (ENV.envFromParent) until
+ * the first scaler that needs a worker adopts it with that runtime's variables.
+ */
+export class SpareWorker {
+  private readonly worker: ChildProcess;
+  private ready = false;
+  private adopted?: Record<string, string>;
+
+  constructor(logFd: number) {
+    this.worker = spawnWorker({ [ENV.envFromParent]: "1" }, logFd);
+    this.worker.on("message", (message: unknown) => {
+      if (!isWorkerReadyMessage(message)) return;
+      this.ready = true;
+      this.sendEnv();
+    });
+  }
+
+  /** The process, given `env` (sent once it listens), if it is still waiting; each spare is taken once. */
+  take(env: Record<string, string>): ChildProcess | undefined {
+    const { worker } = this;
+    if (this.adopted || worker.exitCode !== null || worker.signalCode !== null || !worker.connected) return undefined;
+    this.adopted = env;
+    this.sendEnv();
+    return worker;
+  }
+
+  /** Stops it unless a scaler took it (the scaler stops its workers). */
+  stop(): void {
+    if (!this.adopted) this.worker.kill("SIGKILL");
+  }
+
+  private sendEnv(): void {
+    if (this.ready && this.adopted && this.worker.connected) this.worker.send(workerEnvMessage(this.adopted), () => undefined);
+  }
+}
 
 /**
  * The local KEDA: watches one runtime queue and keeps between 0 and maxWorkers worker
@@ -148,13 +202,8 @@ export class LocalWorkerScaler {
     this.started += 1;
     const lifetime: { workerId: string; started: number; stopped?: number } = { workerId: `local-${process.pid}-${this.started}`, started: Date.now() };
     this.lifetimes.push(lifetime);
-    const worker = spawn(process.execPath, ["--require", PARENT_WATCHDOG, WORKER_ENTRY], {
-      env: { ...process.env, ...this.settings.env, [ENV.workerId]: lifetime.workerId },
-      // The IPC channel only tells the worker when this process is gone (parent-watchdog.cjs).
-      stdio: ["ignore", this.settings.logFd, this.settings.logFd, "ipc"],
-    });
-    worker.unref();
-    worker.channel?.unref();
+    const env = { ...this.settings.env, [ENV.workerId]: lifetime.workerId };
+    const worker = this.settings.spare?.take(env) ?? spawnWorker(env, this.settings.logFd);
     this.workers.add(worker);
     this.peak = Math.max(this.peak, this.workers.size);
     worker.once("exit", () => {

@@ -33,6 +33,8 @@ export const ENV = {
   terminationGrace: "LITHOPS_TERMINATION_GRACE_SECONDS",
   /** User-assigned managed identity's client id, read by DefaultAzureCredential. */
   azureClientId: "AZURE_CLIENT_ID",
+  /** Local backend: `1` on a worker started before its runtime was known (local/worker-scaler.ts's SpareWorker): the rest of its environment comes over its IPC channel (protocol/worker-env-message.ts). */
+  envFromParent: "LITHOPS_ENV_FROM_PARENT",
   /** `1` on a Container Apps Job's worker (a runtime whose timeout is above 600 s): take one message, run it, exit. */
   oneMessage: "LITHOPS_ONE_MESSAGE",
   /** Set on the Container App (not read by the worker) from the runtime's `revision`: a new value rolls a new revision. */

@@ -14,7 +14,7 @@ const only = process.argv[2]; // "bundle": the worker bundle alone (what the tes
 if (only !== "bundle") {
   const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
   execFileSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json")], { stdio: "inherit" });
-  cpSync(join(root, "local/parent-watchdog.cjs"), join(root, "dist/local/parent-watchdog.cjs"));
+  for (const file of ["parent-watchdog.cjs", "azurite-server.cjs"]) cpSync(join(root, "local", file), join(root, "dist/local", file));
   chmodSync(join(root, "dist/cli/bin.js"), 0o755);
 }
 

@@ -3,6 +3,7 @@
 import { hostname } from "node:os";
 import { ENV, parseWorkerEnv } from "../protocol/env.ts";
 import { isWakeMessage } from "../protocol/polling.ts";
+import { isWorkerEnvMessage, WORKER_READY_MESSAGE } from "../protocol/worker-env-message.ts";
 import { connectStorage, storageSettingsFromEnv } from "../azure/storage-connection.ts";
 import { PayloadReader } from "./payloads.ts";
 import { QueueConsumer } from "./queue-consumer.ts";
@@ -18,6 +19,12 @@ import { InvalidArgumentError } from "../protocol/errors.ts";
  */
 const RELEASE_MARGIN_SECONDS = 5;
 
+// Local backend: a worker started while Azurite was still starting has loaded its modules by now; the
+// rest of its environment comes from the scaler that adopts it (local/worker-scaler.ts's SpareWorker).
+if (process.env[ENV.envFromParent] === "1") {
+  Object.assign(process.env, await envFromParent());
+  delete process.env[ENV.envFromParent];
+}
 const env = parseWorkerEnv(process.env);
 // Shipped functions must not read the stack's key: it leaves the environment before any call
 // thread exists (threads copy it); calls get a call key of their own (worker/call-key.ts).
@@ -91,3 +98,20 @@ void recordRuntimeMetadata(storage.container, env[ENV.runtimeName], memory, env[
 await consumer.run();
 // The execution is done: its one message was run (or handed back); the call threads need not linger.
 if (oneMessage) process.exit(0);
+
+/** Says it is ready over the IPC channel, then waits for its variables (the channel keeps the process up meanwhile). */
+function envFromParent(): Promise<Record<string, string>> {
+  const { channel } = process;
+  if (!channel || !process.send) throw new InvalidArgumentError(`${ENV.envFromParent}=1 needs an IPC channel to the local backend that started this worker`);
+  channel.ref();
+  return new Promise((resolve) => {
+    const onMessage = (message: unknown): void => {
+      if (!isWorkerEnvMessage(message)) return;
+      process.off("message", onMessage);
+      channel.unref();
+      resolve(message.env);
+    };
+    process.on("message", onMessage);
+    process.send?.(WORKER_READY_MESSAGE);
+  });
+}
