@@ -109,7 +109,7 @@ export class LocalBackend implements ExecutionBackend {
     // Azure-like latency for benchmarks: client, scaler and workers all get the proxies' endpoints. Only
     // in front of the folder's own Azurite: a nested job's storage already goes through its client's proxies.
     const delayMs = dataStorage ? storageDelayFromEnv(process.env) : undefined;
-    const delayed = dataStorage && delayMs !== undefined ? await delayStorageEndpoints(dataStorage.connectionString, { delayMs, onRequest: process.env.H2_TRACE ? (m, u) => process.stderr.write(`TRACE ${Date.now()} ${m} ${u.slice(0, 140)}\n`) : undefined }) : undefined;
+    const delayed = dataStorage && delayMs !== undefined ? await delayStorageEndpoints(dataStorage.connectionString, { delayMs }) : undefined;
     const storage: StorageSettings = {
       connectionString: options.connectionString ?? delayed?.connectionString ?? dataStorage?.connectionString,
       container: options.container,
@@ -197,6 +197,13 @@ export class LocalBackend implements ExecutionBackend {
   /** Requests the delaying proxies forwarded (client, scaler and workers together); undefined without LITHOPS_LOCAL_STORAGE_DELAY_MS. */
   proxiedRequests(): number | undefined {
     return this.delayProxies.length > 0 ? this.delayProxies.reduce((sum, p) => sum + p.count, 0) : undefined;
+  }
+
+  /** The proxied requests by kind (storage-delay-proxy.ts's requestKind and the status), blob and queue together. */
+  proxiedRequestKinds(): Map<string, number> {
+    const kinds = new Map<string, number>();
+    for (const proxy of this.delayProxies) for (const [kind, n] of proxy.kinds) kinds.set(kind, (kinds.get(kind) ?? 0) + n);
+    return kinds;
   }
 
   peakWorkers(): number {

@@ -29,7 +29,29 @@ export interface StorageProxy {
   port: number;
   /** Requests forwarded so far. */
   readonly count: number;
+  /** The answered ones by kind (`requestKind` and the status): where a workload's requests go. */
+  readonly kinds: ReadonlyMap<string, number>;
   close(): Promise<void>;
+}
+
+/**
+ * What a storage request is, in a few words: its method and what it names, ids written as `*`
+ * and numbers as `N` (a batch output's download is `GET blob lithops.jobs`, two `*` and
+ * `out/N.bin`, slash-separated; `DELETE queue message`; `GET container list`).
+ */
+export function requestKind(method: string, url: string): string {
+  const { pathname, searchParams } = new URL(url, "http://storage");
+  // /<account>/<container or queue>/<blob key or messages[/<id>]>
+  const [, , target, ...rest] = pathname.split("/").map(decodeURIComponent);
+  const comp = searchParams.get("comp");
+  if (rest.length === 0 || rest[0] === "")
+    return `${method} ${target === undefined ? "service" : searchParams.get("restype") === "container" ? "container" : "queue"}${comp ? ` ${comp}` : ""}`;
+  if (rest[0] === "messages") return `${method} queue ${rest.length > 1 ? "message" : "messages"}`;
+  const last = rest.length - 1;
+  const shape = rest.map((segment, i) =>
+    i === 0 ? segment : i < last ? (/\d/.test(segment) ? "*" : segment) : segment.replace(/[A-Za-z0-9_-]{40,}/g, "<digest>").replace(/\d+/g, "N"),
+  );
+  return `${method} blob ${shape.join("/")}${comp ? ` ${comp}` : ""}`;
 }
 
 /**
@@ -43,8 +65,11 @@ export async function startStorageProxy(
   const delayMs = options.delayMs ?? 0;
   const agent = new http.Agent({ keepAlive: true });
   let count = 0;
+  const kinds = new Map<string, number>();
   const forward = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const upstream = http.request({ host: "127.0.0.1", port: targetPort, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
+      const kind = `${requestKind(req.method ?? "", req.url ?? "")} ${answer.statusCode}`;
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });
@@ -72,6 +97,7 @@ export async function startStorageProxy(
     get count() {
       return count;
     },
+    kinds,
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
