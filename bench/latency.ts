@@ -2,14 +2,18 @@
  * What Azure's storage round trips cost: the standard workloads on the local backend with
  * LITHOPS_LOCAL_STORAGE_DELAY_MS at 0, 10 and 25 ms (a proxy holding every storage request of
  * client, scaler and workers that long), written to bench/results/<date>-latency.md (or --out).
- * `--label before|after` names the run; `--quick` is a CI-sized run.
+ * `--label before|after` names the run; `--quick` is a CI-sized run; `--maps-only` runs only
+ * the two maps and prints their figures and where the requests of the 1,000-call one go, by
+ * kind, for the default batching (`--delays 10,25` picks the delays).
  *
  * Each delay runs in a fresh process. A process measures, on 2 workers of 1 call each:
  * - a warm call's latency (callAsync + getResult, back to back) and its storage requests;
- * - a 1,000-call no-op map: wall time and storage requests per call (as batched by default, 4
- *   batches per slot, and in 2 per slot: the batch count sets most of its requests);
+ * - a 1,000-call no-op map: wall time and storage requests per call in 1, 2 and 4 batches per
+ *   slot (`chunksize`; the default is 1 here, client/call-batches.ts): the batch count sets most
+ *   of its requests;
  * - idle: what client, scaler and workers request per minute with nothing to do;
- * and, on 4 workers of 5 calls each, a 100-call map of 1 s calls.
+ * and, on 4 workers of 5 calls each, a 100-call map of 1 s calls, batched the same three ways
+ * (the default is 4 there; the balance across slots shows).
  * Requests come from the proxy (client, scaler and workers together) and the SDK counters
  * (client; workers report theirs with their outputs); workers' idle requests are the proxy's
  * count minus client and scaler.
@@ -19,6 +23,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LOCAL_DATA_DIR_ENV } from "../client/config.ts";
+import { defaultCallsPerBatch } from "../client/call-batches.ts";
 import { FunctionExecutor } from "../client/index.ts";
 import type { LocalBackend } from "../local/local-backend.ts";
 import { STORAGE_DELAY_ENV } from "../local/storage-delay-proxy.ts";
@@ -26,29 +31,45 @@ import { machineInfo, median, millis, runChild, seconds } from "./lib.ts";
 import { addSeven, benchOptions, noop } from "./workloads.ts";
 
 const quick = process.argv.includes("--quick");
+const mapsOnly = process.argv.includes("--maps-only");
 const argAfter = (flag: string): string | undefined => {
   const i = process.argv.indexOf(flag);
   return i > 0 ? process.argv[i + 1] : undefined;
 };
-const DELAYS = [0, 10, 25];
+const DELAYS = (argAfter("--delays") ?? "0,10,25").split(",").map(Number);
 const SIZES = quick
   ? { latencySamples: 5, mapCalls: 1_000, sleepCalls: 40, idleSeconds: 10 }
   : { latencySamples: 15, mapCalls: 1_000, sleepCalls: 100, idleSeconds: 30 };
+/** Slots of the two executors: 2 workers of 1 call, 4 workers of 5 calls. */
+const NARROW_SLOTS = 2;
+const WIDE_SLOTS = 20;
+/** Batches per slot compared, as a `chunksize`; the default (client/call-batches.ts) is one of them. */
+const BATCHINGS = [1, 2, 4] as const;
 
-interface DelayResult {
+/** One map as run: its batching (batches per slot, and whether that is the default), wall time and every request the proxy saw for it. */
+interface MapMeasure {
+  perSlot: number;
+  isDefault: boolean;
+  ms: number;
+  proxied: number;
+  /** By kind: method, what, status (local/storage-delay-proxy.ts's requestKind). */
+  kinds: Record<string, number>;
+}
+
+interface MapsResult {
   delayMs: number;
+  /** The 1,000-call no-op map, on 2 slots, in each batching. */
+  noopMaps: MapMeasure[];
+  /** The 100-call map of 1 s calls, on 20 slots, in each batching. */
+  sleepMaps: MapMeasure[];
+}
+
+interface DelayResult extends MapsResult {
   warmMs: number[];
   /** Per warm call: all requests the proxy saw, and the client's and workers' own counts. */
   warmProxied: number;
   warmClient: number;
   warmWorkers: number;
-  mapMs: number;
-  mapProxied: number;
-  /** The same map in 2 batches per slot (chunksize), to show what the batch count costs in requests. */
-  chunkedMapMs: number;
-  chunkedMapProxied: number;
-  sleepMapMs: number;
-  sleepMapProxied: number;
   idle: { seconds: number; client: number; scaler: number; workers: number; workerCount: number };
 }
 
@@ -57,10 +78,98 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 const log = (line: string): void => {
   process.stderr.write(`[latency] ${line}\n`);
 };
+const sleepFor = async (ms: number): Promise<number> => {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return ms;
+};
+
+/** Runs `fn` over `args` in `perSlot` batches per slot, and measures it. */
+async function measureMap<T>(
+  fexec: FunctionExecutor,
+  backend: LocalBackend,
+  fn: (x: T) => unknown,
+  args: T[],
+  slots: number,
+  perSlot: number,
+): Promise<MapMeasure> {
+  const chunksize = Math.ceil(args.length / (slots * perSlot));
+  const before = { proxied: backend.proxiedRequests() ?? NaN, kinds: backend.proxiedRequestKinds() };
+  const started = performance.now();
+  await fexec.map(fn, args, { chunksize });
+  const values = (await fexec.getResult()) as unknown[];
+  const ms = performance.now() - started;
+  if (values.length !== args.length) throw new Error("map: wrong number of results");
+  await sleep(300); // the last batches' message deletes land after their outputs are read
+  const kinds = Object.fromEntries(
+    [...backend.proxiedRequestKinds()].map(([kind, n]) => [kind, n - (before.kinds.get(kind) ?? 0)] as const).filter(([, n]) => n > 0),
+  );
+  return {
+    perSlot,
+    isDefault: chunksize === defaultCallsPerBatch(args.length, slots),
+    ms,
+    proxied: (backend.proxiedRequests() ?? NaN) - before.proxied,
+    kinds,
+  };
+}
+
+/** The 1,000-call no-op map in each batching, on the narrow executor (workers warm). */
+async function noopMaps(fexec: FunctionExecutor, backend: LocalBackend, delayMs: number): Promise<MapMeasure[]> {
+  const maps: MapMeasure[] = [];
+  for (const perSlot of BATCHINGS) {
+    const map = await measureMap(fexec, backend, noop, range(SIZES.mapCalls), NARROW_SLOTS, perSlot);
+    log(`${delayMs} ms: ${SIZES.mapCalls}-call map, ${perSlot} per slot: ${seconds(map.ms)}, ${map.proxied} requests`);
+    maps.push(map);
+  }
+  return maps;
+}
+
+/** The 100-call map of 1 s calls in each batching, on 4 workers of 5 calls each. */
+async function sleepMaps(delayMs: number): Promise<MapMeasure[]> {
+  const wide = new FunctionExecutor(benchOptions({ maxWorkers: 4, workerProcesses: 5 }));
+  try {
+    const backend = (await wide.backend()) as LocalBackend;
+    await wide.map(
+      sleepFor,
+      range(WIDE_SLOTS).map(() => 1),
+    );
+    await wide.getResult();
+    const maps: MapMeasure[] = [];
+    for (const perSlot of BATCHINGS) {
+      const map = await measureMap(
+        wide,
+        backend,
+        sleepFor,
+        range(SIZES.sleepCalls).map(() => 1000),
+        WIDE_SLOTS,
+        perSlot,
+      );
+      log(`${delayMs} ms: ${SIZES.sleepCalls} calls of 1 s, ${perSlot} per slot: ${seconds(map.ms)}`);
+      maps.push(map);
+    }
+    return maps;
+  } finally {
+    await wide.close();
+  }
+}
+
+/** `--maps-only`: the two maps alone. */
+async function measureMaps(delayMs: number): Promise<MapsResult> {
+  const fexec = new FunctionExecutor(benchOptions());
+  let narrow: MapMeasure[];
+  try {
+    const backend = (await fexec.backend()) as LocalBackend;
+    await fexec.map(noop, range(8));
+    await fexec.getResult();
+    narrow = await noopMaps(fexec, backend, delayMs);
+  } finally {
+    await fexec.close();
+  }
+  return { delayMs, noopMaps: narrow, sleepMaps: await sleepMaps(delayMs) };
+}
 
 async function measure(delayMs: number): Promise<DelayResult> {
   const fexec = new FunctionExecutor(benchOptions());
-  let result: Omit<DelayResult, "sleepMapMs" | "sleepMapProxied">;
+  let result: Omit<DelayResult, "sleepMaps">;
   try {
     const backend = (await fexec.backend()) as LocalBackend;
     const proxied = (): number => backend.proxiedRequests() ?? NaN;
@@ -76,27 +185,11 @@ async function measure(delayMs: number): Promise<DelayResult> {
       warmMs.push(performance.now() - started);
       if (value !== 10) throw new Error(`warm call: expected 10, got ${String(value)}`);
     }
-    const after = fexec.storageOperations();
+    const after = { proxied: proxied(), ...fexec.storageOperations() };
     const n = SIZES.latencySamples;
     log(`${delayMs} ms: warm call median ${millis(median(warmMs))}`);
 
-    const mapBefore = proxied();
-    const mapStarted = performance.now();
-    await fexec.map(noop, range(SIZES.mapCalls));
-    const values = (await fexec.getResult()) as number[];
-    const mapMs = performance.now() - mapStarted;
-    if (values.length !== SIZES.mapCalls) throw new Error("map: wrong number of results");
-    await sleep(300); // the last batches' message deletes land after their outputs are read
-    const mapProxied = proxied() - mapBefore;
-    log(`${delayMs} ms: ${SIZES.mapCalls}-call map ${seconds(mapMs)}`);
-
-    const chunkedBefore = proxied();
-    const chunkedStarted = performance.now();
-    await fexec.map(noop, range(SIZES.mapCalls), { chunksize: SIZES.mapCalls / (2 * 2) });
-    await fexec.getResult();
-    const chunkedMapMs = performance.now() - chunkedStarted;
-    await sleep(300);
-    const chunkedMapProxied = proxied() - chunkedBefore;
+    const maps = await noopMaps(fexec, backend, delayMs);
 
     // Idle: workers up (the bench cooldown is 120 s), nothing queued, nobody waiting.
     await sleep(5000);
@@ -114,45 +207,16 @@ async function measure(delayMs: number): Promise<DelayResult> {
     result = {
       delayMs,
       warmMs,
-      warmProxied: (mapBefore - before.proxied) / n,
+      warmProxied: (after.proxied - before.proxied) / n,
       warmClient: (after.client - before.client) / n,
       warmWorkers: (after.workers - before.workers) / n,
-      mapMs,
-      mapProxied,
-      chunkedMapMs,
-      chunkedMapProxied,
+      noopMaps: maps,
       idle,
     };
   } finally {
     await fexec.close();
   }
-
-  // Long calls on more slots: 4 workers of 5 calls each.
-  const wide = new FunctionExecutor(benchOptions({ maxWorkers: 4, workerProcesses: 5 }));
-  try {
-    const backend = (await wide.backend()) as LocalBackend;
-    const sleepFor = async (ms: number): Promise<number> => {
-      await new Promise((resolve) => setTimeout(resolve, ms));
-      return ms;
-    };
-    await wide.map(
-      sleepFor,
-      range(20).map(() => 1),
-    );
-    await wide.getResult();
-    const before = backend.proxiedRequests() ?? NaN;
-    const started = performance.now();
-    await wide.map(
-      sleepFor,
-      range(SIZES.sleepCalls).map(() => 1000),
-    );
-    await wide.getResult();
-    const sleepMapMs = performance.now() - started;
-    log(`${delayMs} ms: ${SIZES.sleepCalls} calls of 1 s ${seconds(sleepMapMs)}`);
-    return { ...result, sleepMapMs, sleepMapProxied: (backend.proxiedRequests() ?? NaN) - before };
-  } finally {
-    await wide.close();
-  }
+  return { ...result, sleepMaps: await sleepMaps(delayMs) };
 }
 
 function report(label: string, info: ReturnType<typeof machineInfo>, loadAfter: string, results: DelayResult[], totalMs: number): string {
@@ -175,11 +239,7 @@ function report(label: string, info: ReturnType<typeof machineInfo>, loadAfter: 
     `| Warm call: round trips on the critical path (estimated) | ${results.map((r) => (r.delayMs === 0 || !zero ? "-" : ((median(r.warmMs) - median(zero.warmMs)) / r.delayMs).toFixed(1))).join(" | ")} |`,
     `| Warm call: storage requests per call, in all (proxy) | ${results.map((r) => r.warmProxied.toFixed(1)).join(" | ")} |`,
     `| Warm call: of which client / workers (counters) | ${results.map((r) => `${r.warmClient.toFixed(1)} / ${r.warmWorkers.toFixed(1)}`).join(" | ")} |`,
-    `| ${SIZES.mapCalls.toLocaleString("en-US")}-call no-op map: wall | ${results.map((r) => seconds(r.mapMs)).join(" | ")} |`,
-    `| ${SIZES.mapCalls.toLocaleString("en-US")}-call no-op map: storage requests per call (proxy) | ${results.map((r) => (r.mapProxied / SIZES.mapCalls).toFixed(3)).join(" | ")} |`,
-    `| Same map in 4 batches (chunksize ${SIZES.mapCalls / 4}, 2 per slot): wall / storage requests per call (proxy) | ${results.map((r) => `${seconds(r.chunkedMapMs)} / ${(r.chunkedMapProxied / SIZES.mapCalls).toFixed(3)}`).join(" | ")} |`,
-    `| ${SIZES.sleepCalls}-call map of 1 s calls on 20 slots: wall (ideal ${Math.ceil(SIZES.sleepCalls / 20)} s) | ${results.map((r) => seconds(r.sleepMapMs)).join(" | ")} |`,
-    `| ${SIZES.sleepCalls}-call map of 1 s calls: storage requests per call (proxy) | ${results.map((r) => (r.sleepMapProxied / SIZES.sleepCalls).toFixed(2)).join(" | ")} |`,
+    ...mapRows(results),
     `| Idle, per minute (over ${SIZES.idleSeconds} s): client with no job | ${results.map((r) => perMinute(r.idle.client, r.idle.seconds)).join(" | ")} |`,
     `| Idle, per minute: local scaler (KEDA's stand-in) | ${results.map((r) => perMinute(r.idle.scaler, r.idle.seconds)).join(" | ")} |`,
     `| Idle, per minute: workers with an empty queue (all of them; how many) | ${results.map((r) => `${perMinute(r.idle.workers, r.idle.seconds)} (${r.idle.workerCount})`).join(" | ")} |`,
@@ -188,9 +248,45 @@ function report(label: string, info: ReturnType<typeof machineInfo>, loadAfter: 
   return lines.join("\n");
 }
 
+const batching = (map: MapMeasure): string => `${map.perSlot} batch${map.perSlot === 1 ? "" : "es"} per slot${map.isDefault ? " (the default)" : ""}`;
+
+/** The two maps' rows: wall time and requests per call in each batching. */
+function mapRows(results: MapsResult[]): string[] {
+  const rows = (title: string, calls: number, maps: (r: MapsResult) => MapMeasure[], digits: number): string[] =>
+    BATCHINGS.map(
+      (_, i) =>
+        `| ${title}, ${batching(maps(results[0])[i])}: wall / storage requests per call (proxy) | ${results.map((r) => `${seconds(maps(r)[i].ms)} / ${(maps(r)[i].proxied / calls).toFixed(digits)}`).join(" | ")} |`,
+    );
+  return [
+    ...rows(`${SIZES.mapCalls.toLocaleString("en-US")}-call no-op map on ${NARROW_SLOTS} slots`, SIZES.mapCalls, (r) => r.noopMaps, 3),
+    ...rows(
+      `${SIZES.sleepCalls}-call map of 1 s calls on ${WIDE_SLOTS} slots (ideal ${Math.ceil(SIZES.sleepCalls / WIDE_SLOTS)} s)`,
+      SIZES.sleepCalls,
+      (r) => r.sleepMaps,
+      2,
+    ),
+  ];
+}
+
+/** Where each delay's default-batched no-op map requests went: one row per request kind, most frequent first. */
+function mapKindsTable(results: MapsResult[]): string {
+  const maps = results.map((r) => ({ delayMs: r.delayMs, ...(r.noopMaps.find((m) => m.isDefault) ?? r.noopMaps[0]) }));
+  const kinds = [...new Set(maps.flatMap((m) => Object.keys(m.kinds)))];
+  const total = (kind: string): number => maps.reduce((sum, m) => sum + (m.kinds[kind] ?? 0), 0);
+  kinds.sort((a, b) => total(b) - total(a) || a.localeCompare(b));
+  return [
+    `| ${SIZES.mapCalls.toLocaleString("en-US")}-call map, default batching: requests by kind (proxy; method, what, status) | ${maps.map((m) => `${m.delayMs} ms`).join(" | ")} |`,
+    `|---|${maps.map(() => "---|").join("")}`,
+    ...kinds.map((kind) => `| \`${kind}\` | ${maps.map((m) => m.kinds[kind] ?? 0).join(" | ")} |`),
+    `| all | ${maps.map((m) => m.proxied).join(" | ")} |`,
+    "",
+  ].join("\n");
+}
+
 const childDelay = argAfter("--child");
 if (childDelay !== undefined) {
-  process.stdout.write(`${JSON.stringify(await measure(Number(childDelay)))}\n`);
+  const measured = mapsOnly ? await measureMaps(Number(childDelay)) : await measure(Number(childDelay));
+  process.stdout.write(`${JSON.stringify(measured)}\n`);
 } else {
   const label = argAfter("--label") ?? "run";
   // A data folder of its own (inherited by the children): nobody else's Azurite or queues.
@@ -199,14 +295,22 @@ if (childDelay !== undefined) {
   const info = machineInfo();
   const started = performance.now();
   const results: DelayResult[] = [];
+  const childArgs = [...(quick ? ["--quick"] : []), ...(mapsOnly ? ["--maps-only"] : [])];
   for (const delay of DELAYS) {
     process.env[STORAGE_DELAY_ENV] = String(delay);
-    results.push(await runChild<DelayResult>("./latency.ts", ["--child", String(delay), ...(quick ? ["--quick"] : [])]));
+    results.push(await runChild<DelayResult>("./latency.ts", ["--child", String(delay), ...childArgs]));
   }
   rmSync(dataDir, { recursive: true, force: true });
-  const markdown = report(label, info, machineInfo().loadAverage, results, performance.now() - started);
-  const path = argAfter("--out") ?? fileURLToPath(new URL(`./${quick ? "out" : "results"}/${info.date.slice(0, 10)}-latency-${label}.md`, import.meta.url));
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, markdown);
-  process.stdout.write(`${markdown}\nwritten to ${path}\n`);
+  const loadAfter = machineInfo().loadAverage;
+  if (mapsOnly) {
+    process.stdout.write(
+      `load average ${info.loadAverage} before, ${loadAfter} after\n\n| Map | ${results.map((r) => `${r.delayMs} ms`).join(" | ")} |\n|---|${results.map(() => "---|").join("")}\n${mapRows(results).join("\n")}\n\n${mapKindsTable(results)}`,
+    );
+  } else {
+    const markdown = `${report(label, info, loadAfter, results, performance.now() - started)}\n${mapKindsTable(results)}`;
+    const path = argAfter("--out") ?? fileURLToPath(new URL(`./${quick ? "out" : "results"}/${info.date.slice(0, 10)}-latency-${label}.md`, import.meta.url));
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, markdown);
+    process.stdout.write(`${markdown}\nwritten to ${path}\n`);
+  }
 }

@@ -18,6 +18,8 @@
  *   replica uses next to no CPU).
  */
 
+import { defaultCallsPerBatch } from "../client/call-batches.ts";
+
 export interface ScaleSettings {
   pollingIntervalS: number;
   cooldownPeriodS: number;
@@ -63,9 +65,9 @@ export function replicaCap(settings: ScaleSettings): number {
   return Math.max(0, Math.min(settings.maxReplicas, Math.floor(settings.coreQuota / settings.cpuPerReplica + 1e-9)));
 }
 
-/** The messages the client sends for `calls` calls on `slots` parallel slots: as client/call-batches.ts groups them (4 batches per slot). */
-export function messagesFor(calls: number, slots: number, maxPerMessage = 1000): number[] {
-  const perMessage = Math.min(maxPerMessage, Math.max(1, Math.ceil(calls / (slots * 4))));
+/** The messages the client sends for `calls` calls on `slots` parallel slots: as client/call-batches.ts groups them. */
+export function messagesFor(calls: number, slots: number): number[] {
+  const perMessage = defaultCallsPerBatch(calls, slots);
   const messages: number[] = [];
   for (let left = calls; left > 0; left -= perMessage) messages.push(Math.min(perMessage, left));
   return messages;

@@ -11,8 +11,22 @@ import {
 import { attachSignature, detachSignature, sha256, signingIdentity } from "../protocol/signing.ts";
 import { NODE_MAJOR, PROTOCOL_VERSION } from "../protocol/version.ts";
 
-/** More batches than parallel slots, so that slow batches do not leave workers idle. */
-const BATCHES_PER_SLOT = 4;
+const SMALL_SHARE = 16;
+const LARGE_SHARE = 256;
+/**
+ * How many batches each parallel slot gets, by its share of the calls: a batch costs about seven
+ * storage requests whatever its size (send, receive, delivery marker, cancel marker, output,
+ * delete, the client's read), while more batches than slots let a slot that finishes early take
+ * over queued work. A small share (at most SMALL_SHARE calls: batches of a few calls, where one
+ * slow call unbalances its batch and the requests are few in all) gets 4 batches; a share of
+ * LARGE_SHARE calls or more gets one, whose many calls average out their durations (a 1,000-call
+ * map on 2 slots: 0.03 requests per call, 0.08 in 4 batches per slot, and no slower:
+ * docs/performance.md); in between, 2.
+ */
+function batchesPerSlot(callsPerSlot: number): number {
+  if (callsPerSlot <= SMALL_SHARE) return 4;
+  return callsPerSlot < LARGE_SHARE ? 2 : 1;
+}
 /** A worker holds one batch's data in memory at a time. */
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 /** Function texts up to this size ride in every message instead of costing a blob per job. */
@@ -31,7 +45,7 @@ export interface BatchInput {
   queue: string;
   /** The stack's key, or inside a running call the call key token it was given (nested jobs). */
   signingKey?: string;
-  /** Calls per message (Lithops's chunksize); default: spread so each parallel slot gets a few batches. */
+  /** Calls per message (Lithops's chunksize); default: spread so each parallel slot gets 1 to 4 batches (defaultCallsPerBatch). */
   callsPerMessage?: number;
   /** Environment variables for the calls (extraEnv). */
   env?: Record<string, string>;
@@ -49,9 +63,15 @@ export interface BatchedCalls {
   batches: CallBatch[];
 }
 
+/** Calls per batch by default: `calls` spread over `batchesPerSlot` batches per parallel slot, at most MAX_CALLS_PER_MESSAGE each. */
+export function defaultCallsPerBatch(calls: number, parallelism: number): number {
+  const perSlot = batchesPerSlot(calls / parallelism);
+  return Math.min(MAX_CALLS_PER_MESSAGE, Math.max(1, Math.ceil(calls / (parallelism * perSlot))));
+}
+
 /** Groups consecutive calls into batches: one queue message per batch, never one per call. */
 function groupCalls(calls: Buffer[], parallelism: number, callsPerMessage?: number): number[][] {
-  const perBatch = Math.min(MAX_CALLS_PER_MESSAGE, callsPerMessage ?? Math.max(1, Math.ceil(calls.length / (parallelism * BATCHES_PER_SLOT))));
+  const perBatch = Math.min(MAX_CALLS_PER_MESSAGE, callsPerMessage ?? defaultCallsPerBatch(calls.length, parallelism));
   const groups: number[][] = [];
   let current: number[] = [];
   let bytes = 0;

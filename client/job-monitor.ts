@@ -21,15 +21,18 @@ interface BlobToRead {
   key: string;
 }
 
-/** Up to this many pending batches, fetching each expected document beats listing the prefix. */
-const DIRECT_FETCH_MAX = 2;
+/**
+ * With this many pending batches (one), fetching its document beats listing the prefix: one
+ * request a poll either way, and none more once it is there. With two, a poll would cost two.
+ */
+const DIRECT_FETCH_MAX = 1;
 const DOWNLOAD_CONCURRENCY = 16;
 /** Without a listing, the progress of a job's last batches is fetched at most this often (workers write it at most once a second). */
 const DIRECT_PROGRESS_MS = 1000;
 
 /**
  * Learns which calls finished by reading batch status documents: a listing per job per
- * poll (or a direct read when a job has only a batch or two left), then one download per
+ * poll (or a direct read when a job has only one batch left), then one download per
  * finished batch. Never one request per call. The same listing shows the progress blobs
  * of running batches (written at most once a second, worker/batch-runner.ts): each one
  * that changed is read, and its calls become `running` or `ready`, so progress follows calls.

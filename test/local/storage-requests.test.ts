@@ -3,7 +3,10 @@ import dc from "node:diagnostics_channel";
 import type http from "node:http";
 import { after, before, describe, it } from "node:test";
 import { startAzurite, type Azurite } from "../../local/azurite.ts";
+import type { LocalBackend } from "../../local/local-backend.ts";
+import { STORAGE_DELAY_ENV } from "../../local/storage-delay-proxy.ts";
 import { blobExists, connectStorage, downloadBytes, isNotFound, type StorageClients } from "../../azure/storage-connection.ts";
+import { testExecutor } from "../support/executor.ts";
 
 describe("storage reads that keep connections alive (Azurite)", () => {
   let azurite: Azurite;
@@ -51,5 +54,39 @@ describe("storage reads that keep connections alive (Azurite)", () => {
       await assert.rejects(downloadBytes(storage.container, "missing"));
     }
     assert.ok(fresh <= 1, `${fresh} new connections for 40 requests answered 404 (a HEAD answered 404 costs one each)`);
+  });
+});
+
+describe("a 1,000-call no-op map's storage requests (all of client, scaler and workers, counted at the proxy)", () => {
+  it("costs at most 0.05 requests per call on 2 workers of 1 call: 2 batches, each its send, receive, delivery marker, cancel marker, output, delete and read", async () => {
+    process.env[STORAGE_DELAY_ENV] = "0"; // the counting proxy, without delay
+    const fexec = testExecutor({ maxWorkers: 2, workerProcesses: 1 });
+    try {
+      const backend = (await fexec.backend()) as LocalBackend;
+      delete process.env[STORAGE_DELAY_ENV];
+      const count = (kind: string): number => backend.proxiedRequestKinds().get(kind) ?? 0;
+      // Both workers up and past their start before counting.
+      await fexec.map((x: number) => x, [1, 2, 3, 4, 5, 6, 7, 8]);
+      await fexec.getResult();
+      for (let i = 0; i < 100 && backend.runningWorkers().length < 2; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+
+      const before = { all: backend.proxiedRequests() ?? 0, kinds: backend.proxiedRequestKinds() };
+      const since = (kind: string): number => count(kind) - (before.kinds.get(kind) ?? 0);
+      const calls = Array.from({ length: 1000 }, (_, i) => i);
+      await fexec.map((x: number) => x, calls);
+      assert.deepEqual(await fexec.getResult(), calls);
+      // The map ends for storage when its last message is deleted (just after its output is written).
+      for (let i = 0; i < 100 && since("DELETE queue message 204") < 2; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      const requests = (backend.proxiedRequests() ?? 0) - before.all;
+      const kinds = [...backend.proxiedRequestKinds()].map(([kind]) => `${kind}: ${since(kind)}`).filter((line) => !line.endsWith(": 0"));
+
+      assert.equal(since("POST queue messages 201"), 2, `one batch per slot: ${kinds.join("; ")}`);
+      assert.equal(since("PUT blob lithops.jobs/*/*/out/N.bin 201"), 2);
+      assert.ok(requests <= 50, `${requests} requests for 1,000 calls (${(requests / 1000).toFixed(3)} per call): ${kinds.join("; ")}`);
+    } finally {
+      delete process.env[STORAGE_DELAY_ENV];
+      await fexec.close();
+    }
   });
 });

@@ -129,7 +129,7 @@ describe("an idle worker's queue polling", () => {
     }
   });
 
-  it("polls fast again as soon as a long batch ends", async () => {
+  it("polls once as soon as a long batch ends, then backs off from when it last found work", async () => {
     mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"], now: 1_000_000 });
     const polls: number[] = [];
     const { queue, offer, takenAt } = queueWithOneMessage(polls);
@@ -143,8 +143,12 @@ describe("an idle worker's queue polling", () => {
       const taken = takenAt();
       assert.ok(taken !== undefined, "the message was taken");
       const ended = taken + 10_000;
-      const soonAfter = polls.filter((p) => p > ended && p <= ended + 100);
-      assert.ok(soonAfter.length >= 5, `polls in the 100 ms after the batch ended: ${soonAfter.map((p) => p - ended).join(", ")}`);
+      const after = polls.filter((p) => p >= ended).map((p) => p - ended);
+      // The slot is free: one poll at once (its job's next batch would be taken now).
+      assert.ok(after[0] <= 5, `first poll ${after[0]} ms after the batch ended`);
+      // The queue was empty: the next polls are paced by the 10 s since a poll last found a
+      // message (a quarter of it, capped at 1 s), not restarted at 5 ms as if work had just come.
+      assert.ok(after[1] - after[0] >= 995, `polls after the batch ended: ${after.slice(0, 5).join(", ")} ms`);
       await stopConsumer(consumer, running);
     } finally {
       mock.timers.reset();

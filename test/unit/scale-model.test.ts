@@ -30,10 +30,10 @@ describe("scale model (bench/scale-model.ts)", () => {
     assert.throws(() => predictScaling({ ...base, cpuPerReplica: 2, coreQuota: 1 }, { messages: [1], callSeconds: 1 }), /no replica fits/);
   });
 
-  it("groups calls into messages as the client does: 4 per slot", () => {
+  it("groups calls into messages as the client does: 4 per slot for small shares, 1 for large ones", () => {
     assert.deepEqual(messagesFor(100, 30), Array(100).fill(1));
     assert.deepEqual(messagesFor(10, 1), [3, 3, 3, 1]);
-    assert.equal(messagesFor(10_000, 30).length, 120);
+    assert.equal(messagesFor(10_000, 30).length, 30);
   });
 
   it("one call: cold start, the call, then idle until the first check after the cooldown", () => {
