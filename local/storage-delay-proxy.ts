@@ -63,7 +63,9 @@ export async function startStorageProxy(
   options: { delayMs?: number; onRequest?: (method: string, url: string) => void } = {},
 ): Promise<StorageProxy> {
   const delayMs = options.delayMs ?? 0;
-  const agent = new http.Agent({ keepAlive: true });
+  // Idle connections to Azurite are dropped after 4 s, before Azurite's own 5 s keep-alive
+  // timeout: a connection it closes just as a request reuses it would fail that request.
+  const agent = new http.Agent({ keepAlive: true, timeout: 4000 });
   let count = 0;
   const kinds = new Map<string, number>();
   const forward = (req: http.IncomingMessage, res: http.ServerResponse): void => {
@@ -73,10 +75,8 @@ export async function startStorageProxy(
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });
-    upstream.on("error", (error) => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end(error.message);
-    });
+    // What Azure does on a network failure: the connection breaks (the SDK retries), no made-up 502.
+    upstream.on("error", () => res.destroy());
     req.pipe(upstream);
   };
   const server = http.createServer((req, res) => {
