@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { after, before } from "node:test";
 import { FunctionExecutor, Storage } from "../../client/index.ts";
 import { LOCAL_DATA_DIR_ENV, type ExecutorOptions } from "../../client/config.ts";
+import { TEST_EXECUTOR_DEFAULTS } from "./executor-defaults.mjs";
 
 /**
  * Tests never touch the user's ~/.lithops-aca: the local backend's data folder is a temporary
@@ -24,10 +25,10 @@ if (!process.env[LOCAL_DATA_DIR_ENV]) {
 
 /**
  * A local-backend executor for integration tests: real Azurite, real worker processes,
- * no progress bar, no user config file. Close it in `after`.
+ * no progress bar, no user config file (TEST_EXECUTOR_DEFAULTS). Close it in `after`.
  */
 export function testExecutor(options: ExecutorOptions = {}): FunctionExecutor {
-  return new FunctionExecutor({ backend: "local", maxWorkers: 2, progress: false, logLevel: "WARNING", config: {}, ...options });
+  return new FunctionExecutor({ ...TEST_EXECUTOR_DEFAULTS, ...options });
 }
 
 /** A testExecutor(options) and its Storage, with `objects` (key to text) put in its bucket. Close it in `after`. */

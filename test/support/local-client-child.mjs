@@ -1,25 +1,25 @@
 /**
- * A client that test/local/client-death.test.ts ends in various ways. It maps calls that
+ * A client that test/local/client-death.test.ts ends in various ways (plain JavaScript on the
+ * built package, as a user's program would be: test/support/built-executor.mjs). It maps calls that
  * sleep for a minute on two local workers; once both workers run, it prints one JSON line
  * (its pid, the worker pids and its workers' log folder), then, by argv[2]:
  * - "wait": waits to be signalled (SIGINT, SIGTERM, SIGKILL);
- * - "throw": throws an uncaught exception;
+ * - "throw": throws an uncaught exception once the test writes a line to its stdin;
  * - "own-handler": installs its own SIGINT handler, which prints "user handler" and exits with code 7 shortly after.
  * With "start" it only starts the local backend and closes it (the next start that sweeps what a killed client left).
  */
 import { dirname } from "node:path";
-import type { LocalBackend } from "../../local/local-backend.ts";
-import { testExecutor } from "./executor.ts";
+import { testExecutor } from "./built-executor.mjs";
 
 const mode = process.argv[2];
 const fexec = testExecutor({ maxWorkers: 2 });
-const backend = (await fexec.backend()) as LocalBackend;
+const backend = await fexec.backend();
 if (mode === "start") {
   await fexec.close();
   process.exit(0);
 }
 await fexec.map(
-  async (x: number) => {
+  async (x) => {
     await new Promise((resolve) => setTimeout(resolve, 60_000));
     return x;
   },
@@ -34,7 +34,7 @@ if (mode === "own-handler") {
 }
 process.stdout.write(`${JSON.stringify({ pid: process.pid, workers: backend.runningWorkers(), workerLogDir: dirname(backend.workerLogPath) })}\n`);
 if (mode === "throw")
-  setTimeout(() => {
+  process.stdin.once("data", () => {
     throw new Error("uncaught, on purpose");
-  }, 100);
+  });
 setInterval(() => undefined, 60_000);
