@@ -55,8 +55,8 @@ const STOP_TIMEOUT_MS = 5_000;
 /** Stops a child process of the local backend when the client process dies (see the file). */
 export const PARENT_WATCHDOG = fileURLToPath(new URL("./parent-watchdog.cjs", import.meta.url));
 
-/** The emulator's blob and queue services, lighter to start than the azurite package's own entry (see the file). */
-const AZURITE_SERVER = fileURLToPath(new URL("./azurite-server.cjs", import.meta.url));
+/** Starts the emulator's blob and queue services (azurite-server.cjs), lighter to start than the azurite package's own entry (see the files). */
+const AZURITE_LAUNCH = fileURLToPath(new URL("./azurite-launch.cjs", import.meta.url));
 
 /** The azurite package's own entry, which an earlier release of this package ran: such an Azurite may still serve a data folder. */
 function packageEntry(): string {
@@ -71,7 +71,7 @@ export function connectionStringFor(blobPort: number, queuePort: number, account
 }
 
 /**
- * Node's arguments that run Azurite's blob and queue services (azurite-server.cjs) on loopback,
+ * Node's arguments that run Azurite's blob and queue services (azurite-launch.cjs) on loopback,
  * with parent-watchdog.cjs preloaded. Telemetry is off (nothing leaves the machine) and API
  * versions are not checked, so SDKs newer than the emulator still work. Port 0: a free port.
  */
@@ -79,7 +79,7 @@ export function azuriteArgs(location: string, blobPort = 0, queuePort = 0): stri
   return [
     "--require",
     PARENT_WATCHDOG,
-    AZURITE_SERVER,
+    AZURITE_LAUNCH,
     "--blobHost",
     "127.0.0.1",
     "--queueHost",
@@ -100,7 +100,7 @@ export function azuriteArgs(location: string, blobPort = 0, queuePort = 0): stri
 /** Whether a process's command line (its arguments) is azuriteArgs' Azurite on `location` (or an earlier release's, which ran the package's entry). */
 export function isAzuriteCommandLine(args: readonly string[], location: string): boolean {
   const at = args.indexOf("--location");
-  return (args.includes(AZURITE_SERVER) || args.includes(packageEntry())) && at >= 0 && args[at + 1] === location;
+  return (args.includes(AZURITE_LAUNCH) || args.includes(packageEntry())) && at >= 0 && args[at + 1] === location;
 }
 
 /** The blob and queue ports Azurite's output says it listens on, once it has said both. */

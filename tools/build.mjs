@@ -14,8 +14,24 @@ const only = process.argv[2]; // "bundle": the worker bundle alone (what the tes
 if (only !== "bundle") {
   const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
   execFileSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json")], { stdio: "inherit" });
-  for (const file of ["parent-watchdog.cjs", "azurite-server.cjs"]) cpSync(join(root, "local", file), join(root, "dist/local", file));
+  for (const file of ["parent-watchdog.cjs", "azurite-launch.cjs"]) cpSync(join(root, "local", file), join(root, "dist/local", file));
   chmodSync(join(root, "dist/cli/bin.js"), 0o755);
+  // The local backend's Azurite as one file with the azurite classes it starts, which
+  // azurite-launch.cjs runs with a code cache: a cold start loads one file instead of resolving
+  // and reading about a thousand modules (a quarter less CPU to listening, before the cache).
+  await build({
+    absWorkingDir: root,
+    entryPoints: ["local/azurite-server.cjs"],
+    outfile: "dist/local/azurite-server.bundle.cjs",
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    minify: true,
+    logLevel: "error",
+    // Telemetry stays off: the stand-in, not Application Insights (see the stand-in's file).
+    alias: { applicationinsights: "./local/azurite-telemetry-off.cjs" },
+  });
 }
 
 // Built beside the bundle folder, then swapped in, so a worker starting meanwhile never sees half a bundle.
