@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, delimiter, dirname, join, relative } from "node:path";
 import { packageRoot } from "../../protocol/version.ts";
@@ -60,10 +60,18 @@ export function runOk(command: string, args: string[], cwd: string, options?: { 
   return result.stdout;
 }
 
-/** Packs this repository (npm runs the build on pack) into a new temporary folder; returns the tarball's path. */
+/**
+ * Packs this repository's build into a new temporary folder; returns the tarball's path.
+ * Without the build npm would run on pack (`prepare`): every way in builds first (`npm test`,
+ * `npm run test:package`, `npm ci` in CI), and building twice costs the suite half a minute.
+ */
 export function packPackage(): { dir: string; tarball: string } {
   const dir = mkdtempSync(join(tmpdir(), "lithops-package-trial-"));
-  const out = execFileSync("npm", ["pack", "--pack-destination", dir, "--silent"], { cwd: packageRoot(), env: userEnv(), encoding: "utf8" });
+  const out = execFileSync("npm", ["pack", "--ignore-scripts", "--pack-destination", dir, "--silent"], {
+    cwd: packageRoot(),
+    env: userEnv(),
+    encoding: "utf8",
+  });
   const name = out.trim().split("\n").pop()!;
   return { dir, tarball: join(dir, name) };
 }
@@ -80,15 +88,30 @@ export function userProject(parent: string, tarball: string): string {
   return dir;
 }
 
-/** A copy of examples/own-program whose `lithops-aca` dependency is the tarball, installed. */
+/**
+ * A copy of examples/own-program whose `lithops-aca` dependency is the tarball, installed.
+ * Its Pulumi packages (about 500 MB, most of a fresh install's time) are linked from this
+ * repository's own install, at the versions the repository pins: what is tried is the packed
+ * lithops-aca inside a user's Pulumi program, not npm's download of Pulumi. Node.js resolves
+ * the links to their real paths, so the program, lithops-aca/pulumi and the providers share
+ * one @pulumi/pulumi, as in a real install.
+ */
 export function ownProgram(parent: string, tarball: string): string {
   const dir = join(parent, "own-program");
   cpSync(join(packageRoot(), "examples/own-program"), dir, { recursive: true, filter: (path) => !/[/\\](node_modules|bin|\.lithops-aca)$/.test(path) });
   const manifestPath = join(dir, "package.json");
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { dependencies: Record<string, string> };
   manifest.dependencies["lithops-aca"] = `file:${tarball}`;
+  const pulumiPackages = Object.keys(manifest.dependencies).filter((name) => name.startsWith("@pulumi/"));
+  const withoutPulumi = {
+    ...manifest,
+    dependencies: Object.fromEntries(Object.entries(manifest.dependencies).filter(([name]) => !name.startsWith("@pulumi/"))),
+  };
+  writeFileSync(manifestPath, `${JSON.stringify(withoutPulumi, null, 2)}\n`);
+  runOk("npm", [...NPM_INSTALL, "--no-package-lock"], dir);
   writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-  runOk("npm", NPM_INSTALL, dir);
+  mkdirSync(join(dir, "node_modules", "@pulumi"), { recursive: true });
+  for (const name of pulumiPackages) symlinkSync(join(packageRoot(), "node_modules", name), join(dir, "node_modules", name), "dir");
   return dir;
 }
 
@@ -176,7 +199,7 @@ function sharedTrial(): { tarball: string; app: string } {
     const again = ready(buildHash()); // another process packed this build while this one waited
     if (again) return again;
     const { dir: staging, tarball: packed } = packPackage();
-    const hash = buildHash(); // after the build npm pack ran
+    const hash = buildHash();
     const dir = sharedDir(hash);
     rmSync(dir, { recursive: true, force: true });
     renameSync(staging, dir);
