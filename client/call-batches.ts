@@ -20,8 +20,8 @@ const LARGE_SHARE = 256;
  * over queued work. A small share (at most SMALL_SHARE calls: batches of a few calls, where one
  * slow call unbalances its batch and the requests are few in all) gets 4 batches; a share of
  * LARGE_SHARE calls or more gets one, whose many calls average out their durations (a 1,000-call
- * map on 2 slots: 0.03 requests per call, 0.08 in 4 batches per slot, and no slower:
- * docs/performance.md); in between, 2.
+ * map on 2 slots: 0.03 requests per call, 0.07 in 4 batches per slot, and no slower:
+ * bench/results/2026-12-07-map-requests.md); in between, 2.
  */
 function batchesPerSlot(callsPerSlot: number): number {
   if (callsPerSlot <= SMALL_SHARE) return 4;
