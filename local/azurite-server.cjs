@@ -35,6 +35,8 @@ async function main() {
   mkdirSync(location, { recursive: true });
   const debugPath = await env.debug();
   if (debugPath !== undefined) mkdirSync(dirname(debugPath), { recursive: true });
+  // What both configurations take after their persistence paths, in this order: access log and
+  // its stream, debug log and its file, loose, skipApiVersionCheck, cert, key, pwd, oauth, disableProductStyleUrl.
   const common = [
     !env.silent(),
     undefined,
