@@ -1,14 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { packageRoot } from "../../protocol/version.ts";
 import { type DocBlock, docBlocks } from "../support/doc-blocks.ts";
-import { removeTrial, run, runOk, trialProject } from "../support/package-trial.ts";
-
-const repoManifest = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as {
-  devDependencies: Record<string, string>;
-};
+import { linkRepositoryPackages, removeTrial, run, runOk, trialProject } from "../support/package-trial.ts";
 
 /** What a block's program is called in the trial project: its file and line, as a file name. */
 const fileName = (block: DocBlock) => `${block.where.replace(/[^\w]+/g, "-")}${block.language === "ts" ? ".ts" : ".mjs"}`;
@@ -30,8 +26,7 @@ describe("every code block of the README and docs/ runs from the installed packa
   before(() => {
     ({ dir, app } = trialProject());
     // docs/plots-and-summaries.md's plot() needs the optional plotting peers, as its text says.
-    const dev = repoManifest.devDependencies;
-    runOk("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", `vega@${dev.vega}`, `vega-lite@${dev["vega-lite"]}`], app);
+    linkRepositoryPackages(app, ["vega", "vega-lite"]);
     mkdirSync(join(app, "blocks"));
     for (const block of blocks) {
       // `export {}` makes a block without imports a module, where top-level await is allowed, as in a .mjs file.

@@ -91,10 +91,10 @@ export function userProject(parent: string, tarball: string): string {
 /**
  * A copy of examples/own-program whose `lithops-aca` dependency is the tarball, installed.
  * Its Pulumi packages (about 500 MB, most of a fresh install's time) are linked from this
- * repository's own install, at the versions the repository pins: what is tried is the packed
- * lithops-aca inside a user's Pulumi program, not npm's download of Pulumi. Node.js resolves
- * the links to their real paths, so the program, lithops-aca/pulumi and the providers share
- * one @pulumi/pulumi, as in a real install.
+ * repository's own install (linkRepositoryPackages): what is tried is the packed lithops-aca
+ * inside a user's Pulumi program, not npm's download of Pulumi. Node.js resolves the links to
+ * their real paths, so the program, lithops-aca/pulumi and the providers share one
+ * @pulumi/pulumi, as in a real install.
  */
 export function ownProgram(parent: string, tarball: string): string {
   const dir = join(parent, "own-program");
@@ -110,9 +110,21 @@ export function ownProgram(parent: string, tarball: string): string {
   writeFileSync(manifestPath, `${JSON.stringify(withoutPulumi, null, 2)}\n`);
   runOk("npm", [...NPM_INSTALL, "--no-package-lock"], dir);
   writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-  mkdirSync(join(dir, "node_modules", "@pulumi"), { recursive: true });
-  for (const name of pulumiPackages) symlinkSync(join(packageRoot(), "node_modules", name), join(dir, "node_modules", name), "dir");
+  linkRepositoryPackages(dir, pulumiPackages);
   return dir;
+}
+
+/**
+ * Links packages from this repository's install into a trial project's node_modules: the
+ * optional peers a user adds next to lithops-aca (Pulumi, the plotting libraries), at the
+ * versions the repository pins, without downloading and unpacking them again per trial.
+ */
+export function linkRepositoryPackages(project: string, names: readonly string[]): void {
+  for (const name of names) {
+    const link = join(project, "node_modules", name);
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(join(packageRoot(), "node_modules", name), link, "dir");
+  }
 }
 
 /**
