@@ -81,10 +81,10 @@ describe("progress bar", () => {
   });
 });
 
-describe("progress bar of getResult on the local backend (child processes)", () => {
-  const child = fileURLToPath(new URL("../support/progress-child.ts", import.meta.url));
-  const run = (...args: string[]): Promise<{ stdout: string; stderr: string }> =>
-    promisify(execFile)(process.execPath, ["--import", "tsx", child, ...args], { timeout: 80_000 });
+// Each child program has a data folder, Azurite and workers of its own (test/support/built-executor.mjs): they run at once.
+describe("progress bar of getResult on the local backend (child processes)", { concurrency: true }, () => {
+  const child = fileURLToPath(new URL("../support/progress-child.mjs", import.meta.url));
+  const run = (...args: string[]): Promise<{ stdout: string; stderr: string }> => promisify(execFile)(process.execPath, [child, ...args], { timeout: 80_000 });
 
   it("draws on a terminal: 20/20 calls with 1 failure", async () => {
     const { stdout, stderr } = await run("on", "tty");
@@ -108,8 +108,7 @@ describe("progress bar of getResult on the local backend (child processes)", () 
   });
 
   it("stays quiet when stderr is not a terminal, and when progress is off", async () => {
-    const piped = await run("on");
-    const off = await run("off", "tty");
+    const [piped, off] = await Promise.all([run("on"), run("off", "tty")]);
     for (const { stdout, stderr } of [piped, off]) {
       assert.equal(stdout, "results 20\n");
       assert.doesNotMatch(stderr, /calls \|/);

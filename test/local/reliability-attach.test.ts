@@ -16,7 +16,7 @@ import { aliveAfter } from "../support/processes.ts";
  * Azurite both clients reach (local.connection_string) and both share the signing key, as
  * two clients of one Azure stack would.
  */
-const CHILD = fileURLToPath(new URL("../support/attach-child.ts", import.meta.url));
+const CHILD = fileURLToPath(new URL("../support/attach-child.mjs", import.meta.url));
 const CALLS = 400;
 
 async function firstLine(child: ChildProcess): Promise<string> {
@@ -44,7 +44,7 @@ describe("a client killed after submitting; another re-attaches by the job's ids
   });
 
   it("collects all results of the killed client's map, none lost, none twice", async (t) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD, azurite.connectionString, signingKey, String(CALLS)], {
+    const child = spawn(process.execPath, [CHILD, azurite.connectionString, signingKey, String(CALLS)], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     const exited = once(child, "exit");

@@ -4,10 +4,9 @@
 // JavaScript, as a user's program would be.
 import { FunctionExecutor } from "../../dist/client/index.js";
 import { LOCAL_DATA_DIR_ENV } from "../../dist/client/config.js";
-import { TEST_EXECUTOR_DEFAULTS } from "./executor-defaults.mjs";
+import { TEST_EXECUTOR_DEFAULTS, useTemporaryDataDir } from "./executor-defaults.mjs";
 
-// A child program never touches the user's ~/.lithops-aca: its test gives it a data folder.
-if (!process.env[LOCAL_DATA_DIR_ENV]) throw new Error(`${LOCAL_DATA_DIR_ENV} is not set: start this program from a test that imports test/support/executor.ts`);
+useTemporaryDataDir(LOCAL_DATA_DIR_ENV);
 
 /** A local-backend executor with the tests' defaults (test/support/executor-defaults.mjs) and `options` over them. */
 export function testExecutor(options = {}) {

@@ -1,27 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before } from "node:test";
 import { FunctionExecutor, Storage } from "../../client/index.ts";
 import { LOCAL_DATA_DIR_ENV, type ExecutorOptions } from "../../client/config.ts";
-import { TEST_EXECUTOR_DEFAULTS } from "./executor-defaults.mjs";
+import { TEST_EXECUTOR_DEFAULTS, useTemporaryDataDir } from "./executor-defaults.mjs";
 
-/**
- * Tests never touch the user's ~/.lithops-aca: the local backend's data folder is a temporary
- * one per test process (and the child processes it starts, which inherit the variable),
- * removed when the process that made it exits.
- */
-if (!process.env[LOCAL_DATA_DIR_ENV]) {
-  const dataDir = mkdtempSync(join(tmpdir(), "lithops-test-data-"));
-  process.env[LOCAL_DATA_DIR_ENV] = dataDir;
-  process.once("exit", () => {
-    try {
-      rmSync(dataDir, { recursive: true, force: true, maxRetries: 3 });
-    } catch {
-      // An executor left open: its Azurite may still be writing there as it stops. Never fail the tests for that.
-    }
-  });
-}
+useTemporaryDataDir(LOCAL_DATA_DIR_ENV);
 
 /**
  * A local-backend executor for integration tests: real Azurite, real worker processes,
