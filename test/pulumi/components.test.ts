@@ -10,6 +10,7 @@ import { armProperties, kindOf, type MockResource, type ProgramRun, programError
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const STACK_TYPE = "lithops-aca:index:LithopsStack";
+const PROGRAMS = new URL("../support/component-programs.ts", import.meta.url).href;
 
 /** The `lithops-aca:*` keys and location of one of the repository's stack files. */
 function stackFile(stack: string): { config: Record<string, unknown>; location: string } {
@@ -49,23 +50,8 @@ function orphans(run: ProgramRun): string[] {
 }
 
 describe("LithopsStack: a component a program can declare more than once", () => {
-  const twoStacks = () =>
-    runProgram({
-      inline: () => {
-        const a = new LithopsStack("team-a", { location: "westeurope", projectRoot: root, runtimes: [{ name: "default", memory: 1024 }] });
-        const b = new LithopsStack("team-b", {
-          location: "westeurope",
-          projectRoot: root,
-          resourceGroupName: "shared",
-          runtimes: [
-            { name: "default", memory: 1024 },
-            { name: "node:22", memory: 4096, timeout: 1800 },
-          ],
-          poisonAlert: { actionGroupId: "/subscriptions/s/resourceGroups/ops/providers/Microsoft.Insights/actionGroups/oncall" },
-        });
-        return { a: a.clientConfig, b: b.runtimes };
-      },
-    });
+  // The programs are in test/support/component-programs.ts, so they run in the harness's program thread.
+  const twoStacks = () => runProgram({ program: PROGRAMS, programFunction: "twoStacks" });
 
   it("two stacks in one program: no duplicate URN, no duplicate Azure name, every resource under a LithopsStack", async () => {
     const run = await twoStacks();
@@ -114,12 +100,7 @@ describe("LithopsStack: a component a program can declare more than once", () =>
   });
 
   it("opts reach the children: protect on the component protects every resource under it", async () => {
-    const run = await runProgram({
-      inline: () => {
-        new LithopsStack("guarded", { location: "westeurope", projectRoot: root, runtimes: [] }, { protect: true });
-        return {};
-      },
-    });
+    const run = await runProgram({ program: PROGRAMS, programFunction: "protectedStack" });
     const custom = run.resources.filter((r) => !r.type.startsWith("lithops-aca:"));
     assert.ok(custom.length > 5);
     for (const r of custom) assert.equal(r.protect, true, r.urn);

@@ -12,7 +12,8 @@ import { runtimeResourceName } from "../../azure/runtime-name.ts";
  * dynamic-imports the `main` of Pulumi.yaml (package.json has "type": "module"). These
  * tests load the program the same way, in a child process: plain JavaScript, with only
  * the nodeargs from Pulumi.yaml to make index.ts loadable, and each example stack file
- * as its config.
+ * as its config. The child runs the program in its own main thread (runProgramHere), not in
+ * the harness's worker thread, which would register tsx whatever the nodeargs.
  */
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const project = parse(readFileSync(`${root}Pulumi.yaml`, "utf8"));
@@ -30,8 +31,8 @@ async function loadInChild(nodeargs: string[], stack: string): Promise<Record<st
   const script = `
     import { resolve } from "node:path";
     import { pathToFileURL } from "node:url";
-    const { runProgram } = await import(pathToFileURL(resolve("test/support/pulumi-harness.ts")).href);
-    const result = await runProgram({
+    const { runProgramHere } = await import(pathToFileURL(resolve("test/support/pulumi-program-run.ts")).href);
+    const result = await runProgramHere({
       stack: ${JSON.stringify(stack)},
       location: ${JSON.stringify(stackFile["azure-native:location"])},
       config: ${JSON.stringify(config)},

@@ -431,7 +431,8 @@ describe("pulumi program: changes map to the runtime they touch", () => {
   });
 
   it("a second run of the same config declares the same graph (nothing changes)", async () => {
-    const again = await runProgram({ config: DEV });
+    // A fresh run: the harness would otherwise hand back its copy of the first.
+    const again = await runProgram({ config: DEV }, { fresh: true });
     assert.deepEqual(diff(dev, again), { added: [], removed: [], changed: [] });
   });
 
@@ -579,7 +580,7 @@ describe("pulumi program: stacks are independent", () => {
         environment: { coreQuota: 300 },
       },
     });
-    const devAgain = await runProgram({ stack: "dev", config: DEV });
+    const devAgain = await runProgram({ stack: "dev", config: DEV }, { fresh: true });
     assert.deepEqual(diff(dev, devAgain), { added: [], removed: [], changed: [] });
     for (const pick of [
       (r: ProgramRun) => named(r, "lithops-storage-account").inputs.accountName,

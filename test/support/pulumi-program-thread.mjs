@@ -1,0 +1,23 @@
+// The worker thread pulumi-harness.ts runs Pulumi programs in. A worker does not inherit
+// the parent's loader hooks, so it registers tsx itself before loading TypeScript.
+import { parentPort } from "node:worker_threads";
+import { register } from "tsx/esm/api";
+
+register();
+// Pulumi records a stack trace for every promise it makes (runtime/debuggable.ts, with no
+// switch to turn it off); mapping each through tsx's source maps cost a tenth of a run.
+// Stacks from this thread name the transpiled lines.
+process.setSourceMapsEnabled(false);
+const { runProgramHere } = await import("./pulumi-program-run.ts");
+
+// One run at a time: Pulumi's mocks and config are global to the thread.
+let previous = Promise.resolve();
+parentPort.on("message", ({ id, scenario }) => {
+  previous = previous.then(async () => {
+    try {
+      parentPort.postMessage({ id, run: await runProgramHere(scenario) });
+    } catch (error) {
+      parentPort.postMessage({ id, error: { name: error?.name ?? "Error", message: error?.message ?? String(error), stack: error?.stack } });
+    }
+  });
+});
