@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { batchCalls, type BatchInput } from "../../client/call-batches.ts";
+import { batchCalls, defaultCallsPerBatch, type BatchInput } from "../../client/call-batches.ts";
 import { decodeValue, encodeValue } from "../../protocol/data-codec.ts";
 import { OutputIntegrityError, UnserializableValueError } from "../../protocol/errors.ts";
 import { assertId, callId, dataKey, executorPrefix, functionKey, jobPrefix, outputKey, runtimePrefix } from "../../protocol/keys.ts";
@@ -346,6 +346,26 @@ describe("job plan", () => {
     const seen = callBytesSeenByWorker(plan);
     assert.equal(Array.isArray(decodeValue(seen.get("00999") ?? Buffer.alloc(0))), true);
     assert.deepEqual(decodeValue(seen.get("00999") ?? Buffer.alloc(0)), [999]);
+  });
+
+  it("gives each slot 4 batches of a small share of the calls, 2 of a medium one and 1 of a large one", () => {
+    const messages = (calls: number, parallelism: number): number =>
+      batchCalls(
+        job(
+          Array.from({ length: calls }, (_, i) => encodeValue([i], "arg")),
+          { parallelism },
+        ),
+      ).messages.length;
+    // A batch costs about seven storage requests whatever its size: a 1,000-call map on 2 slots is 2 of them, not 8.
+    assert.equal(messages(1000, 2), 2);
+    assert.equal(messages(512, 2), 2, "a share of 256 calls: one batch");
+    assert.equal(messages(510, 2), 4, "a share of 255 calls: two batches");
+    assert.equal(messages(1000, 20), 40, "a share of 50 calls: two batches");
+    // Small shares keep 4 batches per slot, so a slot that finishes early takes over queued work.
+    assert.equal(messages(100, 20), 50, "a share of 5 calls: 4 batches of 1-2 calls");
+    assert.equal(messages(16, 1), 4, "a share of 16 calls: 4 batches");
+    assert.equal(defaultCallsPerBatch(3, 8), 1);
+    assert.equal(defaultCallsPerBatch(100_000, 2), 1000, "at most MAX_CALLS_PER_MESSAGE calls a batch");
   });
 
   it("keeps every message within 64 KiB and every call's bytes intact, for any mix of sizes", () => {
