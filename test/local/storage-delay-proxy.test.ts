@@ -4,7 +4,7 @@ import { InvalidArgumentError } from "../../protocol/errors.ts";
 import { connectStorage } from "../../azure/storage-connection.ts";
 import { type Azurite, startAzurite } from "../../local/azurite.ts";
 import type { LocalBackend } from "../../local/local-backend.ts";
-import { delayStorageEndpoints, STORAGE_DELAY_ENV, storageDelayFromEnv } from "../../local/storage-delay-proxy.ts";
+import { delayStorageEndpoints, requestKind, STORAGE_DELAY_ENV, storageDelayFromEnv } from "../../local/storage-delay-proxy.ts";
 import { testExecutor } from "../support/executor.ts";
 
 describe("storage delay proxy (LITHOPS_LOCAL_STORAGE_DELAY_MS)", () => {
@@ -58,6 +58,17 @@ describe("storage delay proxy (LITHOPS_LOCAL_STORAGE_DELAY_MS)", () => {
     } finally {
       await Promise.all(proxies.map((p) => p.close()));
     }
+  });
+
+  it("names a request's kind without its ids, so a workload's requests can be counted by kind", () => {
+    const account = "/devstoreaccount1";
+    assert.equal(requestKind("GET", `${account}/c1/lithops.jobs/ab12-1/M003/out/000002.bin?timeout=30`), "GET blob lithops.jobs/*/*/out/N.bin");
+    assert.equal(requestKind("PUT", `${account}/c1/lithops.deliveries/q512-x/${"aB3_-".repeat(9)}`), "PUT blob lithops.deliveries/*/<digest>");
+    assert.equal(requestKind("GET", `${account}/c1/lithops.jobs/ab12-1/M003/cancel.json`), "GET blob lithops.jobs/*/*/cancel.json");
+    assert.equal(requestKind("GET", `${account}/c1?restype=container&comp=list&prefix=lithops.jobs%2Fab12-1%2F`), "GET container list");
+    assert.equal(requestKind("GET", `${account}/q512-x/messages?numofmessages=1`), "GET queue messages");
+    assert.equal(requestKind("DELETE", `${account}/q512-x/messages/0f1e-22?popreceipt=p`), "DELETE queue message");
+    assert.equal(requestKind("GET", `${account}/q512-x?comp=metadata`), "GET queue metadata");
   });
 
   it("refuses a connection string with no loopback endpoint", async () => {
