@@ -10,7 +10,7 @@ import { openLocalStorage, type LocalStorage } from "./data-dir.ts";
 import { onInterrupt, onProcessEnd } from "./process-end.ts";
 import { delayStorageEndpoints, type StorageProxy, storageDelayFromEnv } from "./storage-delay-proxy.ts";
 import { ownedTempDir, sweepOrphanedTempDirs, TEMP_PREFIXES } from "./temp-folders.ts";
-import { LOCAL_TERMINATION_GRACE_SECONDS, LocalWorkerScaler, SpareWorker } from "./worker-scaler.ts";
+import { LOCAL_TERMINATION_GRACE_SECONDS, LocalWorkerScaler, WaitingWorker } from "./worker-scaler.ts";
 
 /**
  * The folder of the program that runs the client (its main script's, or the current folder
@@ -80,7 +80,7 @@ export class LocalBackend implements ExecutionBackend {
     /** The workers' output file; none inside a worker (nested jobs start no workers). */
     private workerLog: WorkerLog | undefined,
     /** The first worker process, started beside Azurite; the first runtime prepared adopts it. */
-    private readonly spare: SpareWorker | undefined,
+    private readonly spare: WaitingWorker | undefined,
   ) {
     // Inside a worker (a nested job) the calls belong to the program whose worker runs them.
     this.programId = options.programId ?? (options.startWorkers ? undefined : process.env[ENV.programId]) ?? randomBytes(4).toString("hex");
@@ -93,9 +93,9 @@ export class LocalBackend implements ExecutionBackend {
   static async start(options: LocalBackendOptions): Promise<LocalBackend> {
     // What earlier clients killed with SIGKILL left behind.
     sweepOrphanedTempDirs();
-    // The first worker process starts now, so that it loads while Azurite starts (worker-scaler.ts's SpareWorker).
+    // The first worker process starts now, so that it loads while Azurite starts (worker-scaler.ts's WaitingWorker).
     const workerLog = options.startWorkers ? newWorkerLog() : undefined;
-    const spare = workerLog && new SpareWorker(workerLog.fd);
+    const spare = workerLog && new WaitingWorker(workerLog.fd);
     const dataStorage = options.connectionString
       ? undefined
       : await openLocalStorage(options.dataDir).catch((error: unknown) => {

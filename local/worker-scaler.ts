@@ -18,7 +18,7 @@ export interface ScalerSettings {
   /** File descriptor the workers' stdout and stderr go to. */
   logFd: number;
   /** A worker process already started (and loaded) that the first worker this scaler needs becomes. */
-  spare?: SpareWorker;
+  spare?: WaitingWorker;
 }
 
 const BUSY_POLL_MS = 200;
@@ -52,17 +52,23 @@ function spawnWorker(env: Record<string, string>, logFd: number): ChildProcess {
 }
 
 /**
- * A worker process started before its runtime is known: the local backend starts one beside
- * Azurite, so that Node's start and the worker's modules (a few hundred ms of CPU) overlap
- * Azurite's start instead of following the runtime's queues. It waits (ENV.envFromParent) until
- * the first scaler that needs a worker adopts it with that runtime's variables.
+ * A worker process that gets its variables over its IPC channel (ENV.envFromParent), never in
+ * its environment: every local worker starts so, so that the signing key and the storage key
+ * are not in the process's initial environment, which /proc/<pid>/environ shows to anything
+ * running as the user, the functions the worker runs included (docs/security.md). It loads,
+ * says it is ready and waits for them. The local backend also starts one beside Azurite as a
+ * spare, so that Node's start and the worker's modules (a few hundred ms of CPU) overlap
+ * Azurite's start; the first scaler that needs a worker adopts it with its runtime's variables.
  */
-export class SpareWorker {
+export class WaitingWorker {
   private readonly worker: ChildProcess;
   private ready = false;
-  private adopted?: Record<string, string>;
 
-  constructor(logFd: number) {
+  /** Starts the process; with `env`, a worker of that runtime at once, else a spare for take(). */
+  constructor(
+    logFd: number,
+    private adopted?: Record<string, string>,
+  ) {
     this.worker = spawnWorker({ [ENV.envFromParent]: "1" }, logFd);
     this.worker.on("message", (message: unknown) => {
       if (!isWorkerReadyMessage(message)) return;
@@ -71,13 +77,17 @@ export class SpareWorker {
     });
   }
 
-  /** The process, given `env` (sent once it listens), if it is still waiting; each spare is taken once. */
+  /** The process, given `env` (sent once it listens), if it is still waiting; each is taken once. */
   take(env: Record<string, string>): ChildProcess | undefined {
     const { worker } = this;
     if (this.adopted || worker.exitCode !== null || worker.signalCode !== null || !worker.connected) return undefined;
     this.adopted = env;
     this.sendEnv();
     return worker;
+  }
+
+  get process(): ChildProcess {
+    return this.worker;
   }
 
   /** Stops it unless a scaler took it (the scaler stops its workers). */
@@ -203,7 +213,7 @@ export class LocalWorkerScaler {
     const lifetime: { workerId: string; started: number; stopped?: number } = { workerId: `local-${process.pid}-${this.started}`, started: Date.now() };
     this.lifetimes.push(lifetime);
     const env = { ...this.settings.env, [ENV.workerId]: lifetime.workerId };
-    const worker = this.settings.spare?.take(env) ?? spawnWorker(env, this.settings.logFd);
+    const worker = this.settings.spare?.take(env) ?? new WaitingWorker(this.settings.logFd, env).process;
     this.workers.add(worker);
     this.peak = Math.max(this.peak, this.workers.size);
     worker.once("exit", () => {

@@ -54,11 +54,34 @@ describe("integrity of the blobs a signed message references and of batch output
     assert.equal(existsSync(marker), false, "the overwritten function ran");
   });
 
-  it("a shipped function sees a call key in place of the stack's signing key", async () => {
+  it("a shipped function sees a call key in place of the stack's signing key, and no worker's initial environment holds the key", async () => {
     const stackKey = ((await fexec.backend()) as LocalBackend).signingKey!;
     const seen = (await fexec.getResult(await fexec.callAsync(() => process.env.LITHOPS_SIGNING_KEY ?? "", null))) as string;
     assert.match(seen, /^lithops-call-key\.v1\./);
     assert.ok(!seen.includes(stackKey), "the call's environment holds the stack's key");
+    // Every local worker gets its variables over IPC (local/worker-scaler.ts's WaitingWorker), not in the
+    // environment it starts with, which /proc/self/environ shows: the spare started beside Azurite and the others.
+    const two = testExecutor({ maxWorkers: 2 });
+    try {
+      const key = ((await two.backend()) as LocalBackend).signingKey!;
+      const environs = (await two.getResult(
+        await two.map(
+          async () => {
+            await new Promise((resolve) => setTimeout(resolve, 400));
+            return { pid: process.pid, environ: require("node:fs").readFileSync("/proc/self/environ", "latin1") as string };
+          },
+          [1, 2, 3, 4, 5, 6],
+          { chunksize: 1 },
+        ),
+      )) as { pid: number; environ: string }[];
+      assert.equal(new Set(environs.map((e) => e.pid)).size, 2, "both workers ran calls");
+      for (const { environ } of environs) {
+        assert.ok(environ.includes("LITHOPS_ENV_FROM_PARENT=1"), "read the worker process's initial environment");
+        assert.ok(!environ.includes(key), "a worker's /proc/self/environ holds the signing key");
+      }
+    } finally {
+      await two.close();
+    }
   });
 
   it("a call's printout reaches the worker's log capped like its stored output", async () => {
