@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import type { FunctionExecutor, ResponseFuture } from "../../client/index.ts";
@@ -205,14 +206,17 @@ describe("dashboard: a running map watched in headless Chromium", () => {
   it("the command refuses a bad executor id, and storage without job data, naming them", async () => {
     const config = join(dir, "config.yaml");
     await writeFile(config, "{}\n", { mode: 0o600 });
+    // Both commands run at once: each is a process start, and neither depends on the other.
     const run = (executorId: string, env: NodeJS.ProcessEnv = process.env) =>
-      spawnSync(process.execPath, [CLI_BIN, "dashboard", executorId, "-b", "local", "-c", config], { encoding: "utf8", timeout: 60_000, env });
-    const bad = run("a/b");
-    assert.equal(bad.status, 1);
-    assert.match(bad.stderr, /DashboardError|executor id "a\/b" is not valid.*e\.g\. 3fa2c1-1/);
+      promisify(execFile)(process.execPath, [CLI_BIN, "dashboard", executorId, "-b", "local", "-c", config], { encoding: "utf8", timeout: 60_000, env }).then(
+        () => ({ status: 0, stderr: "" }),
+        (error: { code?: number; stderr?: string }) => ({ status: error.code, stderr: error.stderr ?? "" }),
+      );
     const empty = await mkdtemp(join(tmpdir(), "lithops-dashboard-empty-"));
     try {
-      const none = run("abc-1", { ...process.env, LITHOPS_LOCAL_DATA_DIR: empty });
+      const [bad, none] = await Promise.all([run("a/b"), run("abc-1", { ...process.env, LITHOPS_LOCAL_DATA_DIR: empty })]);
+      assert.equal(bad.status, 1);
+      assert.match(bad.stderr, /DashboardError|executor id "a\/b" is not valid.*e\.g\. 3fa2c1-1/);
       assert.equal(none.status, 1);
       assert.match(none.stderr, /no job data in this storage \(container '[^']+' does not exist\)/);
     } finally {

@@ -251,13 +251,13 @@ describe("function serializer: what a function captures is recreated in the work
 
   it("does not load @pulumi/pulumi", () => {
     const script = `
-      const { shipFunction } = await import(${JSON.stringify(join(root, "client/ship-function.ts"))});
+      const { shipFunction } = await import(${JSON.stringify(join(root, "dist/client/ship-function.js"))});
       await shipFunction((x) => x + 1);
       const { createRequire } = await import("node:module");
       const loaded = Object.keys(createRequire(import.meta.url).cache);
       console.log(JSON.stringify(loaded.filter((file) => file.includes("@pulumi"))));
     `;
-    const output = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
+    const output = execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
     assert.deepEqual(JSON.parse(output), []);
   });
 });

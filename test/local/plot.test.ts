@@ -284,12 +284,12 @@ describe("plot: vega and vega-lite are optional", () => {
     const register = `import { register } from "node:module"; register("data:text/javascript,${encodeURIComponent(hook)}");`;
     const root = fileURLToPath(new URL("../..", import.meta.url));
     const script = `
-      const client = await import("./client/index.ts");
-      const { plotFutures } = await import("./client/plot.ts");
+      const client = await import("./dist/client/index.js");
+      const { plotFutures } = await import("./dist/client/plot.js");
       try { await plotFutures([], "plots-never-written", "x"); } catch (e) { console.log(JSON.stringify({ client: typeof client.FunctionExecutor, name: e.name, message: e.message })); }`;
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ["--import", "tsx", "--import", `data:text/javascript,${encodeURIComponent(register)}`, "--input-type=module", "-e", script],
+      ["--import", `data:text/javascript,${encodeURIComponent(register)}`, "--input-type=module", "-e", script],
       { cwd: root },
     );
     const outcome = JSON.parse(stdout) as { client: string; name: string; message: string };

@@ -9,17 +9,19 @@ import { sleep } from "../support/processes.ts";
 
 /**
  * Backup calls for stragglers (`speculative: true`, client/speculation.ts) on the local
- * backend: a map of 20 calls of 100 ms where call 7 sleeps 30 s on its first delivery only
- * (it leaves a marker file, so its second run knows it is one).
+ * backend: a map of 20 calls of 100 ms where call 7 sleeps STRAGGLER_MS on its first delivery
+ * only (it leaves a marker file, so its second run knows it is one).
  */
 const CALLS = Array.from({ length: 20 }, (_, i) => i);
 const STRAGGLER = 7;
+/** Past the bounds below (10 s for the map, 20 s for the mapReduce) with room to spare: the original is still running when they are checked. */
+const STRAGGLER_MS = 25_000;
 
-async function straggling(x: number, dir: string): Promise<number> {
+async function straggling(x: number, dir: string, stragglerMs: number): Promise<number> {
   const { existsSync, writeFileSync } = await import("node:fs");
   const first = x === 7 && !existsSync(`${dir}/straggler-started`);
   if (first) writeFileSync(`${dir}/straggler-started`, "");
-  await new Promise((resolve) => setTimeout(resolve, first ? 30_000 : 100));
+  await new Promise((resolve) => setTimeout(resolve, first ? stragglerMs : 100));
   if (first) writeFileSync(`${dir}/straggler-finished`, "");
   return x * 2;
 }
@@ -63,9 +65,9 @@ function warmExecutor(): { fexec: () => FunctionExecutor; dir: () => string } {
 describe("speculative: true", () => {
   const { fexec, dir } = warmExecutor();
 
-  it("a map of 20 calls with one 30 s straggler finishes in under 10 s, each call reported once", { timeout: 120_000 }, async (t) => {
+  it(`a map of 20 calls with one ${STRAGGLER_MS / 1000} s straggler finishes in under 10 s, each call reported once`, { timeout: 120_000 }, async (t) => {
     const started = Date.now();
-    const futures = await fexec().map(straggling, CALLS, { extraArgs: [dir()], speculative: true });
+    const futures = await fexec().map(straggling, CALLS, { extraArgs: [dir(), STRAGGLER_MS], speculative: true });
     const settlements = countSettlements(futures);
     const results = await fexec().getResult(futures, { timeout: 60 });
     const elapsed = Date.now() - started;
@@ -103,13 +105,13 @@ describe("speculative: true on mapReduce", () => {
   it("the reducer takes the backup's results instead of waiting for the straggler", { timeout: 120_000 }, async (t) => {
     const started = Date.now();
     const futures = await fexec().mapReduce(straggling, CALLS, (values: number[]) => values.reduce((a, b) => a + b, 0), {
-      extraArgs: [dir()],
+      extraArgs: [dir(), STRAGGLER_MS],
       speculative: true,
     });
     const total = await fexec().getResult(futures, { timeout: 60 });
     const elapsed = Date.now() - started;
     assert.equal(total, 380);
-    // Well under the straggler's 30 s; looser than the map's bound, as the reducer shares the two workers.
+    // Well under the straggler's STRAGGLER_MS; looser than the map's bound, as the reducer shares the two workers.
     assert.ok(elapsed < 20_000, `the mapReduce took ${elapsed} ms`);
     assert.ok(!existsSync(join(dir(), "straggler-finished")), "the original was still running");
     t.diagnostic(`mapReduce of 20 calls in ${elapsed} ms with speculative: true`);
@@ -119,17 +121,17 @@ describe("speculative: true on mapReduce", () => {
 describe("speculative off (the default)", () => {
   const { fexec, dir } = warmExecutor();
 
-  // Waits the full 30 s, so that the bound is measured rather than inferred from a state.
-  it("the same map waits for the straggler: at least 30 s", { timeout: 120_000 }, async (t) => {
+  // Waits the straggler's full time, so that the bound is measured rather than inferred from a state.
+  it(`the same map waits for the straggler: at least ${STRAGGLER_MS / 1000} s`, { timeout: 120_000 }, async (t) => {
     const started = Date.now();
-    const futures = await fexec().map(straggling, CALLS, { extraArgs: [dir()] });
+    const futures = await fexec().map(straggling, CALLS, { extraArgs: [dir(), STRAGGLER_MS] });
     const results = await fexec().getResult(futures, { timeout: 90 });
     const elapsed = Date.now() - started;
     assert.deepEqual(
       results,
       CALLS.map((x) => x * 2),
     );
-    assert.ok(elapsed >= 30_000, `the map took ${elapsed} ms`);
+    assert.ok(elapsed >= STRAGGLER_MS, `the map took ${elapsed} ms`);
     assert.ok(futures.every((f) => f.stats.speculative === undefined));
     t.diagnostic(`20 calls in ${elapsed} ms without speculative`);
   });
