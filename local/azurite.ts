@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { createRequire } from "node:module";
+import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LithopsError } from "../protocol/errors.ts";
 import { ownedTempDir, TEMP_PREFIXES } from "./temp-folders.ts";
@@ -97,10 +98,16 @@ export function azuriteArgs(location: string, blobPort = 0, queuePort = 0): stri
   ];
 }
 
-/** Whether a process's command line (its arguments) is azuriteArgs' Azurite on `location` (or an earlier release's, which ran the package's entry). */
+/**
+ * Whether a process's command line (its arguments) is azuriteArgs' Azurite on `location` (or an
+ * earlier release's, which ran the package's entry). The launcher is recognised by its file
+ * name, wherever it is installed: programs of one user on one data folder may run lithops-aca
+ * from different places (two projects, the sources and the build), and must share one Azurite.
+ */
 export function isAzuriteCommandLine(args: readonly string[], location: string): boolean {
   const at = args.indexOf("--location");
-  return (args.includes(AZURITE_LAUNCH) || args.includes(packageEntry())) && at >= 0 && args[at + 1] === location;
+  const launched = args.some((arg) => basename(arg) === basename(AZURITE_LAUNCH)) || args.includes(packageEntry());
+  return launched && at >= 0 && args[at + 1] === location;
 }
 
 /** The blob and queue ports Azurite's output says it listens on, once it has said both. */

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { QueueServiceClient } from "@azure/storage-queue";
-import { DEV_ACCOUNT } from "../../local/azurite.ts";
+import { DEV_ACCOUNT, isAzuriteCommandLine } from "../../local/azurite.ts";
 import { openLocalStorage, type LocalStorage } from "../../local/data-dir.ts";
 import { LocalDataDirUnsafeError } from "../../local/errors.ts";
 import { sweepOrphanedTempDirs, TEMP_PREFIXES } from "../../local/temp-folders.ts";
@@ -117,6 +117,16 @@ describe("local backend: only its user", () => {
     } finally {
       impostor.kill("SIGKILL");
     }
+  });
+
+  it("knows the folder's emulator by its launcher's file name and its folder, wherever lithops-aca is installed", () => {
+    const folder = "/home/someone/.lithops-aca/local";
+    const launched = (launcher: string, location: string) => ["/usr/bin/node", launcher, "--location", location, "--blobPort", "0"];
+    // The sources and the build, or two projects' installs, share the folder's one Azurite.
+    assert.ok(isAzuriteCommandLine(launched("/work/app/node_modules/lithops-aca/dist/local/azurite-launch.cjs", folder), folder));
+    assert.ok(isAzuriteCommandLine(launched("/src/lithops-aca/local/azurite-launch.cjs", folder), folder));
+    assert.ok(!isAzuriteCommandLine(launched("/src/lithops-aca/local/azurite-launch.cjs", `${folder}-other`), folder), "another folder's emulator");
+    assert.ok(!isAzuriteCommandLine(launched("/tmp/not-azurite.cjs", folder), folder), "another program given the folder");
   });
 
   it("the temp-folder sweep leaves another user's folders alone", { skip: !asRoot && "needs root to chown" }, () => {
