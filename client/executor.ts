@@ -339,7 +339,11 @@ export class FunctionExecutor implements AsyncDisposable, FutureOwner<ResponseFu
   /** FutureOwner: reads what finished among futures this executor created, then backs up stragglers (client/speculation.ts). */
   async refresh(futures: ResponseFuture[]): Promise<number> {
     if (!this.session.begun) return 0;
-    const completed = await (await this.session.running()).monitor.refresh(futures);
+    const { backend, monitor } = await this.session.running();
+    const completed = await monitor.refresh(futures);
+    // Nothing would ever run them: say why now rather than wait out a timeout.
+    const startFailure = completed === 0 ? backend.workerStartFailure?.() : undefined;
+    if (startFailure) throw startFailure;
     await this.speculation.backUpStragglers(futures);
     return completed;
   }

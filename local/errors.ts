@@ -7,3 +7,8 @@ export class LocalDataDirBusyError extends LithopsError {
 export class LocalDataDirUnsafeError extends LithopsError {
   override name = "LocalDataDirUnsafeError";
 }
+
+/** A runtime's local worker processes end before they start taking messages, again and again: what they printed says why. */
+export class WorkerStartError extends LithopsError {
+  override name = "WorkerStartError";
+}

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, openSync, realpathSync, rmSync } from "node:fs";
+import { closeSync, openSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { ExecutionBackend, ReplicaLifetime, RuntimeTarget } from "../runtime-model/backend.ts";
 import { ENV } from "../protocol/env.ts";
@@ -10,7 +10,8 @@ import { openLocalStorage, type LocalStorage } from "./data-dir.ts";
 import { onInterrupt, onProcessEnd } from "./process-end.ts";
 import { delayStorageEndpoints, type StorageProxy, storageDelayFromEnv } from "./storage-delay-proxy.ts";
 import { ownedTempDir, sweepOrphanedTempDirs, TEMP_PREFIXES } from "./temp-folders.ts";
-import { LOCAL_TERMINATION_GRACE_SECONDS, LocalWorkerScaler, WaitingWorker } from "./worker-scaler.ts";
+import { WorkerStartError } from "./errors.ts";
+import { LOCAL_TERMINATION_GRACE_SECONDS, LocalWorkerScaler, MAX_FAILED_STARTS, WaitingWorker } from "./worker-scaler.ts";
 
 /**
  * The folder of the program that runs the client (its main script's, or the current folder
@@ -214,6 +215,16 @@ export class LocalBackend implements ExecutionBackend {
     return [...this.scalers].flatMap(([queue, scaler]) => scaler.workerLifetimes.map((life) => ({ ...life, memory: this.queueMemory.get(queue) ?? 0 })));
   }
 
+  /** Why a runtime's workers cannot start: MAX_FAILED_STARTS in a row ended before taking messages; the end of their log says why. */
+  workerStartFailure(): WorkerStartError | undefined {
+    const queue = [...this.scalers].find(([, scaler]) => scaler.failing)?.[0];
+    if (queue === undefined) return undefined;
+    return new WorkerStartError(
+      `local worker processes for queue '${queue}' ended ${MAX_FAILED_STARTS} times in a row before they took a message, so no more are started ` +
+        `and its calls cannot run; the end of the workers' log (${this.workerLogPath}):\n${logTail(this.workerLogPath)}`,
+    );
+  }
+
   /** The worker processes running now (tests kill them to prove nothing is lost). */
   runningWorkers(): number[] {
     return [...this.scalers.values()].flatMap((s) => s.running.map((w) => w.pid ?? -1)).filter((pid) => pid > 0);
@@ -283,4 +294,17 @@ function removeWorkerLog(log: WorkerLog | undefined): void {
   if (!log) return;
   closeSync(log.fd);
   rmSync(log.dir, { recursive: true, force: true });
+}
+
+const LOG_TAIL_BYTES = 2000;
+
+/** The last whole lines of a log, at most LOG_TAIL_BYTES of it. */
+function logTail(path: string): string {
+  try {
+    const text = readFileSync(path, "utf8");
+    if (text.length <= LOG_TAIL_BYTES) return text.trim();
+    return text.slice(-LOG_TAIL_BYTES).split("\n").slice(1).join("\n").trim();
+  } catch {
+    return "(the log cannot be read)";
+  }
 }

@@ -4,7 +4,7 @@ import type { QueueClient } from "@azure/storage-queue";
 import { ENV } from "../protocol/env.ts";
 import { nextPollDelay, type PollPacing, WAKE_MESSAGE } from "../protocol/polling.ts";
 import { packageRoot, WORKER_BUNDLE } from "../protocol/version.ts";
-import { isWorkerReadyMessage, workerEnvMessage } from "../protocol/worker-env-message.ts";
+import { isWorkerReadyMessage, isWorkerRunningMessage, workerEnvMessage } from "../protocol/worker-env-message.ts";
 import { PARENT_WATCHDOG, stopChild } from "./azurite.ts";
 
 export interface ScalerSettings {
@@ -22,6 +22,8 @@ export interface ScalerSettings {
 }
 
 const BUSY_POLL_MS = 200;
+/** Workers in a row that end before they start taking messages, after which the scaler starts no more: they cannot start. */
+export const MAX_FAILED_STARTS = 3;
 /**
  * With the queue empty the scaler looks once a second, then less and less often from 4 s on,
  * down to once per 5 s after 20 s (720 requests an hour): its own submits poke it at once, so
@@ -63,6 +65,8 @@ function spawnWorker(env: Record<string, string>, logFd: number): ChildProcess {
 export class WaitingWorker {
   private readonly worker: ChildProcess;
   private ready = false;
+  /** It said it takes messages (its environment checked out). */
+  private running = false;
 
   /** Starts the process; with `env`, a worker of that runtime at once, else a spare for take(). */
   constructor(
@@ -71,23 +75,29 @@ export class WaitingWorker {
   ) {
     this.worker = spawnWorker({ [ENV.envFromParent]: "1" }, logFd);
     this.worker.on("message", (message: unknown) => {
+      if (isWorkerRunningMessage(message)) this.running = true;
       if (!isWorkerReadyMessage(message)) return;
       this.ready = true;
       this.sendEnv();
     });
   }
 
-  /** The process, given `env` (sent once it listens), if it is still waiting; each is taken once. */
-  take(env: Record<string, string>): ChildProcess | undefined {
+  /** This worker, given `env` (sent once it listens), if it is still waiting; each is taken once. */
+  take(env: Record<string, string>): WaitingWorker | undefined {
     const { worker } = this;
     if (this.adopted || worker.exitCode !== null || worker.signalCode !== null || !worker.connected) return undefined;
     this.adopted = env;
     this.sendEnv();
-    return worker;
+    return this;
   }
 
   get process(): ChildProcess {
     return this.worker;
+  }
+
+  /** Whether it got as far as taking messages. */
+  get started(): boolean {
+    return this.running;
   }
 
   /** Stops it unless a scaler took it (the scaler stops its workers). */
@@ -112,6 +122,8 @@ export class LocalWorkerScaler {
   private peak = 0;
   private started = 0;
   private closed = false;
+  /** Workers in a row that ended before they started (MAX_FAILED_STARTS). */
+  private failedStarts = 0;
   /** Each worker's start and stop, epoch ms: the replica-seconds a cost estimate bills. */
   private readonly lifetimes: { workerId: string; started: number; stopped?: number }[] = [];
 
@@ -134,6 +146,11 @@ export class LocalWorkerScaler {
 
   get running(): readonly ChildProcess[] {
     return [...this.workers];
+  }
+
+  /** Whether its workers cannot start: MAX_FAILED_STARTS in a row ended before taking messages, and it starts no more. */
+  get failing(): boolean {
+    return this.failedStarts >= MAX_FAILED_STARTS;
   }
 
   /** Messages were just queued: scale up now instead of at the next poll. */
@@ -205,7 +222,7 @@ export class LocalWorkerScaler {
 
   private scaleUpTo(messages: number): void {
     const wanted = Math.min(this.settings.maxWorkers, Math.ceil(messages / this.settings.messagesPerWorker));
-    while (!this.closed && this.workers.size < wanted) this.startWorker();
+    while (!this.closed && !this.failing && this.workers.size < wanted) this.startWorker();
   }
 
   private startWorker(): void {
@@ -213,12 +230,15 @@ export class LocalWorkerScaler {
     const lifetime: { workerId: string; started: number; stopped?: number } = { workerId: `local-${process.pid}-${this.started}`, started: Date.now() };
     this.lifetimes.push(lifetime);
     const env = { ...this.settings.env, [ENV.workerId]: lifetime.workerId };
-    const worker = this.settings.spare?.take(env) ?? new WaitingWorker(this.settings.logFd, env).process;
+    const waiting = this.settings.spare?.take(env) ?? new WaitingWorker(this.settings.logFd, env);
+    const worker = waiting.process;
     this.workers.add(worker);
     this.peak = Math.max(this.peak, this.workers.size);
     worker.once("exit", () => {
       lifetime.stopped = Date.now();
       this.workers.delete(worker);
+      if (this.closed) return;
+      this.failedStarts = waiting.started ? 0 : this.failedStarts + 1;
     });
   }
 }

@@ -8,6 +8,13 @@
 /** Sent by a waiting worker once it listens for its environment (a message sent earlier would be lost). */
 export const WORKER_READY_MESSAGE = { type: "lithops-worker-ready" } as const;
 
+/**
+ * Sent by a worker once its environment checked out and it starts taking messages: a worker
+ * that ends before it says so could not start (a bad variable, a broken install), and the
+ * local scaler stops starting more of them (local/worker-scaler.ts).
+ */
+export const WORKER_RUNNING_MESSAGE = { type: "lithops-worker-running" } as const;
+
 export interface WorkerEnvMessage {
   type: "lithops-worker-env";
   env: Record<string, string>;
@@ -18,7 +25,15 @@ export function workerEnvMessage(env: Record<string, string>): WorkerEnvMessage 
 }
 
 export function isWorkerReadyMessage(message: unknown): boolean {
-  return typeof message === "object" && message !== null && (message as { type?: unknown }).type === WORKER_READY_MESSAGE.type;
+  return isMessageOfType(message, WORKER_READY_MESSAGE.type);
+}
+
+export function isWorkerRunningMessage(message: unknown): boolean {
+  return isMessageOfType(message, WORKER_RUNNING_MESSAGE.type);
+}
+
+function isMessageOfType(message: unknown, type: string): boolean {
+  return typeof message === "object" && message !== null && (message as { type?: unknown }).type === type;
 }
 
 /** A WorkerEnvMessage whose variables are all strings (what process.env holds). */

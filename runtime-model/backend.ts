@@ -31,6 +31,8 @@ export interface ExecutionBackend {
   peakWorkers(): number | undefined;
   /** The replicas it started, where the backend records them (local); Azure's are inferred from call stats (client/cost.ts). */
   replicaLifetimes?(): ReplicaLifetime[];
+  /** Why its workers cannot start, once it knows (local: they keep ending before taking messages); waits fail with it. */
+  workerStartFailure?(): Error | undefined;
   close(): Promise<void>;
 }
 
@@ -76,6 +78,8 @@ export interface Backend {
   send(target: RuntimeTarget, messages: readonly string[]): Promise<void>;
   /** Most workers that ran at once, where the backend knows it. */
   peakWorkers(): number | undefined;
+  /** Why its workers cannot start, once it knows; waits fail with it. */
+  workerStartFailure?(): Error | undefined;
   close(): Promise<void>;
 }
 

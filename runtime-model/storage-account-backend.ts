@@ -70,6 +70,10 @@ export class StorageAccountBackend implements Backend {
     return this.account.peakWorkers();
   }
 
+  workerStartFailure(): Error | undefined {
+    return this.account.workerStartFailure?.();
+  }
+
   close(): Promise<void> {
     return this.account.close();
   }

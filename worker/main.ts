@@ -3,7 +3,7 @@
 import { hostname } from "node:os";
 import { ENV, parseWorkerEnv } from "../protocol/env.ts";
 import { isWakeMessage } from "../protocol/polling.ts";
-import { isWorkerEnvMessage, WORKER_READY_MESSAGE } from "../protocol/worker-env-message.ts";
+import { isWorkerEnvMessage, WORKER_READY_MESSAGE, WORKER_RUNNING_MESSAGE } from "../protocol/worker-env-message.ts";
 import { connectStorage, storageSettingsFromEnv } from "../azure/storage-connection.ts";
 import { PayloadReader } from "./payloads.ts";
 import { QueueConsumer } from "./queue-consumer.ts";
@@ -95,6 +95,8 @@ process.on("SIGTERM", () => {
 void recordRuntimeMetadata(storage.container, env[ENV.runtimeName], memory, env[ENV.queue]).catch((error: Error) =>
   log(`could not record runtime metadata: ${error.message}`),
 );
+// Local backend: the scaler learns that this worker started (one that ends before this could not start).
+process.send?.(WORKER_RUNNING_MESSAGE);
 await consumer.run();
 // The execution is done: its one message was run (or handed back); the call threads need not linger.
 if (oneMessage) process.exit(0);
