@@ -9,7 +9,7 @@ import { MAX_CALL_LOG_BYTES, TRUNCATED_LOG_MARKER } from "../protocol/output.ts"
 import { reviveArguments, transferableResult } from "./revive-refs.ts";
 import { functionDir, loadFunction } from "./load-function.ts";
 import type { ThreadReply, ThreadRequest } from "./thread-messages.ts";
-import { reportSpawns } from "./child-spawns.ts";
+import { limitSyncSpawns, reportSpawns } from "./child-spawns.ts";
 import { LithopsError } from "../protocol/errors.ts";
 
 /**
@@ -29,6 +29,8 @@ interface RunningCall {
   seq: number;
   /** The job's extra environment variables, seen by this call alone. */
   env?: Record<string, string>;
+  /** When the pool ends the call for its timeout (ms since the epoch). */
+  deadline: number;
   /** Nested waits in progress (a call may wait on several things at once). */
   waits: number;
   loggedBytes: number;
@@ -48,6 +50,16 @@ reportSpawns((child) => {
   if (!call || pid === undefined) return;
   post({ type: "childStarted", seq: call.seq, pid });
   child.once("exit", () => post({ type: "childExited", seq: call.seq, pid }));
+});
+// A synchronous spawn's child, whose pid the blocked thread cannot report, is found through the thread's task.
+limitSyncSpawns(() => {
+  const call = currentCall.getStore();
+  if (!call) return undefined;
+  return {
+    deadline: call.deadline,
+    starting: (task) => post({ type: "syncChildStarting", seq: call.seq, task }),
+    returned: () => post({ type: "syncChildReturned", seq: call.seq }),
+  };
 });
 
 /** V8 heap in use plus memory held by buffers: what a call's data costs this thread. */
@@ -165,7 +177,7 @@ process.env = new Proxy(threadEnv, {
 
 async function measuredCall(request: Extract<ThreadRequest, { type: "call" }>): Promise<void> {
   const heap = heapInUse();
-  const call: RunningCall = { seq: request.seq, env: request.env, waits: 0, loggedBytes: 0, heapAtStart: heap, heapPeak: heap };
+  const call: RunningCall = { seq: request.seq, env: request.env, deadline: request.deadline, waits: 0, loggedBytes: 0, heapAtStart: heap, heapPeak: heap };
   running.add(call);
   sampler ??= setInterval(sampleHeap, SAMPLE_MS).unref();
   const started = Date.now();

@@ -208,11 +208,12 @@ export class CallThreadPool {
       this.post(thread, { type: "load", funcId: call.funcId, text: call.funcText });
       thread.loaded.add(call.funcId);
     }
+    const deadline = Date.now() + call.timeoutSeconds * 1000;
     const timer = setTimeout(() => this.timedOut(seq), call.timeoutSeconds * 1000);
     const running: RunningCall = { seq, call, thread, started: Date.now(), timer, output: [] };
     thread.calls.set(seq, running);
     this.running.set(seq, running);
-    this.post(thread, { type: "call", seq, funcId: call.funcId, args: call.args, env: call.env });
+    this.post(thread, { type: "call", seq, funcId: call.funcId, args: call.args, env: call.env, deadline });
     this.memoryCheck ??= setInterval(() => this.checkMemory(), MEMORY_CHECK_MS).unref();
     call.onStart?.();
   }
@@ -296,6 +297,12 @@ export class CallThreadPool {
         return;
       case "childExited":
         this.children.exited(reply.seq, reply.pid);
+        return;
+      case "syncChildStarting":
+        this.children.blockedIn(reply.seq, reply.task);
+        return;
+      case "syncChildReturned":
+        this.children.returned(reply.seq);
         return;
       case "done": {
         const { type: _type, seq: _seq, ...result } = reply;
