@@ -36,45 +36,66 @@ export interface RunOptions {
 
 type ThreadReply = { id: number; run: ProgramRun } | { id: number; error: { name: string; message: string; stack?: string } };
 
-let thread: Worker | undefined;
-let nextId = 0;
-const pending = new Map<number, { resolve: (run: ProgramRun) => void; reject: (error: Error) => void }>();
+/** A worker thread that runs one scenario at a time (pulumi-program-thread.mjs). */
+class ProgramThread {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (run: ProgramRun) => void; reject: (error: Error) => void }>();
+  private nextId = 0;
+  /** Set once the thread died: the next run gets a new one. */
+  retired = false;
+  /** What crashed the thread while no run was waiting (work a run left behind): the next run fails with it. */
+  lostError: Error | undefined;
 
-function programThread(): Worker {
-  if (thread) return thread;
-  // Shares process.env, so a run sees what a test set, as it did in the main thread.
-  const worker = new Worker(new URL("./pulumi-program-thread.mjs", import.meta.url), {
-    env: SHARE_ENV,
-    // Not the test runner's flags: the thread registers tsx itself.
-    execArgv: [],
-    // A run's promises die young: a larger young generation scavenges less often (about a tenth less CPU).
-    resourceLimits: { maxYoungGenerationSizeMb: 64 },
-  });
-  const failAll = (error: Error) => {
-    if (thread === worker) thread = undefined;
-    for (const { reject } of pending.values()) reject(error);
-    pending.clear();
-  };
-  worker.on("message", (reply: ThreadReply) => {
-    const waiter = pending.get(reply.id)!;
-    pending.delete(reply.id);
+  constructor() {
+    this.worker = new Worker(new URL("./pulumi-program-thread.mjs", import.meta.url), {
+      // Shares process.env, so a run sees what a test set, as it did in the main thread.
+      env: SHARE_ENV,
+      // Not the test runner's flags: the thread registers tsx itself.
+      execArgv: [],
+      // A run's promises die young: a larger young generation scavenges less often (about a tenth less CPU).
+      resourceLimits: { maxYoungGenerationSizeMb: 64 },
+    });
+    this.worker.on("message", (reply: ThreadReply) => this.settle(reply));
+    this.worker.on("error", (error) => {
+      if (this.pending.size === 0) this.lostError = error;
+      this.failAll(error);
+    });
+    this.worker.on("exit", (code) => this.failAll(new Error(`the Pulumi program thread exited with code ${code}`)));
+  }
+
+  run(scenario: Scenario): Promise<ProgramRun> {
+    const id = this.nextId++;
+    this.worker.ref();
+    this.worker.postMessage({ id, scenario });
+    return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
+  }
+
+  private settle(reply: ThreadReply): void {
+    const waiter = this.pending.get(reply.id)!;
+    this.pending.delete(reply.id);
+    if ("error" in reply) waiter.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name, stack: reply.error.stack }));
+    else waiter.resolve(reply.run);
     // The thread keeps the process alive only while a test waits for it.
-    if (pending.size === 0) worker.unref();
-    if ("run" in reply) waiter.resolve(reply.run);
-    else waiter.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name, stack: reply.error.stack }));
-  });
-  worker.on("error", failAll);
-  worker.on("exit", (code) => failAll(new Error(`the Pulumi program thread exited with code ${code}`)));
-  thread = worker;
-  return worker;
+    if (this.pending.size === 0) this.worker.unref();
+  }
+
+  private failAll(error: Error): void {
+    this.retired = true;
+    for (const { reject } of this.pending.values()) reject(error);
+    this.pending.clear();
+  }
 }
 
+let thread: ProgramThread | undefined;
+
 function runInThread(scenario: Scenario): Promise<ProgramRun> {
-  const worker = programThread();
-  const id = nextId++;
-  worker.ref();
-  worker.postMessage({ id, scenario });
-  return new Promise((resolve, reject) => pending.set(id, { resolve, reject }));
+  const lost = thread?.lostError;
+  if (lost) {
+    thread = undefined;
+    return Promise.reject(lost);
+  }
+  if (!thread || thread.retired) thread = new ProgramThread();
+  return thread.run(scenario);
 }
 
 /** Runs a scenario in this thread; loads Pulumi here only for the tests that need it. */

@@ -118,6 +118,11 @@ export async function runProgramHere(scenario: Scenario = {}): Promise<ProgramRu
     // Let every registration that is still in flight reach the mocks.
     await pulumi.runtime.disconnect();
     return { resources, outputs, secretOutputs, fetches, invokes };
+  } catch (error) {
+    // A program that failed half way has registrations in flight: let them finish against
+    // the mocks (and this fetch), so they cannot disturb the next run in this thread.
+    await pulumi.runtime.disconnect().catch(() => undefined);
+    throw error;
   } finally {
     globalThis.fetch = realFetch;
   }
