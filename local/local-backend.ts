@@ -215,12 +215,12 @@ export class LocalBackend implements ExecutionBackend {
     return [...this.scalers].flatMap(([queue, scaler]) => scaler.workerLifetimes.map((life) => ({ ...life, memory: this.queueMemory.get(queue) ?? 0 })));
   }
 
-  /** Why a runtime's workers cannot start: MAX_FAILED_STARTS in a row ended before taking messages; the end of their log says why. */
+  /** Why a runtime's workers cannot start: MAX_FAILED_STARTS in a row exited with an error before taking messages; the end of their log says why. */
   workerStartFailure(): WorkerStartError | undefined {
     const queue = [...this.scalers].find(([, scaler]) => scaler.failing)?.[0];
     if (queue === undefined) return undefined;
     return new WorkerStartError(
-      `local worker processes for queue '${queue}' ended ${MAX_FAILED_STARTS} times in a row before they took a message, so no more are started ` +
+      `local worker processes for queue '${queue}' exited with an error ${MAX_FAILED_STARTS} times in a row before they took a message, so no more are started ` +
         `and its calls cannot run; the end of the workers' log (${this.workerLogPath}):\n${logTail(this.workerLogPath)}`,
     );
   }

@@ -22,7 +22,7 @@ export interface ScalerSettings {
 }
 
 const BUSY_POLL_MS = 200;
-/** Workers in a row that end before they start taking messages, after which the scaler starts no more: they cannot start. */
+/** Workers in a row that exit with an error before they start taking messages, after which the scaler starts no more: they cannot start. */
 export const MAX_FAILED_STARTS = 3;
 /**
  * With the queue empty the scaler looks once a second, then less and less often from 4 s on,
@@ -122,7 +122,7 @@ export class LocalWorkerScaler {
   private peak = 0;
   private started = 0;
   private closed = false;
-  /** Workers in a row that ended before they started (MAX_FAILED_STARTS). */
+  /** Workers in a row that exited with an error before they started (MAX_FAILED_STARTS). */
   private failedStarts = 0;
   /** Each worker's start and stop, epoch ms: the replica-seconds a cost estimate bills. */
   private readonly lifetimes: { workerId: string; started: number; stopped?: number }[] = [];
@@ -234,11 +234,13 @@ export class LocalWorkerScaler {
     const worker = waiting.process;
     this.workers.add(worker);
     this.peak = Math.max(this.peak, this.workers.size);
-    worker.once("exit", () => {
+    worker.once("exit", (code) => {
       lifetime.stopped = Date.now();
       this.workers.delete(worker);
       if (this.closed) return;
-      this.failedStarts = waiting.started ? 0 : this.failedStarts + 1;
+      // Only a worker that ended on its own with an error failed to start; one killed by a signal (scale-in, a test, the OOM killer) did not.
+      if (waiting.started) this.failedStarts = 0;
+      else if (code !== null && code !== 0) this.failedStarts += 1;
     });
   }
 }

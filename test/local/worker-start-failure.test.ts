@@ -27,7 +27,7 @@ describe("local workers that cannot start", () => {
       const started = Date.now();
       await assert.rejects(fexec.getResult(future, { timeout: 120 }), (error: unknown) => {
         assert.ok(error instanceof WorkerStartError && error instanceof LithopsError, String(error));
-        assert.match(error.message, /ended 3 times in a row before they took a message/);
+        assert.match(error.message, /exited with an error 3 times in a row before they took a message/);
         assert.match(error.message, /LITHOPS_IDLE_POLL_MAX_MS/, "the log's tail names the variable the worker refused");
         return true;
       });
