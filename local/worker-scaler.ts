@@ -148,7 +148,7 @@ export class LocalWorkerScaler {
     return [...this.workers];
   }
 
-  /** Whether its workers cannot start: MAX_FAILED_STARTS in a row ended before taking messages, and it starts no more. */
+  /** Whether its workers cannot start: MAX_FAILED_STARTS in a row exited with an error before taking messages, and it starts no more. */
   get failing(): boolean {
     return this.failedStarts >= MAX_FAILED_STARTS;
   }
