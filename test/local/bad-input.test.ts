@@ -19,7 +19,7 @@ import { jobPrefix, outputPrefix, runtimePrefix } from "../../protocol/keys.ts";
 import { decodeBatchOutput, type BatchOutput } from "../../protocol/output.ts";
 import { connectStorage, downloadBytes, type StorageClients } from "../../azure/storage-connection.ts";
 import { testExecutor } from "../support/executor.ts";
-import { childProcesses, portRefusesConnections } from "../support/processes.ts";
+import { childProcesses, isAlive, portRefusesConnections } from "../support/processes.ts";
 
 /** Polls `probe` until it returns a value, or fails naming what did not happen. */
 async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
@@ -29,15 +29,6 @@ async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T |
     if (value !== undefined) return value;
     if (Date.now() > deadline) assert.fail(`${what}: not seen within ${timeoutMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
