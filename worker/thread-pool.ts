@@ -348,6 +348,9 @@ export class CallThreadPool {
   private retire(thread: CallThread): Promise<unknown> {
     this.threads.splice(this.threads.indexOf(thread), 1);
     thread.worker.removeAllListeners();
+    // A retired thread may still report an error (it hit its heap limit as the memory watch ended
+    // it): unheard, an 'error' event would throw in this process and take the worker down.
+    thread.worker.on("error", () => undefined);
     return thread.worker.terminate();
   }
 
