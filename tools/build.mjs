@@ -1,4 +1,5 @@
-// `npm run build`: the package's JavaScript and declarations (tsc, into dist/), the files
+// `npm run build`: the package's JavaScript and declarations (tsc, into dist/; the tests' too, into
+// dist/test/, which `npm test` runs and the package leaves out), the files
 // tsc does not copy, and the worker bundle (esbuild, into dist/bundle/) that runtime images
 // and local workers run on plain Node.
 import { execFileSync } from "node:child_process";
@@ -12,6 +13,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const only = process.argv[2]; // "bundle": the worker bundle alone (what the tests need after a worker change)
 
 if (only !== "bundle") {
+  // The tests' build is run by file name (npm test's globs): a test removed or renamed in test/ must not run on from dist/test/.
+  rmSync(join(root, "dist/test"), { recursive: true, force: true });
   const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
   execFileSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json")], { stdio: "inherit" });
   for (const file of ["parent-watchdog.cjs", "azurite-launch.cjs"]) cpSync(join(root, "local", file), join(root, "dist/local", file));

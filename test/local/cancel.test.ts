@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { fileURLToPath } from "node:url";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +8,7 @@ import { after, describe, it } from "node:test";
 import { CallCancelledError } from "../../client/index.ts";
 import { testExecutor } from "../support/executor.ts";
 import { sleep } from "../support/processes.ts";
+import { MODULE_EXEC_ARGV, runningModule } from "../support/package-paths.ts";
 
 /**
  * Cancel on the local backend, with real workers: queued calls never start, a running call's
@@ -115,8 +115,8 @@ describe("lithops-aca job cancel, from another process", () => {
     const running = await fexec.callAsync(heartbeat, beat);
     const queued = await fexec.map(markStarted, [join(scratch, "cli-q0")]);
     await until(() => existsSync(beat), 60_000, "the first call starts");
-    const cli = fileURLToPath(new URL("../../cli/bin.ts", import.meta.url));
-    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", cli, "job", "cancel", fexec.executorId, "-b", "local"], {
+    const cli = runningModule("cli/bin");
+    const { stdout } = await promisify(execFile)(process.execPath, [...MODULE_EXEC_ARGV, cli, "job", "cancel", fexec.executorId, "-b", "local"], {
       env: { ...process.env, LITHOPS_STACK: "" },
     });
     assert.match(stdout, new RegExp(`cancelled ${fexec.executorId}/A000`));

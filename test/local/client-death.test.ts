@@ -4,10 +4,10 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { LOCAL_DATA_DIR_ENV } from "../../client/config.ts";
 import { aliveAfter, childProcesses } from "../support/processes.ts";
+import { repoPath } from "../support/package-paths.ts";
 
 /**
  * The client's death ends its workers: a client process running a long map on the local
@@ -18,7 +18,7 @@ import { aliveAfter, childProcesses } from "../support/processes.ts";
  * clients are plain JavaScript on the built package (test/support/local-client-child.mjs).
  */
 
-const CHILD = fileURLToPath(new URL("../support/local-client-child.mjs", import.meta.url));
+const CHILD = repoPath("test/support/local-client-child.mjs");
 const WITHIN_MS = 3000;
 
 interface Started {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { type ExecutorOptions, resolveConfig } from "../../client/config.ts";
@@ -15,6 +15,7 @@ import { startAzurite, type Azurite } from "../../local/azurite.ts";
 import { suiteExecutor, testExecutor } from "../support/executor.ts";
 import { suiteFolder } from "../support/temp-folder.ts";
 import { DEFAULT_JOB_CONTAINER } from "../../azure/storage-names.ts";
+import { REPO_ROOT } from "../support/package-paths.ts";
 
 /**
  * A Lithops user's config file works here: every key Lithops documents for the lithops, azure,
@@ -23,7 +24,7 @@ import { DEFAULT_JOB_CONTAINER } from "../../azure/storage-names.ts";
  * the stack config; an undocumented key is refused with the nearest valid one suggested.
  */
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const ROOT = REPO_ROOT;
 // The built client (dist/, which `npm test` builds first): a child process loads it faster than the sources through tsx.
 const CLIENT = pathToFileURL(join(ROOT, "dist", "client", "index.js")).href;
 

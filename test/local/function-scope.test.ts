@@ -1,14 +1,19 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { pathToFileURL } from "node:url";
 import type { FunctionExecutor } from "../../client/index.ts";
 import { shipFunction } from "../../client/ship-function.ts";
 import { loadFunction } from "../../worker/load-function.ts";
 import { testExecutor } from "../support/executor.ts";
-// @ts-expect-error: plain JavaScript on purpose, without declarations (see the file)
-import { nestedJobs, shapes } from "../support/shadowing-shapes.mjs";
+import { repoPath } from "../support/package-paths.ts";
 
-const functionFile = join(import.meta.dirname, "../..", ".lithops-function-test.cjs");
+// Plain JavaScript on purpose, without declarations (see the file), from the repository whether the tests run from their sources or their build.
+const { nestedJobs, shapes } = (await import(pathToFileURL(repoPath("test/support/shadowing-shapes.mjs")).href)) as {
+  nestedJobs: unknown[];
+  shapes: unknown[];
+};
+
+const functionFile = repoPath(".lithops-function-test.cjs");
 type Shape = [string, (x: number) => unknown, unknown];
 
 /**

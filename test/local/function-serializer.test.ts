@@ -16,9 +16,12 @@ import { LithopsError } from "../../client/errors.ts";
 import { shipFunction, UnshippableFunctionError } from "../../client/ship-function.ts";
 import * as keys from "../../protocol/keys.ts";
 import { loadFunction } from "../../worker/load-function.ts";
-import { classShapes } from "../support/class-shapes.ts";
+import { classShapesThroughTsx } from "../support/class-shapes-through-tsx.ts";
+import { REPO_ROOT } from "../support/package-paths.ts";
 
-const root = join(import.meta.dirname, "../..");
+const classShapes = await classShapesThroughTsx();
+
+const root = REPO_ROOT;
 // The worker compiles shipped text as a file of the user's project would be; nothing is written there.
 const functionFile = join(root, ".lithops-function-test.cjs");
 

@@ -3,13 +3,13 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { QueueServiceClient } from "@azure/storage-queue";
 import { DEV_ACCOUNT, isAzuriteCommandLine } from "../../local/azurite.ts";
 import { openLocalStorage, type LocalStorage } from "../../local/data-dir.ts";
 import { LocalDataDirUnsafeError } from "../../local/errors.ts";
 import { sweepOrphanedTempDirs, TEMP_PREFIXES } from "../../local/temp-folders.ts";
+import { repoPath } from "../support/package-paths.ts";
 
 /**
  * The local backend is for its user alone: another OS user of the machine cannot read,
@@ -17,7 +17,7 @@ import { sweepOrphanedTempDirs, TEMP_PREFIXES } from "../../local/temp-folders.t
  * development key. The second user is `nobody`, reached with setpriv (tests run as root
  * here; without root the cross-user part is skipped).
  */
-const PROBE = fileURLToPath(new URL("../support/other-user-probe.mjs", import.meta.url));
+const PROBE = repoPath("test/support/other-user-probe.mjs");
 const DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 const OTHER_UID = 65534;
 const asRoot = process.getuid?.() === 0 && spawnSync("setpriv", ["--version"]).status === 0;

@@ -4,7 +4,6 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import type { FunctionExecutor, ResponseFuture } from "../../client/index.ts";
@@ -13,6 +12,7 @@ import { MAX_WORKER_ROWS, PER_CALL_LIMIT, PLOT_MARKS, PLOT_MODULES, plotFutures,
 import { PlotPackagesMissingError } from "../../client/errors.ts";
 import { testExecutor } from "../support/executor.ts";
 import { chartTitle, markGroups, markItems, parseSvg, type SvgElement } from "../support/svg.ts";
+import { REPO_ROOT } from "../support/package-paths.ts";
 
 const CALLS = 12;
 const FAILING = 7;
@@ -282,7 +282,7 @@ describe("plot: vega and vega-lite are optional", () => {
     // A resolve hook sends "vega" and "vega-lite" to names that are not installed, as if they were missing.
     const hook = `export async function resolve(specifier, context, next) { return next(specifier === "vega" || specifier === "vega-lite" ? specifier + "-not-installed" : specifier, context); }`;
     const register = `import { register } from "node:module"; register("data:text/javascript,${encodeURIComponent(hook)}");`;
-    const root = fileURLToPath(new URL("../..", import.meta.url));
+    const root = REPO_ROOT;
     const script = `
       const client = await import("./dist/client/index.js");
       const { plotFutures } = await import("./dist/client/plot.js");

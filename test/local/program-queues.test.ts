@@ -4,11 +4,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { after, describe, it } from "node:test";
 import { CallCancelledError } from "../../client/index.ts";
 import { testExecutor } from "../support/executor.ts";
+import { MODULE_EXEC_ARGV, runningModule } from "../support/package-paths.ts";
 
 /**
  * Calls belong to the program that made them: programs on one data folder (the tests' own,
@@ -23,7 +24,7 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe("a program interrupted with Ctrl-C", () => {
   it("ends as Ctrl-C ends it, cancels its unfinished calls (an attach says so at once), and leaves nothing in the way of the next program", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../support/interrupted-map-child.ts", import.meta.url))], {
+    const child = spawn(process.execPath, [...MODULE_EXEC_ARGV, runningModule("test/support/interrupted-map-child")], {
       stdio: ["ignore", "pipe", "inherit"],
     });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
@@ -63,7 +64,7 @@ function project(name: string): string {
   mkdirSync(join(dir, "node_modules", "mypkg"), { recursive: true });
   writeFileSync(join(dir, "node_modules", "mypkg", "package.json"), JSON.stringify({ name: "mypkg", version: "1.0.0", main: "index.js" }));
   writeFileSync(join(dir, "node_modules", "mypkg", "index.js"), `module.exports = (x) => ${JSON.stringify(name)} + ":" + x;\n`);
-  const support = new URL("../support/executor.ts", import.meta.url).href;
+  const support = pathToFileURL(runningModule("test/support/executor")).href;
   writeFileSync(
     join(dir, "main.mjs"),
     `import { testExecutor } from ${JSON.stringify(support)};
@@ -78,7 +79,7 @@ await fexec.close();
 
 describe("two projects with different packages on one data folder", () => {
   it("map at the same time, and each one's functions resolve its own packages", async () => {
-    const run = (main: string) => promisify(execFile)(process.execPath, ["--import", "tsx", main], { env: process.env });
+    const run = (main: string) => promisify(execFile)(process.execPath, [...MODULE_EXEC_ARGV, main], { env: process.env });
     const [a, b] = await Promise.all([run(project("projecta")), run(project("projectb"))]);
     const expected = (name: string) => Array.from({ length: 20 }, (_, i) => `${name}:${i}`);
     assert.deepEqual(JSON.parse(a.stdout.trim().split("\n").at(-1) ?? ""), expected("projecta"));

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { Writable } from "node:stream";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
 import { startProgress, type ProgressStream } from "../../client/progress.ts";
+import { repoPath } from "../support/package-paths.ts";
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g;
@@ -81,9 +81,9 @@ describe("progress bar", () => {
   });
 });
 
-// Each child program has a data folder, Azurite and workers of its own (test/support/built-executor.mjs): they run at once.
+// Each child program has a data folder, Azurite and workers of its own (test/support/executor.ts, run from its build): they run at once.
 describe("progress bar of getResult on the local backend (child processes)", { concurrency: true }, () => {
-  const child = fileURLToPath(new URL("../support/progress-child.mjs", import.meta.url));
+  const child = repoPath("test/support/progress-child.mjs");
   const run = (...args: string[]): Promise<{ stdout: string; stderr: string }> => promisify(execFile)(process.execPath, [child, ...args], { timeout: 80_000 });
 
   it("draws on a terminal: 20/20 calls with 1 failure", async () => {

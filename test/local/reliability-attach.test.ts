@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { JobNotFoundError, type FunctionExecutor } from "../../client/index.ts";
 import { startAzurite, type Azurite } from "../../local/azurite.ts";
 import { testExecutor } from "../support/executor.ts";
 import { aliveAfter } from "../support/processes.ts";
+import { repoPath } from "../support/package-paths.ts";
 
 /**
  * A client killed (SIGKILL) right after submitting a map; a new client in another process
@@ -16,7 +16,7 @@ import { aliveAfter } from "../support/processes.ts";
  * Azurite both clients reach (local.connection_string) and both share the signing key, as
  * two clients of one Azure stack would.
  */
-const CHILD = fileURLToPath(new URL("../support/attach-child.mjs", import.meta.url));
+const CHILD = repoPath("test/support/attach-child.mjs");
 const CALLS = 400;
 
 async function firstLine(child: ChildProcess): Promise<string> {

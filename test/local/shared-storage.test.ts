@@ -3,7 +3,6 @@ import { execFile, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { after, describe, it } from "node:test";
 import { Storage, type StorageObject } from "../../client/index.ts";
@@ -13,6 +12,7 @@ import { connectStorage } from "../../azure/storage-connection.ts";
 import { executorPrefix } from "../../protocol/keys.ts";
 import { testExecutor } from "../support/executor.ts";
 import { portRefusesConnections, sleep } from "../support/processes.ts";
+import { MODULE_EXEC_ARGV, runningModule } from "../support/package-paths.ts";
 
 /**
  * The local backend's storage lives in a data folder that outlives executors and processes,
@@ -20,10 +20,10 @@ import { portRefusesConnections, sleep } from "../support/processes.ts";
  * this process's temporary data folder (test/support/executor.ts).
  */
 
-const CHILD = fileURLToPath(new URL("../support/local-storage-child.ts", import.meta.url));
+const CHILD = runningModule("test/support/local-storage-child");
 
 async function runChild<T>(...args: string[]): Promise<T> {
-  const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", CHILD, ...args], { timeout: 90_000 });
+  const { stdout } = await promisify(execFile)(process.execPath, [...MODULE_EXEC_ARGV, CHILD, ...args], { timeout: 90_000 });
   return JSON.parse(stdout) as T;
 }
 

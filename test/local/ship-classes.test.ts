@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import { Socket } from "node:net";
 import { describe, it } from "node:test";
 import { UnshippableFunctionError } from "../../client/index.ts";
-import { classShapes } from "../support/class-shapes.ts";
+import { classShapesThroughTsx } from "../support/class-shapes-through-tsx.ts";
 import { suiteExecutor } from "../support/executor.ts";
+
+const classShapes = await classShapesThroughTsx();
 
 /**
  * Issue 11, point 6: functions ship whole, or not at all. Each class shape, from a .ts

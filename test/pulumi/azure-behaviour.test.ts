@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { before, describe, it } from "node:test";
 import { parse } from "yaml";
 import * as keys from "../../protocol/keys.ts";
@@ -12,13 +11,14 @@ import { ACR_AUDIENCE } from "../../components/registry.ts";
 import { ROLES } from "../../components/roles.ts";
 import { EXPIRED_BLOB_TYPES } from "../../components/storage.ts";
 import { armProperties, kindOf, named, ofType, runProgram, type MockResource, type ProgramRun } from "../support/pulumi-harness.ts";
+import { REPO_ROOT } from "../support/package-paths.ts";
 
 /**
  * The Pulumi program against how Azure behaves (issue 12): grace periods, role propagation,
  * previews with read rights, storage and registry that do not grow forever, public images
  * through the stack's registry, GA API versions, and what operations need.
  */
-const root = fileURLToPath(new URL("../..", import.meta.url));
+const root = REPO_ROOT;
 const IMAGING = "runtimes/examples/imaging/Dockerfile";
 const DEV = {
   runtimes: [

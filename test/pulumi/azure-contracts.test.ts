@@ -4,6 +4,7 @@ import { before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { type Body, bodiesOf, type CheckName, check, contractProblems } from "../support/azure-contracts.ts";
 import { type ProgramRun, runProgram } from "../support/pulumi-harness.ts";
+import { repoPath } from "../support/package-paths.ts";
 
 /**
  * Issue 18 part 4: every body the program sends that the SDK's types do not check, held to
@@ -13,7 +14,7 @@ import { type ProgramRun, runProgram } from "../support/pulumi-harness.ts";
 
 /** A stack file's `lithops-aca:*` keys and its location, as the CLI passes them. */
 function stackFile(stack: string): { config: Record<string, unknown>; location: string } {
-  const { config } = parse(readFileSync(new URL(`../../Pulumi.${stack}.yaml`, import.meta.url), "utf8")) as { config: Record<string, unknown> };
+  const { config } = parse(readFileSync(repoPath(`Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
   const own = Object.entries(config).filter(([key]) => key.startsWith("lithops-aca:"));
   return {
     config: Object.fromEntries(own.map(([key, value]) => [key.slice("lithops-aca:".length), value])),

@@ -18,8 +18,9 @@ import { PlanError } from "../../deploy/errors.ts";
 import { ENV } from "../../protocol/env.ts";
 import { NODE_MAJOR, PACKAGE_VERSION } from "../../protocol/version.ts";
 import { armProperties, named, ofType, reveal, runProgram } from "../support/pulumi-harness.ts";
+import { REPO_ROOT } from "../support/package-paths.ts";
 
-const projectRoot = resolve(import.meta.dirname, "../..");
+const projectRoot = REPO_ROOT;
 const ref = { stack: "dev", project: "lithops-aca", projectRoot };
 const IMAGING = "runtimes/examples/imaging/Dockerfile";
 const DEV: RuntimeEntry[] = [

@@ -1,19 +1,20 @@
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { INLINE_PROJECT_DESCRIPTION, pulumiProject } from "../../deploy/pulumi-project.ts";
 import { PulumiProjectError } from "../../deploy/errors.ts";
 import { runProgram } from "../support/pulumi-harness.ts";
+import { REPO_ROOT } from "../support/package-paths.ts";
 
 /**
  * Which Pulumi project the command line works on from a user's folder, and that the inline
  * program it runs when there is none declares the very stack the repository's index.ts does.
  */
 
-const root = resolve(import.meta.dirname, "../..");
+const root = REPO_ROOT;
 let scratch: string;
 
 before(() => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { QueueServiceClient } from "@azure/storage-queue";
@@ -15,6 +15,7 @@ import { FunctionExecutor } from "../../client/executor.ts";
 import { startAzurite, type Azurite } from "../../local/azurite.ts";
 import { runtimeQueues } from "../../azure/runtime-name.ts";
 import { PulumiStandIn, type StandInState } from "../support/pulumi-standin.ts";
+import { REPO_ROOT } from "../support/package-paths.ts";
 
 /**
  * The commands that need Pulumi, run in-process against a stand-in `pulumi` first on PATH
@@ -22,7 +23,7 @@ import { PulumiStandIn, type StandInState } from "../support/pulumi-standin.ts";
  * what they change in the stack's config, what they print, and how they fail.
  */
 
-const root = resolve(import.meta.dirname, "../..");
+const root = REPO_ROOT;
 const IMAGING = "runtimes/examples/imaging/Dockerfile";
 const DEV: RuntimeEntry[] = [
   { name: "default", memory: 512, maxWorkers: 10 },

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { stringify } from "yaml";
 import { execute } from "../../cli/commands.ts";
@@ -10,7 +10,7 @@ import { startAzurite, stopChild, type Azurite } from "../../local/azurite.ts";
 import { runProgram } from "../support/pulumi-harness.ts";
 import { PulumiStandIn } from "../support/pulumi-standin.ts";
 import { clientConfigOnAzurite, containerEnv, createRuntimeStorage, workerStorageOnAzurite } from "../support/runtime-app.ts";
-import { WORKER_BIN } from "../support/package-paths.ts";
+import { REPO_ROOT, WORKER_BIN } from "../support/package-paths.ts";
 
 /**
  * `lithops-aca hello --stack dev` end to end, with everything but Azure real: the stack's
@@ -19,7 +19,7 @@ import { WORKER_BIN } from "../support/package-paths.ts";
  * with the runtime component's container env runs the call. Storage is Azurite.
  */
 
-const root = resolve(import.meta.dirname, "../..");
+const root = REPO_ROOT;
 const APP = "lithops-default-512";
 
 describe("cli: hello --stack dev (stack outputs from the program, real worker, Azurite)", () => {

@@ -1,16 +1,17 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { pathToFileURL } from "node:url";
 import { parse } from "yaml";
 import { LithopsStack } from "../../components/index.ts";
 import { ENV } from "../../protocol/env.ts";
 import { NODE_MAJOR, PACKAGE_VERSION } from "../../protocol/version.ts";
 import { armProperties, kindOf, type MockResource, type ProgramRun, programError, runProgram } from "../support/pulumi-harness.ts";
+import { REPO_ROOT, repoPath } from "../support/package-paths.ts";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
+const root = REPO_ROOT;
 const STACK_TYPE = "lithops-aca:index:LithopsStack";
-const PROGRAMS = new URL("../support/component-programs.ts", import.meta.url).href;
+const PROGRAMS = pathToFileURL(repoPath("test/support/component-programs.ts")).href;
 
 /** The `lithops-aca:*` keys and location of one of the repository's stack files. */
 function stackFile(stack: string): { config: Record<string, unknown>; location: string } {

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { ALLOWED_MEMORY_MB } from "../../runtime-model/memory.ts";
 import { runtimeQueues, runtimeResourceName } from "../../azure/runtime-name.ts";
@@ -7,8 +6,9 @@ import { NODE_MAJOR, PACKAGE_VERSION } from "../../protocol/version.ts";
 import { DEFAULT_DOCKERFILE, parseStackConfig } from "../../components/stack-config.ts";
 import { StackConfigError } from "../../components/errors.ts";
 import { programError } from "../support/pulumi-harness.ts";
+import { REPO_ROOT } from "../support/package-paths.ts";
 
-const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
+const projectRoot = REPO_ROOT;
 const options = { namespace: "lithops-aca", projectRoot, dockerHubTokenSet: false };
 const IMAGING = "runtimes/examples/imaging/Dockerfile";
 

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
 import { parse } from "yaml";
 import { runtimeResourceName } from "../../azure/runtime-name.ts";
+import { REPO_ROOT } from "../support/package-paths.ts";
 
 /**
  * A real `pulumi up` runs `node <runtime.options.nodeargs> <Pulumi's run.js>`, which
@@ -15,13 +15,13 @@ import { runtimeResourceName } from "../../azure/runtime-name.ts";
  * as its config. The child runs the program in its own main thread (runProgramHere), not in
  * the harness's worker thread, which would register tsx whatever the nodeargs.
  */
-const root = fileURLToPath(new URL("../..", import.meta.url));
-const project = parse(readFileSync(`${root}Pulumi.yaml`, "utf8"));
+const root = REPO_ROOT;
+const project = parse(readFileSync(`${root}/Pulumi.yaml`, "utf8"));
 const run = promisify(execFile);
 
 /** Runs the program under mocks in a fresh node with the given flags; returns its outputs. */
 async function loadInChild(nodeargs: string[], stack: string): Promise<Record<string, any>> {
-  const stackFile = parse(readFileSync(`${root}Pulumi.${stack}.yaml`, "utf8")).config as Record<string, unknown>;
+  const stackFile = parse(readFileSync(`${root}/Pulumi.${stack}.yaml`, "utf8")).config as Record<string, unknown>;
   const namespace = `${project.name}:`;
   const config = Object.fromEntries(
     Object.entries(stackFile)
@@ -51,8 +51,8 @@ describe("pulumi program: loads the way Pulumi.yaml tells `pulumi up` to", () =>
     assert.equal(project.runtime.options.typescript, false);
     assert.equal(project.runtime.options.nodeargs, "--import tsx");
     assert.equal(project.main, "index.ts");
-    assert.ok(existsSync(`${root}${project.main}`));
-    const pkg = JSON.parse(readFileSync(`${root}package.json`, "utf8"));
+    assert.ok(existsSync(`${root}/${project.main}`));
+    const pkg = JSON.parse(readFileSync(`${root}/package.json`, "utf8"));
     assert.equal(pkg.type, "module", "Pulumi imports an ES module program with import()");
   });
 
@@ -82,7 +82,7 @@ describe("pulumi program: loads the way Pulumi.yaml tells `pulumi up` to", () =>
   }
 
   it("without the nodeargs, node cannot load the program (so the tests above depend on them)", async () => {
-    const script = `import { pathToFileURL } from "node:url"; await import(pathToFileURL(${JSON.stringify(`${root}${project.main}`)}).href);`;
+    const script = `import { pathToFileURL } from "node:url"; await import(pathToFileURL(${JSON.stringify(`${root}/${project.main}`)}).href);`;
     await assert.rejects(run(process.execPath, ["--input-type=module", "-e", script], { cwd: root, timeout: 30_000 }), /ERR_UNKNOWN_FILE_EXTENSION/);
   });
 });

@@ -4,11 +4,11 @@ import { once } from "node:events";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { ComponentProvider } from "@pulumi/pulumi/provider/experimental/index.js";
 import ts from "typescript";
 import { LithopsRuntime, LithopsStack } from "../../components/index.ts";
 import { DEPLOYER, runProgram, SUBSCRIPTION } from "../support/pulumi-harness.ts";
+import { REPO_ROOT } from "../support/package-paths.ts";
 
 /**
  * The component provider `pulumi package add` runs (pulumi-plugin/), loaded in-process with the
@@ -17,9 +17,9 @@ import { DEPLOYER, runProgram, SUBSCRIPTION } from "../support/pulumi-harness.ts
  * The analyzer reads the package's built declarations (dist/), so this runs after `npm run build`.
  */
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
-const pluginDir = `${root}pulumi-plugin`;
-const { version } = JSON.parse(readFileSync(`${root}package.json`, "utf8")) as { version: string };
+const root = REPO_ROOT;
+const pluginDir = `${root}/pulumi-plugin`;
+const { version } = JSON.parse(readFileSync(`${root}/package.json`, "utf8")) as { version: string };
 // @pulumi/pulumi's own gRPC stubs and runtime, as the Pulumi engine talks to a provider.
 const require = createRequire(import.meta.url);
 const grpc = require("@grpc/grpc-js") as typeof import("@grpc/grpc-js");
@@ -72,7 +72,7 @@ describe("the component provider's schema (pulumi-plugin/)", () => {
   const provider = newProvider();
   let schema: Schema;
   before(async () => {
-    assert.ok(existsSync(`${root}dist/components/index.d.ts`), "the analyzer reads dist/: run `npm run build` first");
+    assert.ok(existsSync(`${root}/dist/components/index.d.ts`), "the analyzer reads dist/: run `npm run build` first");
     schema = JSON.parse(await provider.getSchema()) as Schema;
   });
 

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { FunctionExecutor } from "../../client/index.ts";
 import { startAzurite, stopChild, type Azurite } from "../../local/azurite.ts";
@@ -10,6 +9,7 @@ import { connectStorage } from "../../azure/storage-connection.ts";
 import { IMAGE_PACKAGE_DIR, workerLayer } from "../../components/image-context.ts";
 import { named, runProgram, type ProgramRun } from "../support/pulumi-harness.ts";
 import { clientConfigOnAzurite, containerEnv, createRuntimeStorage, workerStorageOnAzurite } from "../support/runtime-app.ts";
+import { REPO_ROOT } from "../support/package-paths.ts";
 
 /**
  * The infrastructure and the worker agree: the environment the runtime component gives
@@ -18,7 +18,7 @@ import { clientConfigOnAzurite, containerEnv, createRuntimeStorage, workerStorag
  * output runs a call through it. Only storage is redirected to Azurite, which cannot
  * check an identity token: its connection string stands in for the managed identity.
  */
-const root = fileURLToPath(new URL("../..", import.meta.url));
+const root = REPO_ROOT;
 const APP = "lithops-default-512";
 
 /**
@@ -28,7 +28,7 @@ const APP = "lithops-default-512";
 function imageCommand(): string[] {
   const cmd = /^CMD (\[.*\])\s*$/m.exec(workerLayer());
   assert.ok(cmd, "the worker layer has an exec-form CMD");
-  return (JSON.parse(cmd[1]!) as string[]).map((part) => part.replace(`${IMAGE_PACKAGE_DIR}/`, `${root}`));
+  return (JSON.parse(cmd[1]!) as string[]).map((part) => part.replace(IMAGE_PACKAGE_DIR, root));
 }
 
 describe("pulumi program and worker agree (real worker, Azurite)", () => {

@@ -4,12 +4,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, it } from "node:test";
 import { build } from "esbuild";
 import { parse } from "yaml";
 import { STAGED_DOCKERFILE, workerLayer } from "../../components/image-context.ts";
+import { REPO_ROOT } from "../support/package-paths.ts";
 
 /**
  * The example workflows in docs/ stay valid, current and safe: they pass a workflow linter
@@ -20,7 +20,7 @@ import { STAGED_DOCKERFILE, workerLayer } from "../../components/image-context.t
  * workflow runs only for tags, behind an environment, and builds the default runtime the
  * way a stack does, for each supported major, naming the image by digest.
  */
-const root = fileURLToPath(new URL("../..", import.meta.url));
+const root = REPO_ROOT;
 const run = promisify(execFile);
 const WORKFLOWS = ["docs/gitops-workflow.yml", "docs/release-workflow.yml"];
 

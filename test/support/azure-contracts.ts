@@ -1,6 +1,8 @@
+import { pathToFileURL } from "node:url";
 import { readFileSync } from "node:fs";
 import { Ajv, type ValidateFunction } from "ajv";
 import { isSecretValue, type MockResource, type ProgramRun } from "./pulumi-harness.ts";
+import { repoPath } from "./package-paths.ts";
 
 /**
  * Azure's contracts for the request bodies the Pulumi program sends where the SDK's types do
@@ -11,7 +13,7 @@ import { isSecretValue, type MockResource, type ProgramRun } from "./pulumi-harn
  * Microsoft documents that those definitions do not carry, each with its source.
  */
 
-const SPECS = new URL("../pulumi/azure-specs/", import.meta.url);
+const SPECS = pathToFileURL(repoPath("test/pulumi/azure-specs/"));
 const spec = (file: string) => JSON.parse(readFileSync(new URL(file, SPECS), "utf8")) as { definitions: Record<string, object> };
 
 /**

@@ -1,5 +1,5 @@
-import { fileURLToPath } from "node:url";
 import { LithopsStack } from "../../components/index.ts";
+import { REPO_ROOT } from "./package-paths.ts";
 
 /**
  * Programs that declare LithopsStack components directly, for test/pulumi/components.test.ts.
@@ -7,7 +7,7 @@ import { LithopsStack } from "../../components/index.ts";
  * thread; each returns its stack outputs.
  */
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
+const root = REPO_ROOT;
 
 /** Two stacks in one program, the second in a shared resource group with a second runtime and a poison alert. */
 export function twoStacks(): Record<string, unknown> {

@@ -1,6 +1,6 @@
 /**
  * A client that test/local/client-death.test.ts ends in various ways (plain JavaScript on the
- * built package, as a user's program would be: test/support/built-executor.mjs). It maps calls that
+ * built package, as a user's program would be: dist/test/support/executor.js). It maps calls that
  * sleep for a minute on two local workers; once both workers run, it prints one JSON line
  * (its pid, the worker pids and its workers' log folder), then, by argv[2]:
  * - "wait": waits to be signalled (SIGINT, SIGTERM, SIGKILL);
@@ -9,7 +9,7 @@
  * With "start" it only starts the local backend and closes it (the next start that sweeps what a killed client left).
  */
 import { dirname } from "node:path";
-import { testExecutor } from "./built-executor.mjs";
+import { testExecutor } from "../../dist/test/support/executor.js";
 
 const mode = process.argv[2];
 const fexec = testExecutor({ maxWorkers: 2 });

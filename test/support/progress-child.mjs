@@ -3,9 +3,9 @@
  * each take argv[5] ms (default 20), call 13 failing, with the executor's progress option
  * from argv[2] ("on" | "off"). With argv[3] "tty", stderr (a pipe here) pretends to be a
  * 100-column terminal, as a user's would be. Plain JavaScript on the built package
- * (test/support/built-executor.mjs).
+ * (dist/test/support/executor.js, the build of test/support/executor.ts).
  */
-import { testExecutor } from "./built-executor.mjs";
+import { testExecutor } from "../../dist/test/support/executor.js";
 
 const [progress, tty, calls = "20", callMs = "20"] = process.argv.slice(2);
 if (tty === "tty") {

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { SHARE_ENV, Worker } from "node:worker_threads";
 import { type MockResource, type ProgramRun, reveal, type Scenario } from "./pulumi-mock-azure.ts";
+import { REPO_ROOT, repoPath } from "./package-paths.ts";
 
 export {
   ACR_AUDIENCE_TOKEN,
@@ -47,7 +48,7 @@ class ProgramThread {
   lostError: Error | undefined;
 
   constructor() {
-    this.worker = new Worker(new URL("./pulumi-program-thread.mjs", import.meta.url), {
+    this.worker = new Worker(repoPath("test/support/pulumi-program-thread.mjs"), {
       // Shares process.env, so a run sees what a test set, as it did in the main thread.
       env: SHARE_ENV,
       // Not the test runner's flags: the thread registers tsx itself.
@@ -159,7 +160,7 @@ export const named = (run: ProgramRun, name: string) => {
  * built from a staged copy whose Dockerfile is the original text plus the worker layer.
  */
 export function imageBuiltFrom(run: ProgramRun, dockerfile: string): MockResource {
-  const original = readFileSync(resolve(import.meta.dirname, "../..", dockerfile), "utf8").trimEnd();
+  const original = readFileSync(resolve(REPO_ROOT, dockerfile), "utf8").trimEnd();
   const image = run.resources.find((r) => r.type === "docker:index/image:Image" && readFileSync(r.inputs.build.dockerfile, "utf8").startsWith(original));
   if (!image) throw new Error(`no image is built from ${dockerfile}`);
   return image;

@@ -1,5 +1,7 @@
-// The worker thread pulumi-harness.ts runs Pulumi programs in. A worker does not inherit
-// the parent's loader hooks, so it registers tsx itself before loading TypeScript.
+// The worker thread pulumi-harness.ts runs Pulumi programs in, from the sources whether the
+// tests run from theirs or from their build: a worker does not inherit the parent's loader
+// hooks, so it registers tsx itself before loading TypeScript (the repository's Pulumi program,
+// index.ts, finds its project folder next to itself, so it cannot run from dist/).
 import { parentPort } from "node:worker_threads";
 import { register } from "tsx/esm/api";
 

@@ -4,7 +4,7 @@
 // zod's internals) and so is the socket, so a function that took a local for the module's
 // binding fails at submit.
 import { Socket } from "node:net";
-import { FunctionExecutor, Storage } from "../../client/index.ts";
+import { FunctionExecutor, Storage } from "lithops-aca";
 
 const conn = new Socket();
 const limit = 10;

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import ts from "typescript";
+import { repoPath } from "../support/package-paths.ts";
 
-const TYPED_API = fileURLToPath(new URL("../types/typed-api.ts", import.meta.url));
+const TYPED_API = repoPath("test/types/typed-api.ts");
 // The same file with its @ts-expect-error marks blanked out: a sibling, so that its relative imports resolve alike.
 const UNMARKED = TYPED_API.replace(/\.ts$/, ".unmarked.ts");
 

@@ -5,14 +5,15 @@ import { describe, it } from "node:test";
 import { PRECEDENCE, resolveConfig } from "../../client/config.ts";
 import { executorOptionsSchema, type OptionDoc } from "../../client/options.ts";
 import { DEFAULT_MAX_WORKERS } from "../../runtime-model/defaults.ts";
+import { repoPath } from "../support/package-paths.ts";
 
 /**
  * docs/configuration.md shows the option schema's docs and defaults and the precedence
  * table as the code has them; and the table is the order resolveConfig follows.
  */
 
-const DOC = readFileSync(new URL("../../docs/configuration.md", import.meta.url), "utf8");
-const README = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+const DOC = readFileSync(repoPath("docs/configuration.md"), "utf8");
+const README = readFileSync(repoPath("README.md"), "utf8");
 
 const optionDoc = (name: keyof typeof executorOptionsSchema.shape): OptionDoc => executorOptionsSchema.shape[name].meta() as unknown as OptionDoc;
 

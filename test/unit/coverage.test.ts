@@ -2,15 +2,15 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import ts from "typescript";
+import { REPO_ROOT } from "../support/package-paths.ts";
 
 /**
  * The coverage map: every source module is imported by a unit test (test/unit), or is named
  * below with the reason it is tested only by another tier. A new module that is neither
  * fails here; so does a listed module that now has a unit test (take it off the list).
  */
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const ROOT = REPO_ROOT;
 const LAYERS = ["protocol", "azure", "runtime-model", "client", "worker", "local", "components", "deploy", "cli"];
 
 const ENTRY = "an entry point that re-exports or starts a process: what it exports is tested where it is defined";
@@ -167,7 +167,7 @@ describe("coverage map: each source module has a unit test or a stated reason", 
     assert.deepEqual(
       neither,
       [],
-      `write a unit test (test/unit/<module>.test.ts) for these, or add them to END_TO_END in ${relative(ROOT, fileURLToPath(import.meta.url))} with the reason`,
+      `write a unit test (test/unit/<module>.test.ts) for these, or add them to END_TO_END in test/unit/coverage.test.ts with the reason`,
     );
   });
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { describe, it } from "node:test";
+import { REPO_ROOT } from "../support/package-paths.ts";
 
 /**
  * DESIGN.md's one direction of dependency, checked on the import statements: protocol/
@@ -12,7 +13,7 @@ import { describe, it } from "node:test";
  * (driving Pulumi) sits on components/ and client/; cli/ on top. The worker bundle holds
  * protocol/, azure/, runtime-model/, worker/ and client/, so those import nothing else statically.
  */
-const root = resolve(import.meta.dirname, "../..");
+const root = REPO_ROOT;
 const SOURCE_DIRS = ["protocol", "azure", "runtime-model", "client", "worker", "local", "components", "deploy", "cli"];
 
 function sourceFiles(dir: string): string[] {
