@@ -1,7 +1,7 @@
-// `npm run build`: the package's JavaScript and declarations (tsc, into dist/; the tests' too, into
-// dist/test/, which `npm test` runs and the package leaves out), the files
-// tsc does not copy, and the worker bundle (esbuild, into dist/bundle/) that runtime images
-// and local workers run on plain Node.
+// `npm run build`: the package's JavaScript and declarations (tsc, into dist/), the files
+// tsc does not copy, the worker bundle (esbuild, into dist/bundle/) that runtime images
+// and local workers run on plain Node, and the tests' JavaScript (esbuild, into dist/test/,
+// left out of the package), which `npm test` runs without a loader.
 import { execFileSync } from "node:child_process";
 import { chmodSync, cpSync, renameSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -13,8 +13,6 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const only = process.argv[2]; // "bundle": the worker bundle alone (what the tests need after a worker change)
 
 if (only !== "bundle") {
-  // The tests' build is run by file name (npm test's globs): a test removed or renamed in test/ must not run on from dist/test/.
-  rmSync(join(root, "dist/test"), { recursive: true, force: true });
   const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
   execFileSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json")], { stdio: "inherit" });
   for (const file of ["parent-watchdog.cjs", "azurite-launch.cjs"]) cpSync(join(root, "local", file), join(root, "dist/local", file));
@@ -22,6 +20,7 @@ if (only !== "bundle") {
   // The local backend's Azurite as one file with the azurite classes it starts, which
   // azurite-launch.cjs runs with a code cache: a cold start loads one file instead of resolving
   // and reading about a thousand modules (a quarter less CPU to listening, before the cache).
+  await buildTests();
   await build({
     absWorkingDir: root,
     entryPoints: ["local/azurite-server.cjs"],
@@ -62,3 +61,30 @@ await build({
 });
 rmSync(bundleDir, { recursive: true, force: true });
 renameSync(staging, bundleDir);
+
+/**
+ * Every .ts file under test/ as JavaScript in dist/test/, file for file, each import kept and pointed at the
+ * built file (`../../client/index.ts` becomes `../../client/index.js`, tsc's build of the source).
+ * No type-check: `npm run check` does that. Written afresh, so a removed test never runs from here.
+ */
+async function buildTests() {
+  rmSync(join(root, "dist/test"), { recursive: true, force: true });
+  const keepImports = {
+    name: "keep-imports",
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, (args) => (args.kind === "entry-point" ? undefined : { path: args.path.replace(/\.ts$/, ".js"), external: true }));
+    },
+  };
+  await build({
+    absWorkingDir: root,
+    entryPoints: ["test/**/*.ts"],
+    outdir: "dist",
+    outbase: ".",
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    logLevel: "warning",
+    plugins: [keepImports],
+  });
+}
