@@ -141,14 +141,15 @@ describe("worker processes killed at random moments during a map", () => {
           const hog: number[][] = [];
           for (;;) hog.push(new Array(1_000_000).fill(kind.length));
         }
-        if (kind === "hang") for (;;);
+        // Blocked for good without spinning a core for the whole timeout (bad-input.test.ts ends a spinning loop at its timeout).
+        if (kind === "hang") Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
         if (kind === "exit") process.exit(3);
         if (kind === "throw") throw 42;
         return `${kind} done`;
       },
       ["a", "oom", "b", "hang", "c", "exit", "d", "throw", "e"],
       // Long enough that the OOM call reaches its memory limit first even on a loaded machine
-      // (6 s was not, with two cores shared by several test runs): the hang call costs this long.
+      // (6 s was not, with two cores shared by several test runs): the hang call waits this long.
       { timeout: 20 },
     );
     const results = (await fexec.getResult(fs, { throwExcept: false })) as unknown[];
