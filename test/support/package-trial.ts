@@ -95,8 +95,11 @@ export function userProject(parent: string, tarball: string): string {
  * inside a user's Pulumi program, not npm's download of Pulumi. Node.js resolves the links to
  * their real paths, so the program, lithops-aca/pulumi and the providers share one
  * @pulumi/pulumi, as in a real install.
+ * `npm install` starts from `installed`'s node_modules (a user project that installed the same
+ * tarball), so it only changes what the example's manifest wants otherwise (its @types/node):
+ * unpacking the same 300 MB again cost the trial 30 CPU-seconds.
  */
-export function ownProgram(parent: string, tarball: string): string {
+export function ownProgram(parent: string, tarball: string, installed: string): string {
   const dir = join(parent, "own-program");
   cpSync(join(packageRoot(), "examples/own-program"), dir, { recursive: true, filter: (path) => !/[/\\](node_modules|bin|\.lithops-aca)$/.test(path) });
   const manifestPath = join(dir, "package.json");
@@ -108,6 +111,12 @@ export function ownProgram(parent: string, tarball: string): string {
     dependencies: Object.fromEntries(Object.entries(manifest.dependencies).filter(([name]) => !name.startsWith("@pulumi/"))),
   };
   writeFileSync(manifestPath, `${JSON.stringify(withoutPulumi, null, 2)}\n`);
+  copyProject(join(installed, "node_modules"), join(dir, "node_modules"));
+  // npm rewrites its record of the installed tree in place: a hard link would change `installed`'s too.
+  const npmRecord = join(dir, "node_modules", ".package-lock.json");
+  const record = readFileSync(npmRecord);
+  rmSync(npmRecord);
+  writeFileSync(npmRecord, record);
   runOk("npm", [...NPM_INSTALL, "--no-package-lock"], dir);
   writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
   linkRepositoryPackages(dir, pulumiPackages);
@@ -246,8 +255,8 @@ export function trialProject(): { dir: string; tarball: string; app: string } {
 
 /**
  * Copies an installed project: as hard links where `cp -al` works (Linux; a few seconds
- * instead of copying 300 MB, and the trials add files but never change installed ones),
- * else file by file.
+ * instead of copying 300 MB, and the trials add files and npm replaces packages, but neither
+ * writes into an installed file), else file by file.
  */
 function copyProject(from: string, to: string): void {
   if (spawnSync("cp", ["-al", from, to]).status === 0) return;
