@@ -44,9 +44,9 @@ function devState(
   return { current: null, stacks: { dev: { config, outputs } } };
 }
 
-function usePulumi(state: Partial<StandInState>): PulumiStandIn {
+async function usePulumi(state: Partial<StandInState>): Promise<PulumiStandIn> {
   pulumi?.remove();
-  pulumi = new PulumiStandIn(state);
+  pulumi = await PulumiStandIn.served(state);
   process.env.PATH = pulumi.path(originalPath);
   return pulumi;
 }
@@ -104,7 +104,7 @@ after(() => {
 
 describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build, list, clean", () => {
   it("deploy adds the runtime to the stack config with `config set-all --path`, then `pulumi up`, and prints the result", async () => {
-    usePulumi(devState());
+    await usePulumi(devState());
     const { code, out, err } = await run({ command: "runtime deploy", name: "lithopscloud/ca-node20:01", memory: 1024, stack: "dev" });
     assert.equal(code, 0, err);
     assert.deepEqual(verbs(), ["version", "stack select", "config get", "config set-all", "up", "stack output", "stack output", "stack history"]);
@@ -130,14 +130,14 @@ describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build,
   });
 
   it("deploy into a stack that does not set the key writes the whole list, keeping the default runtime", async () => {
-    usePulumi(devState({}));
+    await usePulumi(devState({}));
     const { code, err } = await run({ command: "runtime deploy", name: "lithopscloud/ca-node20:01", stack: "dev" });
     assert.equal(code, 0, err);
     assert.deepEqual(runtimesOf(), [{ name: "default" }, { name: "lithopscloud/ca-node20:01", memory: 512 }]);
   });
 
   it("update all bumps every runtime's revision and runs a full up", async () => {
-    usePulumi(devState());
+    await usePulumi(devState());
     const first = await run({ command: "runtime update", name: "all", stack: "dev" });
     assert.equal(first.code, 0, first.err);
     assert.deepEqual(
@@ -155,7 +155,7 @@ describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build,
   });
 
   it("delete removes the entry with `config rm-all --path`; delete all leaves `runtimes: []` and a stack with no runtimes", async () => {
-    usePulumi(devState());
+    await usePulumi(devState());
     const deleted = await run({ command: "runtime delete", name: "imaging", memory: 2048, stack: "dev" });
     assert.equal(deleted.code, 0, deleted.err);
     assert.deepEqual(callOf("config rm-all")!.args, ["config", "rm-all", "--stack", "dev", "--path", "lithops-aca:runtimes[1]", "--non-interactive"]);
@@ -182,7 +182,7 @@ describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build,
   });
 
   it("delete all on a stack that does not set the key writes the implicit default, then removes it: `runtimes: []`", async () => {
-    usePulumi(devState({ "azure-native:location": "westeurope" }));
+    await usePulumi(devState({ "azure-native:location": "westeurope" }));
     const { code, out, err } = await run({ command: "runtime delete", name: "all", stack: "dev" });
     assert.equal(code, 0, err);
     assert.deepEqual(verbs().slice(0, 6), ["version", "stack select", "config get", "config set-all", "config rm-all", "up"]);
@@ -191,7 +191,7 @@ describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build,
   });
 
   it("build records the Dockerfile and runs up targeted at the image only; without a registry it says to deploy first", async () => {
-    usePulumi(devState(undefined, { registryPrefix: "lithopsacr.azurecr.io/", runtimes: [] }));
+    await usePulumi(devState(undefined, { registryPrefix: "lithopsacr.azurecr.io/", runtimes: [] }));
     const built = await run({ command: "runtime build", name: "myacct/tools:01", file: IMAGING, stack: "dev" });
     assert.equal(built.code, 0, built.err);
     const up = callOf("up")!.args;
@@ -203,7 +203,7 @@ describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build,
     assert.deepEqual(runtimesOf()!.at(-1), { name: "myacct/tools:01", memory: 512, dockerfile: IMAGING });
     assert.match(built.out, /Runtime myacct\/tools:01 built and pushed/);
 
-    usePulumi(devState());
+    await usePulumi(devState());
     const refused = await run({ command: "runtime build", name: "imaging", stack: "dev" });
     assert.equal(refused.code, 1);
     assert.match(refused.err, /has no container registry yet/);
@@ -211,7 +211,7 @@ describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build,
   });
 
   it("list shows the stack's deployed runtimes and what its config lists but is not deployed", async () => {
-    usePulumi(
+    await usePulumi(
       devState(undefined, {
         runtimes: [
           { name: "default", memory: 512, image: "lithopsacr.azurecr.io/default@sha256:ab", appName: "lithops-default-512", queue: "q", poisonQueue: "p" },
@@ -228,7 +228,7 @@ describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build,
   });
 
   it("clean of a stack that was never deployed changes nothing: an up would create it", async () => {
-    usePulumi(devState());
+    await usePulumi(devState());
     const { code, out, err } = await run({ command: "clean", stack: "dev" });
     assert.equal(code, 0, err);
     assert.match(out, /Nothing to clean: stack 'dev' is not deployed/);
@@ -237,7 +237,7 @@ describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build,
   });
 
   it("stack destroy without --yes and without a terminal refuses, and destroys nothing", async () => {
-    usePulumi(devState(undefined, { clientConfig: "x" }));
+    await usePulumi(devState(undefined, { clientConfig: "x" }));
     const { code, err } = await run({ command: "stack destroy", stack: "dev" });
     assert.equal(code, 1);
     assert.match(
@@ -249,7 +249,7 @@ describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build,
   });
 
   it("stack destroy needs the stack named with --stack: LITHOPS_STACK or the selected stack is not enough", async () => {
-    usePulumi({ ...devState(), current: "dev" });
+    await usePulumi({ ...devState(), current: "dev" });
     const { code, err } = await run({ command: "stack destroy", yes: true }, { env: { ...env, LITHOPS_STACK: "dev" } });
     assert.equal(code, 1);
     assert.match(err, /stack destroy needs the stack named with --stack <name>/);
@@ -258,7 +258,7 @@ describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build,
 
   it("stack destroy --yes runs `pulumi destroy` on the named stack only; its config stays", async () => {
     const prod = { config: { [RUNTIMES]: [DEV[0]] }, outputs: { clientConfig: "prod" } };
-    usePulumi({ current: null, stacks: { dev: { config: { [RUNTIMES]: DEV }, outputs: { clientConfig: "x" } }, prod } });
+    await usePulumi({ current: null, stacks: { dev: { config: { [RUNTIMES]: DEV }, outputs: { clientConfig: "x" } }, prod } });
     const { code, out, err } = await run({ command: "stack destroy", stack: "dev", yes: true });
     assert.equal(code, 0, err);
     const destroys = pulumi.calls().filter((c) => c.args[0] === "destroy");
@@ -272,7 +272,7 @@ describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build,
   });
 
   it("stack destroy on a terminal asks for the stack name: a wrong answer destroys nothing, the name destroys", async () => {
-    usePulumi(devState(undefined, { clientConfig: "x" }));
+    await usePulumi(devState(undefined, { clientConfig: "x" }));
     const wrong = await run({ command: "stack destroy", stack: "dev" }, { answer: "yes" });
     assert.equal(wrong.code, 1);
     assert.match(wrong.asked[0]!, /every resource of stack 'dev'.*Type the stack name to confirm/);
@@ -284,14 +284,14 @@ describe("cli with Pulumi (stand-in CLI): runtime deploy, update, delete, build,
   });
 
   it("the stack comes from --stack, else LITHOPS_STACK, else the stack selected in the project", async () => {
-    usePulumi({ ...devState(), current: "dev" });
+    await usePulumi({ ...devState(), current: "dev" });
     const selected = await run({ command: "runtime update", name: "default" });
     assert.equal(selected.code, 0, selected.err);
     assert.deepEqual(verbs().slice(0, 3), ["version", "stack ls", "version"], "asked the CLI for the selected stack first");
-    usePulumi(devState());
+    await usePulumi(devState());
     const fromEnv = await run({ command: "runtime update", name: "default" }, { env: { ...env, LITHOPS_STACK: "dev" } });
     assert.equal(fromEnv.code, 0, fromEnv.err);
-    usePulumi(devState()); // (selecting a stack, as the Automation API does, made dev the current one)
+    await usePulumi(devState()); // (selecting a stack, as the Automation API does, made dev the current one)
     const none = await run({ command: "runtime update", name: "default" });
     assert.equal(none.code, 1);
     assert.match(none.err, /no Pulumi stack given: pass --stack <name>.*LITHOPS_STACK.*`pulumi stack select <name>`/);
@@ -311,10 +311,10 @@ describe("cli from a user's own folder (no Pulumi.yaml): lithops-aca's program, 
         .map((c) => c.cwd),
     );
 
-  beforeEach(() => {
+  beforeEach(async () => {
     user = mkdtempSync(join(scratch, "user-project-"));
     workspace = inUser("lithops-aca");
-    usePulumi({ current: null, stacks: {} });
+    await usePulumi({ current: null, stacks: {} });
   });
 
   it("runtime deploy creates the stack, asks for its region, then deploys with the inline program; every call runs in ./lithops-aca/", async () => {
@@ -350,7 +350,7 @@ describe("cli from a user's own folder (no Pulumi.yaml): lithops-aca's program, 
     writeFileSync(inUser("package.json"), "{}\n");
     writeFileSync(inUser("Dockerfile"), "FROM node:22-slim\n");
     mkdirSync(inUser("src"));
-    usePulumi({
+    await usePulumi({
       current: null,
       stacks: { dev: { config: { "azure-native:location": "westeurope", [RUNTIMES]: [] }, outputs: { registryPrefix: "lithopsacr.azurecr.io/" } } },
     });
@@ -394,14 +394,14 @@ describe("cli with Pulumi: errors name what to do next", () => {
   });
 
   it("a Pulumi CLI older than the Automation API needs: update it", async () => {
-    usePulumi({ ...devState(), version: "3.1.0" });
+    await usePulumi({ ...devState(), version: "3.1.0" });
     const { code, err } = await run({ command: "runtime list", stack: "dev" });
     assert.equal(code, 1);
     assert.match(err, /Minimum version requirement failed.*update the Pulumi CLI/);
   });
 
   it("not logged in: pulumi login", async () => {
-    usePulumi({ ...devState(), loggedIn: false });
+    await usePulumi({ ...devState(), loggedIn: false });
     const { code, err } = await run({ command: "runtime deploy", name: "default", stack: "dev" });
     assert.equal(code, 1);
     assert.match(err, /not logged in to a Pulumi backend: run `pulumi login`/);
@@ -409,14 +409,14 @@ describe("cli with Pulumi: errors name what to do next", () => {
   });
 
   it("the stack does not exist: how to create it", async () => {
-    usePulumi(devState());
+    await usePulumi(devState());
     const { code, err } = await run({ command: "runtime deploy", name: "default", stack: "prod" });
     assert.equal(code, 1);
     assert.match(err, /stack 'prod' does not exist in the Pulumi project at .*: create it with `pulumi stack init prod`/);
   });
 
   it("up fails on Azure login: az login, and the config change is named", async () => {
-    usePulumi({
+    await usePulumi({
       ...devState(),
       failUp:
         "building auth config: obtain subscription() from Azure CLI: parsing json result from the Azure CLI: waiting for the Azure CLI: exit status 1: ERROR: Please run 'az login' to setup account.",
@@ -429,7 +429,7 @@ describe("cli with Pulumi: errors name what to do next", () => {
   });
 
   it("bad arguments fail before Pulumi is asked anything", async () => {
-    usePulumi(devState());
+    await usePulumi(devState());
     const { code, err } = await run({ command: "runtime deploy", name: "default", memory: 1000, stack: "dev" });
     assert.equal(code, 1);
     assert.match(err, /--memory: 1000 MB is not|--memory: 1000/);
@@ -459,8 +459,8 @@ describe("client bound to a stack (Automation API via the stand-in, storage on A
   after(async () => {
     await azurite.stop();
   });
-  beforeEach(() => {
-    usePulumi(devState(undefined, { clientConfig: clientConfig() }));
+  beforeEach(async () => {
+    await usePulumi(devState(undefined, { clientConfig: clientConfig() }));
     pulumi.update((state) => (state.stacks.dev!.secretOutputs = ["clientConfig"]));
   });
 

@@ -39,7 +39,7 @@ describe("cli: hello --stack dev (stack outputs from the program, real worker, A
 
     // The stack's outputs as `pulumi up` of this program leaves them, storage pointed at Azurite.
     const clientConfig = clientConfigOnAzurite(run.outputs.clientConfig as string, azurite);
-    pulumi = new PulumiStandIn({
+    pulumi = await PulumiStandIn.served({
       current: "dev",
       stacks: {
         dev: {
