@@ -25,6 +25,8 @@ const require = createRequire(import.meta.url);
 const grpc = require("@grpc/grpc-js") as typeof import("@grpc/grpc-js");
 const { ResourceProviderClient } = require("@pulumi/pulumi/proto/provider_grpc_pb.js");
 const { Empty } = require("google-protobuf/google/protobuf/empty_pb.js");
+// The analyzer getSchema() runs (ComponentProvider looks the class up on this module at each call).
+const analyzerModule = require("@pulumi/pulumi/provider/experimental/analyzer.js") as { Analyzer: new (...args: any[]) => { program: ts.Program } };
 const STACK = "lithops-aca:index:LithopsStack";
 const RUNTIME = "lithops-aca:index:LithopsRuntime";
 
@@ -71,9 +73,22 @@ describe("the component provider's schema (pulumi-plugin/)", () => {
   // One provider for all: its analysis (a TypeScript program over the package's declarations) takes half a minute.
   const provider = newProvider();
   let schema: Schema;
+  /** The program the analyzer built from pulumi-plugin/tsconfig.json: the type-check below asks it for its errors rather than building it again. */
+  let analyzed: ts.Program | undefined;
   before(async () => {
     assert.ok(existsSync(`${root}/dist/components/index.d.ts`), "the analyzer reads dist/: run `npm run build` first");
-    schema = JSON.parse(await provider.getSchema()) as Schema;
+    const { Analyzer } = analyzerModule;
+    analyzerModule.Analyzer = class extends Analyzer {
+      constructor(...args: any[]) {
+        super(...args);
+        analyzed = this.program;
+      }
+    };
+    try {
+      schema = JSON.parse(await provider.getSchema()) as Schema;
+    } finally {
+      analyzerModule.Analyzer = Analyzer;
+    }
   });
 
   it("names the package and its version, and holds both components", () => {
@@ -240,11 +255,12 @@ describe("the component provider's schema (pulumi-plugin/)", () => {
   });
 
   it("pulumi-plugin/index.ts type-checks against the package's declarations (the analyzer reports no type errors itself)", () => {
-    const config = ts.getParsedCommandLineOfConfigFile(`${pluginDir}/tsconfig.json`, undefined, {
-      ...ts.sys,
-      onUnRecoverableConfigFileDiagnostic: (diagnostic) => assert.fail(ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n")),
-    })!;
-    const diagnostics = ts.getPreEmitDiagnostics(ts.createProgram(config.fileNames, config.options));
+    // The analyzer's program is pulumi-plugin/tsconfig.json's, as `tsc -p pulumi-plugin` builds it (it only adds
+    // strictNullChecks, which the file's strict sets already), with every file the schema was read from.
+    assert.ok(analyzed, "getSchema() built no TypeScript program");
+    assert.deepEqual(analyzed.getRootFileNames(), [`${pluginDir}/index.ts`]);
+    assert.equal(analyzed.getCompilerOptions().strict, true);
+    const diagnostics = ts.getPreEmitDiagnostics(analyzed);
     assert.deepEqual(
       diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")),
       [],
