@@ -26,12 +26,15 @@ async function startSleeps(): Promise<number[]> {
   return [plain.pid ?? 0, grandchild, detached.pid ?? 0];
 }
 
-/** Writes the pids of startSleeps() to `path`, then never returns (busy: its thread's event loop does not turn). */
+/**
+ * Writes the pids of startSleeps() to `path`, then never returns: blocked, so its thread's event
+ * loop does not turn, as in a busy loop, but without spinning a core until the call is ended.
+ */
 async function startSleepsAndHang(path: string): Promise<never> {
   const fs = await import("node:fs");
   const pids = await startSleeps();
   fs.writeFileSync(path, JSON.stringify(pids));
-  for (;;);
+  for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
 }
 
 async function pidsWritten(path: string, ms: number): Promise<number[]> {
