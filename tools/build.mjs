@@ -1,9 +1,9 @@
 // `npm run build`: the package's JavaScript and declarations (tsc, into dist/), the files
 // tsc does not copy, the worker bundle (esbuild, into dist/bundle/) that runtime images
-// and local workers run on plain Node, and the tests' JavaScript (esbuild, into dist/test/,
+// and local workers run on plain Node, and the tests' JavaScript (into dist/test/,
 // left out of the package), which `npm test` runs without a loader.
 import { execFileSync } from "node:child_process";
-import { chmodSync, cpSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -63,28 +63,20 @@ rmSync(bundleDir, { recursive: true, force: true });
 renameSync(staging, bundleDir);
 
 /**
- * Every .ts file under test/ as JavaScript in dist/test/, file for file, each import kept and pointed at the
- * built file (`../../client/index.ts` becomes `../../client/index.js`, tsc's build of the source).
- * No type-check: `npm run check` does that. Written afresh, so a removed test never runs from here.
+ * Every .ts file under test/ as JavaScript in dist/test/, file for file, as tsc would emit it
+ * (TypeScript's single-file transpiler: no type-check, `npm run check` does that), relative
+ * imports pointed at the built files (`../../client/index.ts` becomes `../../client/index.js`,
+ * the package build's). Written afresh, so a removed test never runs from here.
  */
 async function buildTests() {
+  const ts = createRequire(import.meta.url)("typescript");
+  const compilerOptions = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, rewriteRelativeImportExtensions: true };
   rmSync(join(root, "dist/test"), { recursive: true, force: true });
-  const keepImports = {
-    name: "keep-imports",
-    setup(build) {
-      build.onResolve({ filter: /.*/ }, (args) => (args.kind === "entry-point" ? undefined : { path: args.path.replace(/\.ts$/, ".js"), external: true }));
-    },
-  };
-  await build({
-    absWorkingDir: root,
-    entryPoints: ["test/**/*.ts"],
-    outdir: "dist",
-    outbase: ".",
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    logLevel: "warning",
-    plugins: [keepImports],
-  });
+  for (const file of readdirSync(join(root, "test"), { recursive: true, encoding: "utf8" })) {
+    if (!file.endsWith(".ts") || file.endsWith(".d.ts")) continue;
+    const { outputText } = ts.transpileModule(readFileSync(join(root, "test", file), "utf8"), { compilerOptions, fileName: file });
+    const out = join(root, "dist/test", file.replace(/\.ts$/, ".js"));
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, outputText);
+  }
 }
