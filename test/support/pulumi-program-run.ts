@@ -1,6 +1,8 @@
+import { pathToFileURL } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import * as pulumiState from "@pulumi/pulumi/runtime/state.js";
 import { ACR_REFRESH_TOKEN, type MockResource, mockCall, mockState, type ProgramRun, type Scenario } from "./pulumi-mock-azure.ts";
+import { runningModule } from "./package-paths.ts";
 
 /**
  * Runs the Pulumi program (index.ts) against Pulumi's mocks for one stack config, in the
@@ -23,7 +25,7 @@ let runs = 0;
 async function declare(scenario: Scenario): Promise<Record<string, unknown>> {
   if (scenario.inline) return scenario.inline();
   runs += 1;
-  const module = (await import(scenario.program ?? `../../index.ts?run=${runs}`)) as Record<string, unknown>;
+  const module = (await import(scenario.program ?? `${pathToFileURL(runningModule("index")).href}?run=${runs}`)) as Record<string, unknown>;
   if (scenario.programFunction === undefined) return module;
   return (module[scenario.programFunction] as () => Record<string, unknown>)();
 }
