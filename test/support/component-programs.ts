@@ -30,3 +30,9 @@ export function protectedStack(): Record<string, unknown> {
   new LithopsStack("guarded", { location: "westeurope", projectRoot: root, runtimes: [] }, { protect: true });
   return {};
 }
+
+/** A stack with a memory size and a storage SKU the component refuses. */
+export function badArgsStack(): Record<string, unknown> {
+  new LithopsStack("x", { location: "westeurope", projectRoot: root, runtimes: [{ name: "default", memory: 1000 }], storage: { sku: "Premium" } });
+  return {};
+}
