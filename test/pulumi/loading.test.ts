@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { parse } from "yaml";
 import { runtimeResourceName } from "../../azure/runtime-name.ts";
@@ -19,32 +20,40 @@ const root = REPO_ROOT;
 const project = parse(readFileSync(`${root}/Pulumi.yaml`, "utf8"));
 const run = promisify(execFile);
 
-/** Runs the program under mocks in a fresh node with the given flags; returns its outputs. */
-async function loadInChild(nodeargs: string[], stack: string): Promise<Record<string, any>> {
-  const stackFile = parse(readFileSync(`${root}/Pulumi.${stack}.yaml`, "utf8")).config as Record<string, unknown>;
+/**
+ * Runs the program under mocks in one fresh node with the given flags, once per stack file, and
+ * returns each stack's outputs. The first run loads it as Pulumi does; the next ones import it
+ * afresh (a query string), since one program declares one stack per process.
+ */
+async function loadInChild(nodeargs: string[], stacks: string[]): Promise<Record<string, Record<string, any>>> {
   const namespace = `${project.name}:`;
-  const config = Object.fromEntries(
-    Object.entries(stackFile)
-      .filter(([k]) => k.startsWith(namespace))
-      .map(([k, v]) => [k.slice(namespace.length), v]),
-  );
+  const program = pathToFileURL(`${root}/${project.main}`).href;
+  const scenarios = stacks.map((stack, i) => {
+    const stackFile = parse(readFileSync(`${root}/Pulumi.${stack}.yaml`, "utf8")).config as Record<string, unknown>;
+    const config = Object.fromEntries(
+      Object.entries(stackFile)
+        .filter(([k]) => k.startsWith(namespace))
+        .map(([k, v]) => [k.slice(namespace.length), v]),
+    );
+    return { stack, location: stackFile["azure-native:location"], config, program: i === 0 ? program : `${program}?stack=${stack}` };
+  });
   const script = `
     import { resolve } from "node:path";
     import { pathToFileURL } from "node:url";
     const { runProgramHere } = await import(pathToFileURL(resolve("test/support/pulumi-program-run.ts")).href);
-    const result = await runProgramHere({
-      stack: ${JSON.stringify(stack)},
-      location: ${JSON.stringify(stackFile["azure-native:location"])},
-      config: ${JSON.stringify(config)},
-      program: pathToFileURL(resolve(${JSON.stringify(project.main)})).href,
-    });
-    process.stdout.write(JSON.stringify(result.outputs));
+    const outputs = {};
+    for (const scenario of ${JSON.stringify(scenarios)}) outputs[scenario.stack] = (await runProgramHere(scenario)).outputs;
+    process.stdout.write(JSON.stringify(outputs));
   `;
-  const { stdout } = await run(process.execPath, [...nodeargs, "--input-type=module", "-e", script], { cwd: root, timeout: 30_000 });
+  const { stdout } = await run(process.execPath, [...nodeargs, "--input-type=module", "-e", script], { cwd: root, timeout: 60_000 });
   return JSON.parse(stdout);
 }
 
 describe("pulumi program: loads the way Pulumi.yaml tells `pulumi up` to", () => {
+  /** Both stack files' outputs, from one child for both tests (a child's start is most of a load's CPU). */
+  let loaded: Promise<Record<string, Record<string, any>>> | undefined;
+  const loadedWithNodeargs = () => (loaded ??= loadInChild(project.runtime.options.nodeargs.split(" "), ["dev", "prod"]));
+
   it("Pulumi.yaml: nodejs without ts-node, tsx as the loader, index.ts as main", () => {
     assert.equal(project.name, "lithops-aca");
     assert.equal(project.runtime.name, "nodejs");
@@ -73,7 +82,7 @@ describe("pulumi program: loads the way Pulumi.yaml tells `pulumi up` to", () =>
     ],
   ] as const) {
     it(`Pulumi.${stack}.yaml deploys its runtimes when loaded with the nodeargs`, async () => {
-      const outputs = await loadInChild(project.runtime.options.nodeargs.split(" "), stack);
+      const outputs = (await loadedWithNodeargs())[stack]!;
       assert.deepEqual(
         outputs.runtimes.map((r: { name: string; memory: number; appName: string }) => [r.name, r.memory, r.appName]),
         expected.map(([name, memory]) => [name, memory, runtimeResourceName(name, memory)]),
