@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { INLINE_PROJECT_DESCRIPTION, pulumiProject } from "../../deploy/pulumi-project.ts";
 import { PulumiProjectError } from "../../deploy/errors.ts";
 import { runProgram } from "../support/pulumi-harness.ts";
-import { REPO_ROOT } from "../support/package-paths.ts";
+import { REPO_ROOT, runningModule } from "../support/package-paths.ts";
 
 /**
  * Which Pulumi project the command line works on from a user's folder, and that the inline
@@ -79,7 +79,7 @@ describe("the inline program (deploy/inline-program.ts) under Pulumi's mocks", (
     const module = join(scratch, "inline-program.mjs");
     writeFileSync(
       module,
-      `import { inlineProgram } from ${JSON.stringify(pathToFileURL(join(root, "deploy/inline-program.ts")).href)};\n` +
+      `import { inlineProgram } from ${JSON.stringify(pathToFileURL(runningModule("deploy/inline-program")).href)};\n` +
         `export const { ${names.join(", ")} } = await inlineProgram(${JSON.stringify(root)})();\n`,
     );
     const inline = await runProgram({ stack: "dev", config, program: pathToFileURL(module).href });

@@ -6,11 +6,11 @@ import { parse } from "yaml";
 import { ENV } from "../../protocol/env.ts";
 import { NODE_MAJOR, PACKAGE_VERSION } from "../../protocol/version.ts";
 import { armProperties, kindOf, type MockResource, type ProgramRun, runProgram } from "../support/pulumi-harness.ts";
-import { REPO_ROOT, repoPath } from "../support/package-paths.ts";
+import { REPO_ROOT, runningModule } from "../support/package-paths.ts";
 
 const root = REPO_ROOT;
 const STACK_TYPE = "lithops-aca:index:LithopsStack";
-const PROGRAMS = pathToFileURL(repoPath("test/support/component-programs.ts")).href;
+const PROGRAMS = pathToFileURL(runningModule("test/support/component-programs")).href;
 
 /** The `lithops-aca:*` keys and location of one of the repository's stack files. */
 function stackFile(stack: string): { config: Record<string, unknown>; location: string } {

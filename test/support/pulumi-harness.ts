@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { SHARE_ENV, Worker } from "node:worker_threads";
 import { type MockResource, type ProgramRun, reveal, type Scenario } from "./pulumi-mock-azure.ts";
-import { REPO_ROOT, repoPath } from "./package-paths.ts";
+import { REPO_ROOT, repoPath, runningModule } from "./package-paths.ts";
 
 export {
   ACR_AUDIENCE_TOKEN,
@@ -51,8 +52,9 @@ class ProgramThread {
     this.worker = new Worker(repoPath("test/support/pulumi-program-thread.mjs"), {
       // Shares process.env, so a run sees what a test set, as it did in the main thread.
       env: SHARE_ENV,
-      // Not the test runner's flags: the thread registers tsx itself.
+      // Not the test runner's flags: the thread registers tsx itself if it runs the sources.
       execArgv: [],
+      workerData: { programRun: pathToFileURL(runningModule("test/support/pulumi-program-run")).href },
       // A run's promises die young: a larger young generation scavenges less often (64 MB: a tenth less CPU
       // than the default; 128 MB another tenth).
       resourceLimits: { maxYoungGenerationSizeMb: 128 },
