@@ -63,7 +63,7 @@ rmSync(bundleDir, { recursive: true, force: true });
 renameSync(staging, bundleDir);
 
 /**
- * Every .ts file under test/, and index.ts, as JavaScript in dist/, file for file, as tsc would emit it
+ * Every .ts file under test/ and bench/, and index.ts, as JavaScript in dist/, file for file, as tsc would emit it
  * (TypeScript's single-file transpiler: no type-check, `npm run check` does that), relative
  * imports pointed at the built files (`../../client/index.ts` becomes `../../client/index.js`,
  * the package build's). Written afresh, so a removed test never runs from here.
@@ -72,9 +72,10 @@ async function buildTests() {
   const ts = createRequire(import.meta.url)("typescript");
   const compilerOptions = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, rewriteRelativeImportExtensions: true };
   rmSync(join(root, "dist/test"), { recursive: true, force: true });
-  const tests = readdirSync(join(root, "test"), { recursive: true, encoding: "utf8" }).map((file) => join("test", file));
-  // index.ts too: the repository's Pulumi program, which the Pulumi tier runs under mocks.
-  for (const file of [...tests, "index.ts"]) {
+  rmSync(join(root, "dist/bench"), { recursive: true, force: true });
+  const under = (folder) => readdirSync(join(root, folder), { recursive: true, encoding: "utf8" }).map((file) => join(folder, file));
+  // bench/ and index.ts too: tests check the benchmarks' models and run the repository's Pulumi program under mocks.
+  for (const file of [...under("test"), ...under("bench"), "index.ts"]) {
     if (!file.endsWith(".ts") || file.endsWith(".d.ts")) continue;
     const { outputText } = ts.transpileModule(readFileSync(join(root, file), "utf8"), { compilerOptions, fileName: file });
     const out = join(root, "dist", file.replace(/\.ts$/, ".js"));
