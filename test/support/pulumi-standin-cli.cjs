@@ -133,6 +133,23 @@ async function answer(dir, args, cwd) {
     if (runtimes.some((r) => r.dockerfile !== undefined || (r.name === "default" && r.image === undefined))) outputs.registryPrefix = "lithopsacr.azurecr.io/";
     return outputs;
   }
+  /** Appends to the stack's history what a finished `up` or `destroy` of `seconds` leaves there, as `pulumi stack history --json` lists it. */
+  function recordUpdate(stack, kind, seconds, resourceChanges) {
+    const updates = stack.updates ?? [];
+    const endTime = new Date(Date.UTC(2024, 0, 1, 0, 0, seconds)).toISOString();
+    const update = {
+      version: updates.length + 1,
+      kind,
+      startTime: "2024-01-01T00:00:00.000Z",
+      endTime,
+      message: "",
+      environment: {},
+      config: {},
+      result: "succeeded",
+      resourceChanges,
+    };
+    stack.updates = [...updates, update];
+  }
   function history(stackName) {
     const stack = state.stacks[stackName];
     const updates = stack.updates ?? [];
@@ -231,20 +248,7 @@ async function answer(dir, args, cwd) {
       out("    ~  azure-native:app:ContainerApp lithops-app updating (0s) [diff: ~template]\n");
       out("@ Updating....\n");
       if (targets.length === 0) stack.outputs = { ...stack.outputs, ...deriveOutputs(stack), ...(state.upOutputs ?? {}) };
-      stack.updates = [
-        ...(stack.updates ?? []),
-        {
-          version: (stack.updates ?? []).length + 1,
-          kind: "update",
-          startTime: "2024-01-01T00:00:00.000Z",
-          endTime: "2024-01-01T00:00:05.000Z",
-          message: "",
-          environment: {},
-          config: {},
-          result: "succeeded",
-          resourceChanges: { create: 1, update: 1, same: 10 },
-        },
-      ];
+      recordUpdate(stack, "update", 5, { create: 1, update: 1, same: 10 });
       stack.lastUp = { targets };
       save();
       return out("Outputs:\n    runtimes: [...]\n\nResources:\n    + 1 created\n    ~ 1 updated\n    10 unchanged\n\nDuration: 5s\n");
@@ -255,20 +259,7 @@ async function answer(dir, args, cwd) {
         `Destroying (${name})\n\n    -  azure-native:app:ContainerApp lithops-app deleting (0s)\n    -  azure-native:app:ContainerApp lithops-app deleted (2s)\n\nResources:\n    - 12 deleted\n\nDuration: 30s\n`,
       );
       stack.outputs = {};
-      stack.updates = [
-        ...(stack.updates ?? []),
-        {
-          version: (stack.updates ?? []).length + 1,
-          kind: "destroy",
-          startTime: "2024-01-01T00:00:00.000Z",
-          endTime: "2024-01-01T00:00:30.000Z",
-          message: "",
-          environment: {},
-          config: {},
-          result: "succeeded",
-          resourceChanges: { delete: 12 },
-        },
-      ];
+      recordUpdate(stack, "destroy", 30, { delete: 12 });
       save();
       return;
     }
