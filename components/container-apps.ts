@@ -1,4 +1,5 @@
-import * as azure from "@pulumi/azure-native";
+import type * as inputs from "@pulumi/azure-native/types/input.js";
+import * as resources from "@pulumi/azure-native/resources/index.js";
 import type * as pulumi from "@pulumi/pulumi";
 
 /**
@@ -12,20 +13,20 @@ export const CONTAINER_APPS_API_VERSION = "2025-07-01";
 export interface ContainerAppProperties {
   environmentId: pulumi.Input<string>;
   workloadProfileName?: string;
-  configuration: azure.types.input.app.ConfigurationArgs;
-  template: azure.types.input.app.TemplateArgs;
+  configuration: inputs.app.ConfigurationArgs;
+  template: inputs.app.TemplateArgs;
 }
 
 export interface ContainerAppJobProperties {
   environmentId: pulumi.Input<string>;
   workloadProfileName?: string;
-  configuration: azure.types.input.app.JobConfigurationArgs;
-  template: azure.types.input.app.JobTemplateArgs;
+  configuration: inputs.app.JobConfigurationArgs;
+  template: inputs.app.JobTemplateArgs;
 }
 
 export interface ManagedEnvironmentProperties {
-  appLogsConfiguration: azure.types.input.app.AppLogsConfigurationArgs;
-  workloadProfiles: azure.types.input.app.WorkloadProfileArgs[];
+  appLogsConfiguration: inputs.app.AppLogsConfigurationArgs;
+  workloadProfiles: inputs.app.WorkloadProfileArgs[];
 }
 
 interface CommonArgs {
@@ -38,10 +39,10 @@ interface CommonArgs {
 function declare(
   name: string,
   resourceType: string,
-  args: CommonArgs & { identity?: azure.types.input.resources.IdentityArgs; properties: object },
+  args: CommonArgs & { identity?: inputs.resources.IdentityArgs; properties: object },
   opts: pulumi.CustomResourceOptions,
-): azure.resources.Resource {
-  return new azure.resources.Resource(
+): resources.Resource {
+  return new resources.Resource(
     name,
     {
       apiVersion: CONTAINER_APPS_API_VERSION,
@@ -64,7 +65,7 @@ export function containerApp(
   name: string,
   args: CommonArgs & { userAssignedIdentities: pulumi.Input<string>[]; properties: ContainerAppProperties },
   opts: pulumi.CustomResourceOptions,
-): azure.resources.Resource {
+): resources.Resource {
   return declare(name, "containerApps", { ...args, identity: { type: "UserAssigned", userAssignedIdentities: args.userAssignedIdentities } }, opts);
 }
 
@@ -73,7 +74,7 @@ export function containerAppJob(
   name: string,
   args: CommonArgs & { userAssignedIdentities: pulumi.Input<string>[]; properties: ContainerAppJobProperties },
   opts: pulumi.CustomResourceOptions,
-): azure.resources.Resource {
+): resources.Resource {
   return declare(name, "jobs", { ...args, identity: { type: "UserAssigned", userAssignedIdentities: args.userAssignedIdentities } }, opts);
 }
 
@@ -81,6 +82,6 @@ export function managedEnvironment(
   name: string,
   args: CommonArgs & { properties: ManagedEnvironmentProperties },
   opts: pulumi.CustomResourceOptions,
-): azure.resources.Resource {
+): resources.Resource {
   return declare(name, "managedEnvironments", args, opts);
 }

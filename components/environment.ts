@@ -1,4 +1,5 @@
-import * as azure from "@pulumi/azure-native";
+import * as monitor from "@pulumi/azure-native/monitor/index.js";
+import * as operationalinsights from "@pulumi/azure-native/operationalinsights/index.js";
 import * as pulumi from "@pulumi/pulumi";
 import { managedEnvironment } from "./container-apps.ts";
 
@@ -41,12 +42,12 @@ export class RuntimeEnvironment extends pulumi.ComponentResource {
       this.workspaceId = undefined;
       this.workloadProfileName = args.existing.workloadProfileName;
     } else {
-      const workspace = new azure.operationalinsights.Workspace(
+      const workspace = new operationalinsights.Workspace(
         `${name}-logs`,
         {
           resourceGroupName: args.resourceGroupName,
           location: args.location,
-          sku: { name: azure.operationalinsights.WorkspaceSkuNameEnum.PerGB2018 },
+          sku: { name: operationalinsights.WorkspaceSkuNameEnum.PerGB2018 },
           retentionInDays: args.logRetentionDays,
           tags: args.tags,
         },
@@ -69,7 +70,7 @@ export class RuntimeEnvironment extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      new azure.monitor.DiagnosticSetting(
+      new monitor.DiagnosticSetting(
         `${name}-logs-to-workspace`,
         {
           name: "lithops-logs",

@@ -1,4 +1,5 @@
-import * as azure from "@pulumi/azure-native";
+import * as authorization from "@pulumi/azure-native/authorization/index.js";
+import * as resources from "@pulumi/azure-native/resources/index.js";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { stringify } from "yaml";
@@ -179,13 +180,13 @@ export class LithopsStack extends pulumi.ComponentResource {
     // Cost tags first, so the stack's own tag cannot be overridden by them.
     const tags = { ...config.tags, lithops_stack: stack };
 
-    const client = azure.authorization.getClientConfigOutput({ parent: this });
+    const client = authorization.getClientConfigOutput({ parent: this });
     const organization = pulumi.getOrganization();
     const suffix = client.subscriptionId.apply((subscription) => names.uniqueSuffix(...instance.suffixParts(subscription, organization, pulumi.getProject())));
 
     const resourceGroupName: pulumi.Output<string> = config.resourceGroupName
       ? pulumi.output(config.resourceGroupName)
-      : new azure.resources.ResourceGroup(name, { location, tags }, moved(name)).name;
+      : new resources.ResourceGroup(name, { location, tags }, moved(name)).name;
 
     // Whoever runs the client gets data access; the deployer unless the stack names others.
     const clientPrincipals: PrincipalRef[] = config.clientPrincipalIds

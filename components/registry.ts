@@ -1,5 +1,8 @@
 import { createHash } from "node:crypto";
-import * as azure from "@pulumi/azure-native";
+import * as authorization from "@pulumi/azure-native/authorization/index.js";
+import * as containerregistry from "@pulumi/azure-native/containerregistry/index.js";
+import * as managedidentity from "@pulumi/azure-native/managedidentity/index.js";
+import { Provider } from "@pulumi/azure-native/provider.js";
 import * as pulumi from "@pulumi/pulumi";
 import { cachedRepository, upstreamImage } from "./image-reference.ts";
 import { assignRole } from "./roles.ts";
@@ -46,7 +49,7 @@ export type PullAccess =
       /** The stack's pull identity, shared by every app. */
       identityId: pulumi.Output<string>;
       /** Its AcrPull grant, made with the registry: apps depend on it, so it is never newer than they are. */
-      grant: azure.authorization.RoleAssignment;
+      grant: authorization.RoleAssignment;
     }
   | { kind: "password"; server: string; username: string; password: pulumi.Output<string> };
 
@@ -129,7 +132,7 @@ export class RuntimeRegistry extends pulumi.ComponentResource {
     let registryId: pulumi.Output<string>;
     let registrySubscription: pulumi.Input<string>;
     if (args.kind === "acr") {
-      const registry = new azure.containerregistry.Registry(
+      const registry = new containerregistry.Registry(
         `${name}-acr`,
         {
           registryName: args.registryName,
@@ -143,19 +146,19 @@ export class RuntimeRegistry extends pulumi.ComponentResource {
       );
       loginServer = registry.loginServer;
       registryId = registry.id;
-      registrySubscription = azure.authorization.getClientConfigOutput(child).subscriptionId;
+      registrySubscription = authorization.getClientConfigOutput(child).subscriptionId;
       this.acr = { registryName: registry.name, resourceGroupName: args.resourceGroupName, opts: child };
-      new azure.containerregistry.Task(
+      new containerregistry.Task(
         `${name}-purge`,
         {
           registryName: registry.name,
           resourceGroupName: args.resourceGroupName,
           location: args.location,
           taskName: "purge-untagged",
-          platform: { os: azure.containerregistry.OS.Linux },
+          platform: { os: containerregistry.OS.Linux },
           step: { type: "EncodedTask", encodedTaskContent: Buffer.from(purgeTaskContent(args.untaggedRetentionDays)).toString("base64") },
           trigger: { timerTriggers: [{ name: "daily", schedule: PURGE_SCHEDULE }] },
-          status: azure.containerregistry.TaskStatus.Enabled,
+          status: containerregistry.TaskStatus.Enabled,
           tags: args.tags,
         },
         child,
@@ -163,9 +166,9 @@ export class RuntimeRegistry extends pulumi.ComponentResource {
     } else {
       // The registry may live in another subscription: reach it through a provider for that one.
       const parts = registryIdParts(args.id);
-      const provider = new azure.Provider(`${name}-subscription`, { subscriptionId: parts.subscriptionId }, child);
+      const provider = new Provider(`${name}-subscription`, { subscriptionId: parts.subscriptionId }, child);
       const inRegistrySubscription = { parent: this, provider };
-      loginServer = azure.containerregistry
+      loginServer = containerregistry
         .getRegistryOutput({ resourceGroupName: parts.resourceGroupName, registryName: parts.registryName }, inRegistrySubscription)
         .apply((r) => r.loginServer);
       registryId = pulumi.output(args.id);
@@ -176,7 +179,7 @@ export class RuntimeRegistry extends pulumi.ComponentResource {
     // One pull identity for all apps, granted with the registry: by the time an app is created
     // (after its image is built or cached) the grant has had time to apply, and a runtime added
     // later finds it long in place.
-    const identity = new azure.managedidentity.UserAssignedIdentity(
+    const identity = new managedidentity.UserAssignedIdentity(
       `${name}-pull`,
       { resourceName: args.pullIdentityName ?? "lithops-registry-pull", resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags },
       child,
@@ -193,8 +196,8 @@ export class RuntimeRegistry extends pulumi.ComponentResource {
     if (pulumi.runtime.isDryRun()) {
       this.push = pulumi.secret(pulumi.output(pulumi.unknown) as pulumi.Output<PushCredentials>);
     } else {
-      const client = azure.authorization.getClientConfigOutput(child);
-      const token = azure.authorization.getClientTokenOutput({ endpoint: ACR_AUDIENCE }, child);
+      const client = authorization.getClientConfigOutput(child);
+      const token = authorization.getClientTokenOutput({ endpoint: ACR_AUDIENCE }, child);
       this.push = pulumi.secret(
         pulumi.all([loginServer, client.tenantId, token.token]).apply(async ([server, tenantId, accessToken]) => ({
           server,
@@ -230,7 +233,7 @@ export class RuntimeRegistry extends pulumi.ComponentResource {
         .replace(/[^a-z0-9]+/g, "-")
         .replace(/^-|-$/g, "")
         .slice(0, 40)}-${hash}`;
-      const rule = new azure.containerregistry.CacheRule(
+      const rule = new containerregistry.CacheRule(
         `${this.resourceName}-${ruleName}`,
         {
           registryName: this.acr.registryName,

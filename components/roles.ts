@@ -1,4 +1,4 @@
-import * as azure from "@pulumi/azure-native";
+import * as authorization from "@pulumi/azure-native/authorization/index.js";
 import * as pulumi from "@pulumi/pulumi";
 
 /**
@@ -36,13 +36,8 @@ export interface Grant {
 }
 
 /** One role assignment; `name` must be unique among the parent's children. */
-export function assignRole(
-  name: string,
-  grant: Grant,
-  subscriptionId: pulumi.Input<string>,
-  opts: pulumi.CustomResourceOptions,
-): azure.authorization.RoleAssignment {
-  return new azure.authorization.RoleAssignment(
+export function assignRole(name: string, grant: Grant, subscriptionId: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): authorization.RoleAssignment {
+  return new authorization.RoleAssignment(
     name,
     {
       principalId: grant.principalId,

@@ -1,4 +1,8 @@
-import * as azure from "@pulumi/azure-native";
+import * as app from "@pulumi/azure-native/app/index.js";
+import * as managedidentity from "@pulumi/azure-native/managedidentity/index.js";
+import * as monitor from "@pulumi/azure-native/monitor/index.js";
+import * as storage from "@pulumi/azure-native/storage/index.js";
+import type * as inputs from "@pulumi/azure-native/types/input.js";
 import * as pulumi from "@pulumi/pulumi";
 import { ENV } from "../protocol/env.ts";
 import { POISON_MARKER } from "../protocol/log-markers.ts";
@@ -116,7 +120,7 @@ export class LithopsRuntime extends pulumi.ComponentResource {
     super("lithops-aca:index:LithopsRuntime", name, {}, opts);
     const azureName = args.azureName ?? spec.resourceName;
     const asJob = runsAsJob(spec);
-    const { storage } = args;
+    const jobStorage = args.storage;
     const child = { parent: this };
     const tags = {
       ...args.tags,
@@ -126,17 +130,17 @@ export class LithopsRuntime extends pulumi.ComponentResource {
       lithops_version: PACKAGE_VERSION,
     };
 
-    const queue = new azure.storage.Queue(
+    const queue = new storage.Queue(
       `${name}-queue`,
-      { queueName: spec.queue, accountName: storage.accountName, resourceGroupName: args.resourceGroupName },
+      { queueName: spec.queue, accountName: jobStorage.accountName, resourceGroupName: args.resourceGroupName },
       child,
     );
-    const poison = new azure.storage.Queue(
+    const poison = new storage.Queue(
       `${name}-poison`,
-      { queueName: spec.poisonQueue, accountName: storage.accountName, resourceGroupName: args.resourceGroupName },
+      { queueName: spec.poisonQueue, accountName: jobStorage.accountName, resourceGroupName: args.resourceGroupName },
       child,
     );
-    const identity = new azure.managedidentity.UserAssignedIdentity(
+    const identity = new managedidentity.UserAssignedIdentity(
       `${name}-identity`,
       { resourceName: `${azureName}-id`, resourceGroupName: args.resourceGroupName, location: args.location, tags },
       child,
@@ -147,7 +151,7 @@ export class LithopsRuntime extends pulumi.ComponentResource {
       // Also what the KEDA scale rule reads the queue length with.
       assignRole(`${name}-queue-contributor`, { role: "queueDataContributor", scope: queue.id, ...worker }, args.subscriptionId, child),
       assignRole(`${name}-poison-sender`, { role: "queueDataMessageSender", scope: poison.id, ...worker }, args.subscriptionId, child),
-      assignRole(`${name}-blob-contributor`, { role: "blobDataContributor", scope: storage.containerId, ...worker }, args.subscriptionId, child),
+      assignRole(`${name}-blob-contributor`, { role: "blobDataContributor", scope: jobStorage.containerId, ...worker }, args.subscriptionId, child),
     ];
     for (const principal of args.clientPrincipals) {
       const client = { principalId: principal.id };
@@ -157,8 +161,8 @@ export class LithopsRuntime extends pulumi.ComponentResource {
       assignRole(`${prefix}-poison-read`, { role: "queueDataReader", scope: poison.id, ...client }, args.subscriptionId, child);
     }
 
-    const secrets: azure.types.input.app.SecretArgs[] = [{ name: SIGNING_KEY_SECRET, value: pulumi.secret(args.signingKey) }];
-    const registries: azure.types.input.app.RegistryCredentialsArgs[] = [];
+    const secrets: inputs.app.SecretArgs[] = [{ name: SIGNING_KEY_SECRET, value: pulumi.secret(args.signingKey) }];
+    const registries: inputs.app.RegistryCredentialsArgs[] = [];
     const identities: pulumi.Input<string>[] = [identity.id];
     const pull = args.registry;
     if (pull?.identityId) {
@@ -173,10 +177,10 @@ export class LithopsRuntime extends pulumi.ComponentResource {
       name: "worker",
       image: args.image,
       resources: { cpu: spec.cpu, memory: containerMemoryString(spec.memory) },
-      env: workerEnv(spec, { storage, queue: queue.name, poison: poison.name, identityClientId: identity.clientId, asJob }),
+      env: workerEnv(spec, { storage: jobStorage, queue: queue.name, poison: poison.name, identityClientId: identity.clientId, asJob }),
     };
     // KEDA reads the queue length as the runtime's identity: no connection string anywhere.
-    const queueTrigger = { accountName: storage.accountName, queueName: queue.name, identity: identity.id };
+    const queueTrigger = { accountName: jobStorage.accountName, queueName: queue.name, identity: identity.id };
     const placement = {
       resourceName: azureName,
       resourceGroupName: args.resourceGroupName,
@@ -235,7 +239,7 @@ export class LithopsRuntime extends pulumi.ComponentResource {
             properties: {
               environmentId: args.environmentId,
               workloadProfileName: args.workloadProfileName,
-              configuration: { activeRevisionsMode: azure.app.ActiveRevisionsMode.Single, secrets, registries },
+              configuration: { activeRevisionsMode: app.ActiveRevisionsMode.Single, secrets, registries },
               template: {
                 containers: [container],
                 terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
@@ -259,7 +263,7 @@ export class LithopsRuntime extends pulumi.ComponentResource {
         );
 
     if (args.poisonAlert) {
-      new azure.monitor.ScheduledQueryRule(
+      new monitor.ScheduledQueryRule(
         `${name}-poison-alert`,
         {
           ruleName: `${azureName}-poison`,
@@ -275,9 +279,9 @@ export class LithopsRuntime extends pulumi.ComponentResource {
             allOf: [
               {
                 query: poisonAlertQuery(azureName),
-                timeAggregation: azure.monitor.TimeAggregation.Count,
+                timeAggregation: monitor.TimeAggregation.Count,
                 // The scheduled-query-rule API's own operator enum (not the metric alerts' `gt`).
-                operator: azure.monitor.Operator.GreaterThan,
+                operator: monitor.Operator.GreaterThan,
                 threshold: 0,
               },
             ],
@@ -321,8 +325,8 @@ interface WorkerPlacement {
 }
 
 /** The worker reads exactly these (protocol/env.ts); it authenticates as the identity, no key or connection string. */
-function workerEnv(spec: RuntimeSpec, at: WorkerPlacement): azure.types.input.app.EnvironmentVarArgs[] {
-  const env: azure.types.input.app.EnvironmentVarArgs[] = [
+function workerEnv(spec: RuntimeSpec, at: WorkerPlacement): inputs.app.EnvironmentVarArgs[] {
+  const env: inputs.app.EnvironmentVarArgs[] = [
     { name: ENV.backend, value: "azure_containers" },
     { name: ENV.storageAccount, value: at.storage.accountName },
     { name: ENV.blobEndpoint, value: at.storage.blobEndpoint },

@@ -1,4 +1,4 @@
-import * as azure from "@pulumi/azure-native";
+import * as storage from "@pulumi/azure-native/storage/index.js";
 import * as pulumi from "@pulumi/pulumi";
 import { DELIVERIES_PREFIX, JOBS_PREFIX, RUNTIMES_PREFIX } from "../protocol/keys.ts";
 import { assignRole } from "./roles.ts";
@@ -56,15 +56,15 @@ export class JobStorage extends pulumi.ComponentResource {
 
   constructor(name: string, args: JobStorageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lithops-aca:index:JobStorage", name, {}, opts);
-    const account = new azure.storage.StorageAccount(
+    const account = new storage.StorageAccount(
       `${name}-account`,
       {
         accountName: args.accountName,
         resourceGroupName: args.resourceGroupName,
         location: args.location,
-        kind: azure.storage.Kind.StorageV2,
+        kind: storage.Kind.StorageV2,
         sku: { name: args.sku },
-        minimumTlsVersion: azure.storage.MinimumTlsVersion.TLS1_2,
+        minimumTlsVersion: storage.MinimumTlsVersion.TLS1_2,
         enableHttpsTrafficOnly: true,
         allowBlobPublicAccess: false,
         allowSharedKeyAccess: false,
@@ -75,17 +75,17 @@ export class JobStorage extends pulumi.ComponentResource {
       // Unset unless asked for, so a `protect` on the stack component still reaches the account.
       { parent: this, protect: args.protect || undefined },
     );
-    const container = new azure.storage.BlobContainer(
+    const container = new storage.BlobContainer(
       `${name}-jobs`,
       {
         containerName: args.containerName,
         accountName: account.name,
         resourceGroupName: args.resourceGroupName,
-        publicAccess: azure.storage.PublicAccess.None,
+        publicAccess: storage.PublicAccess.None,
       },
       { parent: this },
     );
-    new azure.storage.ManagementPolicy(
+    new storage.ManagementPolicy(
       `${name}-lifecycle`,
       {
         // Azure allows exactly one policy per account, named "default".
@@ -96,7 +96,7 @@ export class JobStorage extends pulumi.ComponentResource {
           rules: [
             {
               name: "expire-job-data",
-              type: azure.storage.RuleType.Lifecycle,
+              type: storage.RuleType.Lifecycle,
               enabled: true,
               definition: {
                 // Runtime records too (rejected messages; the metadata is rewritten by every worker start).
@@ -109,7 +109,7 @@ export class JobStorage extends pulumi.ComponentResource {
             },
             {
               name: "expire-delivery-markers",
-              type: azure.storage.RuleType.Lifecycle,
+              type: storage.RuleType.Lifecycle,
               enabled: true,
               definition: {
                 filters: { blobTypes: [...EXPIRED_BLOB_TYPES], prefixMatch: [`${args.containerName}/${DELIVERIES_PREFIX}/`] },
