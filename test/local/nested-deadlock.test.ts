@@ -52,15 +52,16 @@ describe("nested jobs never deadlock", () => {
         const { FunctionExecutor } = await import("lithops-aca");
         const inner = new FunctionExecutor();
         // The nested call outlives the outer call's timeout: the outer wait cannot complete.
-        await inner.callAsync(() => new Promise((resolve) => setTimeout(resolve, 8000)), null);
+        await inner.callAsync(() => new Promise((resolve) => setTimeout(resolve, 30_000)), null);
         return inner.getResult();
       },
       null,
-      { timeout: 4 },
+      // Long enough for the call to reach its wait on a loaded machine (at 4 s it once timed out before submitting).
+      { timeout: 10 },
     );
     await assert.rejects(fexec().getResult(future), (error: Error) => {
       assert.ok(error instanceof CallTimeoutError, `${error.name}: ${error.message}`);
-      assert.match(error.message, /did not finish within its timeout of 4 s \(it was waiting on 1 calls of job [\w-]+\/A000, which made no progress in time\)/);
+      assert.match(error.message, /did not finish within its timeout of 10 s \(it was waiting on 1 calls of job [\w-]+\/A000, which made no progress in time\)/);
       return true;
     });
     assert.ok(Date.now() - started < 30_000, `failed after ${Date.now() - started} ms`);
