@@ -61,7 +61,10 @@ describe("nested jobs never deadlock", () => {
     );
     await assert.rejects(fexec().getResult(future), (error: Error) => {
       assert.ok(error instanceof CallTimeoutError, `${error.name}: ${error.message}`);
-      assert.match(error.message, /did not finish within its timeout of 10 s \(it was waiting on 1 calls of job [\w-]+\/A000, which made no progress in time\)/);
+      assert.match(
+        error.message,
+        /did not finish within its timeout of 10 s \(it was waiting on 1 calls of job [\w-]+\/A000, which made no progress in time\)/,
+      );
       return true;
     });
     assert.ok(Date.now() - started < 30_000, `failed after ${Date.now() - started} ms`);
